@@ -1,0 +1,447 @@
+import type {
+  CommentVisibility,
+  ConsultationCommand,
+  ConsultationCommandOf,
+  ConsultationDocument,
+  ConsultationEventOf,
+  ConsultationEventType,
+} from '@consult/contracts';
+import { isMemberStateCode } from '@consult/contracts';
+import { rejection, type DomainError } from './errors.js';
+
+export interface CommentRecord {
+  readonly commentId: string;
+  readonly memberState: string;
+  readonly trackingNumber: string;
+  readonly idempotencyKey: string;
+  /** Hash of the first submission's body and language: an idempotent retry must carry the same. */
+  readonly submittedBodyHash: string;
+  readonly submittedAt: string;
+  revision: number;
+  language: string;
+  withdrawn: boolean;
+  lastChangedAt: string;
+}
+
+export interface Consultation {
+  readonly id: string;
+  readonly reference: string;
+  readonly title: string;
+  readonly summary: string | undefined;
+  readonly documents: readonly ConsultationDocument[];
+  readonly addressees: readonly string[];
+  readonly reminderOffsetsSeconds: readonly number[];
+  readonly commentVisibility: CommentVisibility;
+  readonly openedAt: string;
+  deadline: string;
+  status: 'open' | 'closed';
+  closedAt: string | null;
+  deadlineExtensions: number;
+  readonly comments: Map<string, CommentRecord>;
+  /** `${memberState} ${idempotencyKey}` → commentId */
+  readonly idempotency: Map<string, string>;
+  /** Submissions ever made per member state: numbers tracking numbers, never reused. */
+  readonly submissionsByState: Map<string, number>;
+  /** Comments not withdrawn, per member state: decides "commented" or "pending". */
+  readonly activeByState: Map<string, number>;
+  /** Number of events applied: equals the stream's sequence of the last one. */
+  version: number;
+}
+
+export type ConsultationState = Consultation | null;
+
+export type EventDraft = {
+  [T in ConsultationEventType]: { type: T; data: ConsultationEventOf<T>['data'] };
+}[ConsultationEventType];
+
+export type Decision =
+  | { ok: true; events: EventDraft[]; receipt: Record<string, unknown>; replayed: boolean }
+  | { ok: false; error: DomainError };
+
+const ms = (iso: string): number => Date.parse(iso);
+const utc = (iso: string): string => new Date(ms(iso)).toISOString();
+
+/** A comment is on time when the gateway received it at or before the deadline, whenever it is processed. */
+export function isOnTime(consultation: Consultation, receivedAt: string): boolean {
+  return ms(receivedAt) <= ms(consultation.deadline);
+}
+
+function accepted(
+  events: EventDraft[],
+  receipt: Record<string, unknown>,
+  replayed = false,
+): Decision {
+  return { ok: true, events, receipt, replayed };
+}
+
+export function openingReceipt(c: Consultation): Record<string, unknown> {
+  return { id: c.id, reference: c.reference, status: c.status, deadline: c.deadline, addressees: [...c.addressees] };
+}
+
+export function commentReceipt(c: Consultation, comment: CommentRecord): Record<string, unknown> {
+  return {
+    commentId: comment.commentId,
+    trackingNumber: comment.trackingNumber,
+    receivedAt: comment.submittedAt,
+    memberState: comment.memberState,
+    consultationId: c.id,
+  };
+}
+
+export function respondedAndPending(c: Consultation): { responded: string[]; pending: string[] } {
+  const responded: string[] = [];
+  const pending: string[] = [];
+  for (const code of c.addressees) ((c.activeByState.get(code) ?? 0) > 0 ? responded : pending).push(code);
+  return { responded, pending };
+}
+
+/** Decides what a command means against the current state. Pure: no clock, no IO, never mutates `state`. */
+export function decide(state: ConsultationState, command: ConsultationCommand): Decision {
+  switch (command.type) {
+    case 'consultation.open':
+      return decideOpen(state, command);
+    case 'consultation.submit-comment':
+      return decideSubmit(state, command);
+    case 'consultation.amend-comment':
+      return decideAmend(state, command);
+    case 'consultation.withdraw-comment':
+      return decideWithdraw(state, command);
+    case 'consultation.extend-deadline':
+      return decideExtend(state, command);
+    case 'consultation.close':
+      return decideClose(state, command);
+  }
+}
+
+function decideOpen(state: ConsultationState, cmd: ConsultationCommandOf<'consultation.open'>): Decision {
+  const d = cmd.data;
+  if (state) {
+    // Retrying the same creation (same reference) is answered with the original receipt.
+    if (state.reference === d.reference) return accepted([], openingReceipt(state), true);
+    return rejection('consultation-exists', `consultation ${state.id} exists with another reference`);
+  }
+  if (ms(d.deadline) <= ms(cmd.receivedAt))
+    return rejection('deadline-not-in-future', `deadline ${d.deadline} is not after ${cmd.receivedAt}`);
+  const unknown = d.addressees.filter((code) => !isMemberStateCode(code));
+  if (unknown.length > 0) return rejection('unknown-member-state', `unknown member-state codes: ${unknown.join(', ')}`);
+  const addressees = [...new Set(d.addressees)];
+  const data: ConsultationEventOf<'consultation.opened'>['data'] = {
+    consultationId: cmd.key,
+    reference: d.reference,
+    title: d.title,
+    documents: d.documents,
+    addressees,
+    deadline: d.deadline,
+    reminderOffsetsSeconds: [...d.reminderOffsetsSeconds].sort((a, b) => b - a),
+    commentVisibility: d.commentVisibility,
+    openedAt: cmd.receivedAt,
+  };
+  if (d.summary !== undefined) data.summary = d.summary;
+  return accepted([{ type: 'consultation.opened', data }], {
+    id: cmd.key,
+    reference: d.reference,
+    status: 'open',
+    deadline: d.deadline,
+    addressees,
+  });
+}
+
+function requireOpenAndOnTime(state: ConsultationState, receivedAt: string): DomainError | Consultation {
+  if (!state) return { code: 'consultation-not-found', detail: 'no such consultation' };
+  if (state.status === 'closed' || !isOnTime(state, receivedAt))
+    return {
+      code: 'consultation-closed',
+      detail: `the deadline ${state.deadline} has passed (received at ${utc(receivedAt)})`,
+    };
+  return state;
+}
+
+const isError = (v: DomainError | Consultation): v is DomainError => 'code' in v;
+
+function decideSubmit(state: ConsultationState, cmd: ConsultationCommandOf<'consultation.submit-comment'>): Decision {
+  const d = cmd.data;
+  if (!state) return rejection('consultation-not-found', 'no such consultation');
+  // Idempotency comes first: a retry of an accepted comment gets its receipt even after the deadline.
+  const existingId = state.idempotency.get(`${d.memberState} ${d.idempotencyKey}`);
+  if (existingId !== undefined) {
+    const existing = state.comments.get(existingId);
+    if (existing && existing.submittedBodyHash === d.bodyHash)
+      return accepted([], commentReceipt(state, existing), true);
+    return rejection(
+      'idempotency-key-reused',
+      `Idempotency-Key ${d.idempotencyKey} was used for another comment body`,
+    );
+  }
+  if (!state.addressees.includes(d.memberState))
+    return rejection('not-an-addressee', `${d.memberState} is not an addressee of ${state.reference}`);
+  const open = requireOpenAndOnTime(state, cmd.receivedAt);
+  if (isError(open)) return { ok: false, error: open };
+  const n = (state.submissionsByState.get(d.memberState) ?? 0) + 1;
+  const data: ConsultationEventOf<'consultation.comment-submitted'>['data'] = {
+    commentId: d.commentId,
+    trackingNumber: `${state.reference}/${d.memberState}/${n}`,
+    memberState: d.memberState,
+    body: d.body,
+    language: d.language,
+    bodyHash: d.bodyHash,
+    idempotencyKey: d.idempotencyKey,
+    receivedAt: cmd.receivedAt,
+  };
+  return accepted([{ type: 'consultation.comment-submitted', data }], {
+    commentId: data.commentId,
+    trackingNumber: data.trackingNumber,
+    receivedAt: data.receivedAt,
+    memberState: data.memberState,
+    consultationId: state.id,
+  });
+}
+
+function ownComment(state: Consultation, commentId: string, memberState: string): DomainError | CommentRecord {
+  const comment = state.comments.get(commentId);
+  if (!comment) return { code: 'comment-not-found', detail: `no comment ${commentId}` };
+  if (comment.memberState !== memberState)
+    return { code: 'not-comment-owner', detail: `comment ${commentId} belongs to another member state` };
+  if (comment.withdrawn) return { code: 'comment-withdrawn', detail: `comment ${commentId} was withdrawn` };
+  return comment;
+}
+
+function decideAmend(state: ConsultationState, cmd: ConsultationCommandOf<'consultation.amend-comment'>): Decision {
+  const open = requireOpenAndOnTime(state, cmd.receivedAt);
+  if (isError(open)) return { ok: false, error: open };
+  const comment = ownComment(open, cmd.data.commentId, cmd.data.memberState);
+  if (!('commentId' in comment)) return { ok: false, error: comment };
+  const c = comment;
+  const revision = c.revision + 1;
+  return accepted(
+    [
+      {
+        type: 'consultation.comment-amended',
+        data: {
+          commentId: c.commentId,
+          memberState: c.memberState,
+          revision,
+          body: cmd.data.body,
+          language: cmd.data.language,
+          bodyHash: cmd.data.bodyHash,
+          receivedAt: cmd.receivedAt,
+        },
+      },
+    ],
+    {
+      commentId: c.commentId,
+      trackingNumber: c.trackingNumber,
+      revision,
+      receivedAt: cmd.receivedAt,
+      memberState: c.memberState,
+      consultationId: open.id,
+    },
+  );
+}
+
+function decideWithdraw(
+  state: ConsultationState,
+  cmd: ConsultationCommandOf<'consultation.withdraw-comment'>,
+): Decision {
+  const open = requireOpenAndOnTime(state, cmd.receivedAt);
+  if (isError(open)) return { ok: false, error: open };
+  const comment = ownComment(open, cmd.data.commentId, cmd.data.memberState);
+  if (!('commentId' in comment)) return { ok: false, error: comment };
+  return accepted(
+    [
+      {
+        type: 'consultation.comment-withdrawn',
+        data: { commentId: comment.commentId, memberState: comment.memberState, receivedAt: cmd.receivedAt },
+      },
+    ],
+    {
+      commentId: comment.commentId,
+      trackingNumber: comment.trackingNumber,
+      withdrawnAt: cmd.receivedAt,
+      memberState: comment.memberState,
+      consultationId: open.id,
+    },
+  );
+}
+
+function decideExtend(state: ConsultationState, cmd: ConsultationCommandOf<'consultation.extend-deadline'>): Decision {
+  const open = requireOpenAndOnTime(state, cmd.receivedAt);
+  if (isError(open)) return { ok: false, error: open };
+  if (ms(cmd.data.deadline) <= ms(open.deadline))
+    return rejection(
+      'deadline-not-later',
+      `the new deadline ${cmd.data.deadline} is not later than the current ${open.deadline}`,
+    );
+  return accepted(
+    [
+      {
+        type: 'consultation.deadline-extended',
+        data: {
+          previousDeadline: open.deadline,
+          deadline: cmd.data.deadline,
+          reason: cmd.data.reason,
+          receivedAt: cmd.receivedAt,
+        },
+      },
+    ],
+    { id: open.id, previousDeadline: open.deadline, deadline: cmd.data.deadline },
+  );
+}
+
+function decideClose(state: ConsultationState, cmd: ConsultationCommandOf<'consultation.close'>): Decision {
+  if (!state) return rejection('consultation-not-found', 'no such consultation');
+  const summary = respondedAndPending(state);
+  if (state.status === 'closed')
+    return accepted([], { id: state.id, closedAt: state.closedAt, deadline: state.deadline, ...summary }, true);
+  if (ms(cmd.receivedAt) < ms(state.deadline))
+    return rejection('deadline-not-reached', `the deadline ${state.deadline} has not passed`);
+  return accepted(
+    [
+      {
+        type: 'consultation.closed',
+        data: { closedAt: cmd.receivedAt, deadline: state.deadline, ...summary },
+      },
+    ],
+    { id: state.id, closedAt: cmd.receivedAt, deadline: state.deadline, ...summary },
+  );
+}
+
+export type AppliedEvent = EventDraft & { sequence?: number };
+
+/**
+ * Applies one event. To stay O(1) per event on consultations with many comments, evolve takes ownership of
+ * `state` and may update its collections in place: callers must use the returned state, not the argument.
+ */
+export function evolve(state: ConsultationState, event: AppliedEvent): ConsultationState {
+  if (event.type === 'consultation.opened') {
+    const d = event.data;
+    return {
+      id: d.consultationId,
+      reference: d.reference,
+      title: d.title,
+      summary: d.summary,
+      documents: d.documents,
+      addressees: d.addressees,
+      reminderOffsetsSeconds: d.reminderOffsetsSeconds,
+      commentVisibility: d.commentVisibility,
+      openedAt: d.openedAt,
+      deadline: d.deadline,
+      status: 'open',
+      closedAt: null,
+      deadlineExtensions: 0,
+      comments: new Map(),
+      idempotency: new Map(),
+      submissionsByState: new Map(),
+      activeByState: new Map(),
+      version: event.sequence ?? 1,
+    };
+  }
+  if (!state) return state; // an event for a stream that never opened: ignored, verification reports it
+  state.version = event.sequence ?? state.version + 1;
+  switch (event.type) {
+    case 'consultation.comment-submitted': {
+      const d = event.data;
+      state.comments.set(d.commentId, {
+        commentId: d.commentId,
+        memberState: d.memberState,
+        trackingNumber: d.trackingNumber,
+        idempotencyKey: d.idempotencyKey,
+        submittedBodyHash: d.bodyHash,
+        submittedAt: d.receivedAt,
+        revision: 1,
+        language: d.language,
+        withdrawn: false,
+        lastChangedAt: d.receivedAt,
+      });
+      state.idempotency.set(`${d.memberState} ${d.idempotencyKey}`, d.commentId);
+      state.submissionsByState.set(d.memberState, (state.submissionsByState.get(d.memberState) ?? 0) + 1);
+      state.activeByState.set(d.memberState, (state.activeByState.get(d.memberState) ?? 0) + 1);
+      return state;
+    }
+    case 'consultation.comment-amended': {
+      const c = state.comments.get(event.data.commentId);
+      if (c) {
+        c.revision = event.data.revision;
+        c.language = event.data.language;
+        c.lastChangedAt = event.data.receivedAt;
+      }
+      return state;
+    }
+    case 'consultation.comment-withdrawn': {
+      const c = state.comments.get(event.data.commentId);
+      if (c && !c.withdrawn) {
+        c.withdrawn = true;
+        c.lastChangedAt = event.data.receivedAt;
+        state.activeByState.set(c.memberState, Math.max(0, (state.activeByState.get(c.memberState) ?? 1) - 1));
+      }
+      return state;
+    }
+    case 'consultation.deadline-extended':
+      state.deadline = event.data.deadline;
+      state.deadlineExtensions += 1;
+      return state;
+    case 'consultation.closed':
+      state.status = 'closed';
+      state.closedAt = event.data.closedAt;
+      return state;
+  }
+}
+
+export type ResponseStatus = 'commented' | 'pending';
+
+/** The consultation as the API shows it; the same function serves live read models and `asOf` replays. */
+export interface ConsultationView {
+  id: string;
+  reference: string;
+  title: string;
+  summary?: string;
+  documents: ConsultationDocument[];
+  status: 'open' | 'closed';
+  deadline: string;
+  openedAt: string;
+  closedAt: string | null;
+  addressees: string[];
+  responses: Record<string, ResponseStatus>;
+  commentCount: number;
+  commentVisibility: CommentVisibility;
+  reminderOffsetsSeconds: number[];
+  deadlineExtensions: number;
+  version: number;
+}
+
+/** Who has responded: an addressee with at least one comment not withdrawn has commented. */
+export function responsesOf(
+  addressees: readonly string[],
+  activeComments: (memberState: string) => number,
+): { responses: Record<string, ResponseStatus>; commentCount: number } {
+  const responses: Record<string, ResponseStatus> = {};
+  let commentCount = 0;
+  for (const code of addressees) {
+    const active = activeComments(code);
+    responses[code] = active > 0 ? 'commented' : 'pending';
+    commentCount += active;
+  }
+  return { responses, commentCount };
+}
+
+export function viewOf(c: Consultation): ConsultationView {
+  const { responses, commentCount } = responsesOf(c.addressees, (code) => c.activeByState.get(code) ?? 0);
+  const view: ConsultationView = {
+    id: c.id,
+    reference: c.reference,
+    title: c.title,
+    documents: [...c.documents],
+    status: c.status,
+    deadline: c.deadline,
+    openedAt: c.openedAt,
+    closedAt: c.closedAt,
+    addressees: [...c.addressees],
+    responses,
+    commentCount,
+    commentVisibility: c.commentVisibility,
+    reminderOffsetsSeconds: [...c.reminderOffsetsSeconds],
+    deadlineExtensions: c.deadlineExtensions,
+    version: c.version,
+  };
+  if (c.summary !== undefined) view.summary = c.summary;
+  return view;
+}

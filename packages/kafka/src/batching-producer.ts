@@ -1,0 +1,104 @@
+import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
+import type { Logger } from 'pino';
+
+interface Pending {
+  topic: string;
+  messages: Message[];
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+export interface BatchingProducerOptions {
+  /** Upper bound of messages in one produce request. */
+  maxBatchMessages?: number;
+  /** Extra time to wait for company before sending when idle; 0 sends at once and batches under load. */
+  lingerMs?: number;
+}
+
+/**
+ * kafkajs sends each `send()` as its own request and has no linger. This producer coalesces concurrent sends
+ * into one `sendBatch` while the previous request is in flight, so batches grow with load by themselves.
+ *
+ * It is idempotent with acks=all and exactly one request in flight: kafkajs' idempotent producer has been
+ * reported to lose messages with more concurrent in-flight requests than partitions (kafkajs#1005), and one
+ * in-flight request keeps per-partition order. A resolved `send` means the broker has the messages durably.
+ */
+export class BatchingProducer {
+  private readonly queue: Pending[] = [];
+  private inFlight = false;
+  private connected = false;
+  private closed = false;
+  private readonly maxBatchMessages: number;
+  private readonly lingerMs: number;
+  private idle: Promise<void> = Promise.resolve();
+  private markIdle: (() => void) | undefined;
+
+  readonly producer: Producer;
+
+  constructor(
+    kafka: Kafka,
+    private readonly logger: Logger,
+    options: BatchingProducerOptions = {},
+  ) {
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.maxBatchMessages = options.maxBatchMessages ?? 10_000;
+    this.lingerMs = options.lingerMs ?? 0;
+  }
+
+  async connect(): Promise<void> {
+    await this.producer.connect();
+    this.connected = true;
+  }
+
+  send(topic: string, messages: Message[]): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('producer is closed'));
+    if (!this.connected) return Promise.reject(new Error('producer is not connected'));
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ topic, messages, resolve, reject });
+      if (!this.inFlight) this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    this.inFlight = true;
+    this.idle = new Promise((r) => (this.markIdle = r));
+    if (this.lingerMs > 0) setTimeout(() => void this.drain(), this.lingerMs);
+    else queueMicrotask(() => void this.drain());
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const taken: Pending[] = [];
+      let count = 0;
+      while (this.queue.length > 0 && (count === 0 || count + this.queue[0]!.messages.length <= this.maxBatchMessages)) {
+        const next = this.queue.shift()!;
+        taken.push(next);
+        count += next.messages.length;
+      }
+      const byTopic = new Map<string, Message[]>();
+      for (const p of taken) {
+        const list = byTopic.get(p.topic);
+        if (list) for (const m of p.messages) list.push(m);
+        else byTopic.set(p.topic, [...p.messages]);
+      }
+      const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+      try {
+        await this.producer.sendBatch({ topicMessages, acks: -1 });
+        for (const p of taken) p.resolve();
+      } catch (error) {
+        this.logger.error({ err: error, messages: count }, 'produce failed');
+        for (const p of taken) p.reject(error);
+      }
+    }
+    this.inFlight = false;
+    this.markIdle?.();
+  }
+
+  /** Waits for queued sends, then disconnects. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.idle;
+    if (this.connected) await this.producer.disconnect();
+    this.connected = false;
+  }
+}

@@ -1,0 +1,46 @@
+import { Kafka, logLevel as KafkaLogLevel, type KafkaConfig, type logCreator } from 'kafkajs';
+import type { Logger } from 'pino';
+
+export type { Kafka } from 'kafkajs';
+
+/** kafkajs logs through pino so the whole system has one log format. */
+export function pinoLogCreator(logger: Logger): logCreator {
+  return () =>
+    ({ namespace, level, log }) => {
+      const { message, timestamp: _t, logger: _l, ...extra } = log;
+      const child = { ...extra, namespace };
+      switch (level) {
+        case KafkaLogLevel.ERROR:
+          logger.error(child, message);
+          break;
+        case KafkaLogLevel.WARN:
+          logger.warn(child, message);
+          break;
+        case KafkaLogLevel.INFO:
+          logger.info(child, message);
+          break;
+        default:
+          logger.debug(child, message);
+      }
+    };
+}
+
+export interface KafkaClientOptions {
+  brokers: readonly string[];
+  clientId: string;
+  logger: Logger;
+  overrides?: Partial<KafkaConfig>;
+}
+
+export function createKafka({ brokers, clientId, logger, overrides }: KafkaClientOptions): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: [...brokers],
+    logLevel: KafkaLogLevel.INFO,
+    logCreator: pinoLogCreator(logger.child({ component: 'kafkajs' })),
+    connectionTimeout: 5_000,
+    requestTimeout: 30_000,
+    retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 10_000 },
+    ...overrides,
+  });
+}

@@ -1,0 +1,6 @@
+export * from './client.js';
+export * from './topics.js';
+export * from './batching-producer.js';
+export * from './partition-reader.js';
+export * from './transactional-processor.js';
+export type { KafkaMessage, Message, TopicMessages, Consumer, Producer, IHeaders } from 'kafkajs';

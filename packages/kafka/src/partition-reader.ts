@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { Logger } from 'pino';
+
+export interface ReadToEndOptions {
+  topic: string;
+  /** Partitions to read; all when omitted. */
+  partitions?: readonly number[];
+  logger: Logger;
+  /** Called in partition order for each fetched batch of the wanted partitions. */
+  onBatch: (partition: number, messages: KafkaMessage[]) => void | Promise<void>;
+  /** How long to wait for the end before failing (an open transaction holds read_committed readers back). */
+  timeoutMs?: number;
+  groupIdPrefix?: string;
+}
+
+export interface ReadToEndResult {
+  messages: number;
+  /** The end offset reached per partition (exclusive). */
+  ends: Map<number, number>;
+}
+
+/**
+ * Reads partitions of a topic from the beginning to the end they had when called, with read_committed
+ * semantics, through a throw-away consumer group. The end is found by offsets, not by silence: a partition is
+ * done when the consumer has passed its high watermark, counting transaction markers, which kafkajs reports
+ * in END_BATCH_PROCESS even when a fetch holds nothing but control records.
+ */
+export async function readToEnd(kafka: Kafka, options: ReadToEndOptions): Promise<ReadToEndResult> {
+  const { topic, logger } = options;
+  const admin = kafka.admin();
+  await admin.connect();
+  let offsets: { partition: number; high: string; low: string }[];
+  try {
+    offsets = await admin.fetchTopicOffsets(topic);
+  } finally {
+    await admin.disconnect();
+  }
+  const wanted = new Set(options.partitions ?? offsets.map((o) => o.partition));
+  const ends = new Map<number, number>();
+  const remaining = new Set<number>();
+  for (const o of offsets) {
+    if (!wanted.has(o.partition)) continue;
+    ends.set(o.partition, Number(o.high));
+    if (Number(o.high) > Number(o.low)) remaining.add(o.partition);
+  }
+  if (remaining.size === 0) return { messages: 0, ends };
+
+  const groupId = `${options.groupIdPrefix ?? 'reader'}-${randomUUID()}`;
+  const consumer = kafka.consumer({
+    groupId,
+    maxBytesPerPartition: 8 * 1024 * 1024,
+    maxBytes: 32 * 1024 * 1024,
+    maxWaitTimeInMs: 100,
+    allowAutoTopicCreation: false,
+    readUncommitted: false,
+  });
+  let count = 0;
+  let failure: unknown;
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    const end = ends.get(payload.partition);
+    if (payload.topic === topic && end !== undefined && Number(payload.lastOffset) >= end - 1) {
+      remaining.delete(payload.partition);
+      if (remaining.size === 0) finish();
+    }
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    failure = payload.error;
+    finish();
+  });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch, heartbeat }) => {
+        if (!wanted.has(batch.partition) || !remaining.has(batch.partition)) return;
+        const end = ends.get(batch.partition) ?? 0;
+        // Only what existed when we started: later messages belong to whoever reads on.
+        const messages = batch.messages.filter((m) => Number(m.offset) < end);
+        count += messages.length;
+        if (messages.length > 0) await options.onBatch(batch.partition, messages);
+        await heartbeat();
+      },
+    });
+    const timeoutMs = options.timeoutMs ?? 120_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<void>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`reading ${topic} to its end took over ${timeoutMs} ms (partitions ${[...remaining].join(',')})`)),
+        timeoutMs,
+      );
+    });
+    await Promise.race([finished, timedOut]).finally(() => clearTimeout(timer));
+    if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
+  } finally {
+    await consumer.disconnect().catch((error: unknown) => logger.warn({ err: error }, 'reader disconnect failed'));
+    const cleanup = kafka.admin();
+    await cleanup
+      .connect()
+      .then(() => cleanup.deleteGroups([groupId]))
+      .catch(() => undefined)
+      .finally(() => void cleanup.disconnect());
+  }
+  return { messages: count, ends };
+}

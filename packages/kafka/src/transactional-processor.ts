@@ -1,0 +1,126 @@
+import type { Consumer, Kafka, KafkaMessage, Producer, TopicMessages } from 'kafkajs';
+import type { Logger } from 'pino';
+
+export interface TransactionalProcessorOptions {
+  kafka: Kafka;
+  logger: Logger;
+  groupId: string;
+  inputTopic: string;
+  /** Producers are per input partition (`<prefix>-p<n>`) so a new owner of a partition fences the old one. */
+  transactionalIdPrefix: string;
+  partitionsConsumedConcurrently?: number;
+  maxMessagesPerTransaction?: number;
+  /** Runs when partitions are assigned; batches of those partitions wait for it (e.g. to rebuild state). */
+  onAssigned?: (partitions: number[]) => Promise<void>;
+  /** Turns input messages into output messages; may keep state, which `onAborted` must then discard. */
+  process: (partition: number, messages: KafkaMessage[]) => TopicMessages[] | Promise<TopicMessages[]>;
+  /** A transaction failed: whatever `process` remembered for this partition is not in Kafka and must go. */
+  onAborted?: (partition: number, error: unknown) => Promise<void>;
+}
+
+/**
+ * Consume-transform-produce with Kafka transactions: the outputs of a chunk of input messages and the input
+ * offsets are committed atomically, so a command processed before a crash is never applied twice and none
+ * is lost. Heartbeats are sent between chunks, since kafkajs only heartbeats between batches otherwise.
+ */
+export class TransactionalProcessor {
+  private readonly consumer: Consumer;
+  private readonly producers = new Map<number, Producer>();
+  private ready: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(private readonly options: TransactionalProcessorOptions) {
+    this.consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      readUncommitted: false,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 100,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+    });
+  }
+
+  async start(): Promise<void> {
+    const { consumer, options } = this;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      const partitions = payload.memberAssignment[options.inputTopic] ?? [];
+      options.logger.info({ partitions }, 'partitions assigned');
+      const load = options.onAssigned ? options.onAssigned([...partitions]) : Promise.resolve();
+      this.ready = load;
+      load.catch((error: unknown) => options.logger.error({ err: error }, 'loading assigned partitions failed'));
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: options.inputTopic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 3,
+      eachBatch: async ({ batch, heartbeat, resolveOffset, isRunning, isStale }) => {
+        await this.ready;
+        const max = options.maxMessagesPerTransaction ?? 2_000;
+        for (let start = 0; start < batch.messages.length; start += max) {
+          if (!isRunning() || isStale() || this.stopped) return;
+          const chunk = batch.messages.slice(start, start + max);
+          const last = chunk[chunk.length - 1]!;
+          await this.commitChunk(batch.partition, chunk, last.offset);
+          resolveOffset(last.offset);
+          await heartbeat();
+        }
+      },
+    });
+  }
+
+  private async producerFor(partition: number): Promise<Producer> {
+    let producer = this.producers.get(partition);
+    if (!producer) {
+      producer = this.options.kafka.producer({
+        transactionalId: `${this.options.transactionalIdPrefix}-p${partition}`,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+      });
+      await producer.connect();
+      this.producers.set(partition, producer);
+    }
+    return producer;
+  }
+
+  private async commitChunk(partition: number, chunk: KafkaMessage[], lastOffset: string): Promise<void> {
+    const { options } = this;
+    const producer = await this.producerFor(partition);
+    let outputs: TopicMessages[];
+    try {
+      outputs = await options.process(partition, chunk);
+    } catch (error) {
+      await options.onAborted?.(partition, error);
+      throw error;
+    }
+    const transaction = await producer.transaction();
+    try {
+      if (outputs.some((t) => t.messages.length > 0)) await transaction.sendBatch({ topicMessages: outputs, acks: -1 });
+      await transaction.sendOffsets({
+        consumerGroupId: options.groupId,
+        topics: [
+          { topic: options.inputTopic, partitions: [{ partition, offset: (BigInt(lastOffset) + 1n).toString() }] },
+        ],
+      });
+      await transaction.commit();
+    } catch (error) {
+      options.logger.error({ err: error, partition }, 'transaction failed: aborting');
+      await transaction.abort().catch(() => undefined);
+      // A producer in an unknown state is not reused; the next attempt starts a fresh one.
+      this.producers.delete(partition);
+      await producer.disconnect().catch(() => undefined);
+      await options.onAborted?.(partition, error);
+      throw error;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.consumer.disconnect();
+    await Promise.all([...this.producers.values()].map((p) => p.disconnect().catch(() => undefined)));
+    this.producers.clear();
+  }
+}

@@ -1,0 +1,292 @@
+import type { CommandOutcome, ConsultationDocument, ConsultationEvent, IdentityEvent } from '@consult/contracts';
+import { responsesOf, type ConsultationView } from '@consult/domain';
+import type { ChainableCommander, KeySpace, Redis } from '@consult/redis';
+
+const OUTCOME_TTL_SECONDS = 7 * 86_400;
+
+export interface CommentRevision {
+  revision: number;
+  body: string;
+  language: string;
+  receivedAt: string;
+}
+
+export interface CommentView {
+  commentId: string;
+  consultationId: string;
+  trackingNumber: string;
+  memberState: string;
+  body: string;
+  language: string;
+  receivedAt: string;
+  revision: number;
+  status: 'active' | 'withdrawn';
+  lastChangedAt: string;
+  withdrawnAt?: string;
+  revisions: CommentRevision[];
+}
+
+export interface Principal {
+  kind: 'secretariat' | 'member-state' | 'cso' | 'standing-committee' | 'auditor' | 'system';
+  id: string;
+  name?: string;
+  keyId: string;
+}
+
+interface StaticDoc {
+  id: string;
+  reference: string;
+  title: string;
+  summary?: string;
+  documents: ConsultationDocument[];
+  addressees: string[];
+  commentVisibility: 'own' | 'addressees';
+  reminderOffsetsSeconds: number[];
+  openedAt: string;
+}
+
+/**
+ * The Redis layout of consultations, comments, command outcomes and API keys. The projector appends each
+ * event's effects to a MULTI without reading (so a batch is one round trip); the gateway reads. Everything
+ * here is derived from Kafka and can be deleted and rebuilt.
+ */
+export class ConsultationReadModel {
+  constructor(readonly keys: KeySpace) {}
+
+  private consultation(id: string): string {
+    return this.keys.key('cons', id);
+  }
+  private active(id: string): string {
+    return this.keys.key('cons', id, 'active');
+  }
+  private commentIndex(id: string, memberState?: string): string {
+    return memberState ? this.keys.key('cons', id, 'comments', memberState) : this.keys.key('cons', id, 'comments');
+  }
+  private comment(commentId: string): string {
+    return this.keys.key('comment', commentId);
+  }
+  private revisions(commentId: string): string {
+    return this.keys.key('comment', commentId, 'revisions');
+  }
+  private statusIndex(status: 'open' | 'closed' | 'all'): string {
+    return this.keys.key('cons', 'index', status);
+  }
+  private outcomeKey(commandId: string): string {
+    return this.keys.key('outcome', commandId);
+  }
+  private apiKey(keyHash: string): string {
+    return this.keys.key('apikey', keyHash);
+  }
+  /** Channel on which the projector announces `[[consultationId, version], ...]` after each applied batch. */
+  get projectedChannel(): string {
+    return this.keys.key('projected');
+  }
+
+  // ---- writes (projector) ----
+
+  applyEvent(multi: ChainableCommander, event: ConsultationEvent): void {
+    const id = event.key;
+    const key = this.consultation(id);
+    switch (event.type) {
+      case 'consultation.opened': {
+        const d = event.data;
+        const doc: StaticDoc = {
+          id,
+          reference: d.reference,
+          title: d.title,
+          documents: d.documents,
+          addressees: d.addressees,
+          commentVisibility: d.commentVisibility,
+          reminderOffsetsSeconds: d.reminderOffsetsSeconds,
+          openedAt: d.openedAt,
+        };
+        if (d.summary !== undefined) doc.summary = d.summary;
+        multi.hset(key, { doc: JSON.stringify(doc), status: 'open', deadline: d.deadline, closedAt: '', extensions: 0 });
+        multi.zadd(this.statusIndex('open'), Date.parse(d.deadline), id);
+        multi.zadd(this.statusIndex('all'), Date.parse(d.openedAt), id);
+        break;
+      }
+      case 'consultation.comment-submitted': {
+        const d = event.data;
+        multi.hset(this.comment(d.commentId), {
+          commentId: d.commentId,
+          consultationId: id,
+          trackingNumber: d.trackingNumber,
+          memberState: d.memberState,
+          body: d.body,
+          language: d.language,
+          receivedAt: d.receivedAt,
+          revision: 1,
+          status: 'active',
+          lastChangedAt: d.receivedAt,
+        });
+        multi.rpush(
+          this.revisions(d.commentId),
+          JSON.stringify({ revision: 1, body: d.body, language: d.language, receivedAt: d.receivedAt }),
+        );
+        multi.zadd(this.commentIndex(id), event.sequence, d.commentId);
+        multi.zadd(this.commentIndex(id, d.memberState), event.sequence, d.commentId);
+        multi.hincrby(this.active(id), d.memberState, 1);
+        break;
+      }
+      case 'consultation.comment-amended': {
+        const d = event.data;
+        multi.hset(this.comment(d.commentId), {
+          body: d.body,
+          language: d.language,
+          revision: d.revision,
+          lastChangedAt: d.receivedAt,
+        });
+        multi.rpush(
+          this.revisions(d.commentId),
+          JSON.stringify({ revision: d.revision, body: d.body, language: d.language, receivedAt: d.receivedAt }),
+        );
+        break;
+      }
+      case 'consultation.comment-withdrawn': {
+        const d = event.data;
+        multi.hset(this.comment(d.commentId), { status: 'withdrawn', withdrawnAt: d.receivedAt, lastChangedAt: d.receivedAt });
+        multi.hincrby(this.active(id), d.memberState, -1);
+        break;
+      }
+      case 'consultation.deadline-extended':
+        multi.hset(key, { deadline: event.data.deadline });
+        multi.hincrby(key, 'extensions', 1);
+        multi.zadd(this.statusIndex('open'), Date.parse(event.data.deadline), id);
+        break;
+      case 'consultation.closed':
+        multi.hset(key, { status: 'closed', closedAt: event.data.closedAt });
+        multi.zrem(this.statusIndex('open'), id);
+        multi.zadd(this.statusIndex('closed'), Date.parse(event.data.closedAt), id);
+        break;
+    }
+    multi.hset(key, { version: event.sequence });
+  }
+
+  applyOutcome(multi: ChainableCommander, outcome: CommandOutcome): void {
+    multi.set(this.outcomeKey(outcome.commandId), JSON.stringify(outcome), 'EX', OUTCOME_TTL_SECONDS);
+  }
+
+  applyIdentity(multi: ChainableCommander, event: IdentityEvent): void {
+    if (event.type === 'identity.api-key-issued') {
+      const principal: Principal = { ...event.data.principal, keyId: event.data.keyId };
+      multi.set(this.apiKey(event.data.keyHash), JSON.stringify(principal));
+    } else {
+      multi.del(this.apiKey(event.data.keyHash));
+    }
+  }
+
+  // ---- reads (gateway, audit) ----
+
+  async get(redis: Redis, id: string): Promise<ConsultationView | null> {
+    const [[, fields], [, active]] = (await redis
+      .multi()
+      .hgetall(this.consultation(id))
+      .hgetall(this.active(id))
+      .exec()) as [[unknown, Record<string, string>], [unknown, Record<string, string>]];
+    if (!fields.doc) return null;
+    const doc = JSON.parse(fields.doc) as StaticDoc;
+    const { responses, commentCount } = responsesOf(doc.addressees, (code) => Number(active[code] ?? 0));
+    const view: ConsultationView = {
+      id,
+      reference: doc.reference,
+      title: doc.title,
+      documents: doc.documents,
+      status: fields.status === 'closed' ? 'closed' : 'open',
+      deadline: fields.deadline ?? '',
+      openedAt: doc.openedAt,
+      closedAt: fields.closedAt ? fields.closedAt : null,
+      addressees: doc.addressees,
+      responses,
+      commentCount,
+      commentVisibility: doc.commentVisibility,
+      reminderOffsetsSeconds: doc.reminderOffsetsSeconds,
+      deadlineExtensions: Number(fields.extensions ?? 0),
+      version: Number(fields.version ?? 0),
+    };
+    if (doc.summary !== undefined) view.summary = doc.summary;
+    return view;
+  }
+
+  async list(
+    redis: Redis,
+    status: 'open' | 'closed' | undefined,
+    page: { offset: number; limit: number },
+  ): Promise<{ items: ConsultationView[]; total: number }> {
+    const index = this.statusIndex(status ?? 'all');
+    const [ids, total] = await Promise.all([
+      status === 'open'
+        ? redis.zrange(index, page.offset, page.offset + page.limit - 1)
+        : redis.zrevrange(index, page.offset, page.offset + page.limit - 1),
+      redis.zcard(index),
+    ]);
+    const views = await Promise.all(ids.map((id) => this.get(redis, id)));
+    return { items: views.filter((v): v is ConsultationView => v !== null), total };
+  }
+
+  async versionOf(redis: Redis, id: string): Promise<number> {
+    return Number((await redis.hget(this.consultation(id), 'version')) ?? 0);
+  }
+
+  async comments(
+    redis: Redis,
+    consultationId: string,
+    options: { memberState?: string; after?: number; limit: number },
+  ): Promise<{ items: CommentView[]; next: number | null }> {
+    const index = this.commentIndex(consultationId, options.memberState);
+    const entries = await redis.zrangebyscore(
+      index,
+      `(${options.after ?? 0}`,
+      '+inf',
+      'WITHSCORES',
+      'LIMIT',
+      0,
+      options.limit,
+    );
+    const ids: string[] = [];
+    let lastScore: number | null = null;
+    for (let i = 0; i < entries.length; i += 2) {
+      ids.push(entries[i]!);
+      lastScore = Number(entries[i + 1]);
+    }
+    const items = await Promise.all(ids.map((id) => this.commentById(redis, id)));
+    return {
+      items: items.filter((c): c is CommentView => c !== null),
+      next: ids.length === options.limit ? lastScore : null,
+    };
+  }
+
+  async commentById(redis: Redis, commentId: string): Promise<CommentView | null> {
+    const [[, fields], [, revisions]] = (await redis
+      .multi()
+      .hgetall(this.comment(commentId))
+      .lrange(this.revisions(commentId), 0, -1)
+      .exec()) as [[unknown, Record<string, string>], [unknown, string[]]];
+    if (!fields.commentId) return null;
+    const view: CommentView = {
+      commentId: fields.commentId,
+      consultationId: fields.consultationId ?? '',
+      trackingNumber: fields.trackingNumber ?? '',
+      memberState: fields.memberState ?? '',
+      body: fields.body ?? '',
+      language: fields.language ?? '',
+      receivedAt: fields.receivedAt ?? '',
+      revision: Number(fields.revision ?? 1),
+      status: fields.status === 'withdrawn' ? 'withdrawn' : 'active',
+      lastChangedAt: fields.lastChangedAt ?? '',
+      revisions: revisions.map((r) => JSON.parse(r) as CommentRevision),
+    };
+    if (fields.withdrawnAt) view.withdrawnAt = fields.withdrawnAt;
+    return view;
+  }
+
+  async outcome(redis: Redis, commandId: string): Promise<CommandOutcome | null> {
+    const raw = await redis.get(this.outcomeKey(commandId));
+    return raw ? (JSON.parse(raw) as CommandOutcome) : null;
+  }
+
+  async principalByKeyHash(redis: Redis, keyHash: string): Promise<Principal | null> {
+    const raw = await redis.get(this.apiKey(keyHash));
+    return raw ? (JSON.parse(raw) as Principal) : null;
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * A small typed client for the consultation API, for member-state integrators, the demo and our own tests.
+ * It never throws for HTTP statuses: every call returns the status, the parsed body and the headers, so
+ * callers handle problems (RFC 9457) as values.
+ */
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  code: string;
+  detail?: string;
+  instance?: string;
+  errors?: { path: string; message: string }[];
+}
+
+export interface ApiResponse<T> {
+  status: number;
+  ok: boolean;
+  body: T;
+  problem: Problem | undefined;
+  headers: Headers;
+}
+
+export interface ConsultationDocumentInput {
+  language: string;
+  title: string;
+  uri?: string;
+  text?: string;
+}
+
+export interface CreateConsultationInput {
+  reference: string;
+  title: string;
+  summary?: string;
+  documents: ConsultationDocumentInput[];
+  addressees: string[];
+  deadline: string;
+  reminderOffsetsSeconds?: number[];
+  commentVisibility?: 'own' | 'addressees';
+}
+
+export interface Consultation {
+  id: string;
+  reference: string;
+  title: string;
+  summary?: string;
+  documents: ConsultationDocumentInput[];
+  status: 'open' | 'closed';
+  deadline: string;
+  openedAt: string;
+  closedAt: string | null;
+  addressees: string[];
+  responses: Record<string, 'commented' | 'pending'>;
+  commentCount: number;
+  commentVisibility: 'own' | 'addressees';
+  reminderOffsetsSeconds: number[];
+  deadlineExtensions: number;
+  version: number;
+}
+
+export interface CommentReceipt {
+  commentId: string;
+  trackingNumber: string;
+  receivedAt: string;
+  memberState: string;
+  consultationId: string;
+  revision?: number;
+  withdrawnAt?: string;
+  status?: string;
+}
+
+export interface Comment {
+  commentId: string;
+  consultationId: string;
+  trackingNumber: string;
+  memberState: string;
+  body: string;
+  language: string;
+  receivedAt: string;
+  revision: number;
+  status: 'active' | 'withdrawn';
+  lastChangedAt: string;
+  withdrawnAt?: string;
+  revisions: { revision: number; body: string; language: string; receivedAt: string }[];
+}
+
+export interface Pending {
+  status: 'pending';
+  commandId: string;
+  statusUrl: string;
+}
+
+export interface ClientOptions {
+  baseUrl: string;
+  apiKey: string;
+  /** Sent as X-Correlation-Id so a request can be followed through the events. */
+  correlationId?: string;
+}
+
+function toSearchParams(query: Record<string, string | number | undefined>): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+  return params;
+}
+
+export class ConsultationClient {
+  constructor(private readonly options: ClientOptions) {}
+
+  withKey(apiKey: string): ConsultationClient {
+    return new ConsultationClient({ ...this.options, apiKey });
+  }
+
+  async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiResponse<T>> {
+    const response = await fetch(new URL(path, this.options.baseUrl), {
+      method,
+      headers: {
+        authorization: `Bearer ${this.options.apiKey}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(this.options.correlationId ? { 'x-correlation-id': this.options.correlationId } : {}),
+        ...headers,
+      },
+      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    });
+    const text = await response.text();
+    const parsed: unknown = text ? JSON.parse(text) : undefined;
+    const isProblem = (response.headers.get('content-type') ?? '').startsWith('application/problem+json');
+    return {
+      status: response.status,
+      ok: response.ok,
+      body: parsed as T,
+      problem: isProblem ? (parsed as Problem) : undefined,
+      headers: response.headers,
+    };
+  }
+
+  createConsultation(input: CreateConsultationInput, idempotencyKey?: string): Promise<ApiResponse<Consultation>> {
+    return this.request('POST', '/v1/consultations', input, idempotencyKey ? { 'idempotency-key': idempotencyKey } : {});
+  }
+
+  getConsultation(id: string, asOf?: string): Promise<ApiResponse<Consultation>> {
+    return this.request('GET', `/v1/consultations/${id}${asOf ? `?asOf=${encodeURIComponent(asOf)}` : ''}`);
+  }
+
+  listConsultations(
+    query: { status?: 'open' | 'closed'; limit?: number; offset?: number } = {},
+  ): Promise<ApiResponse<{ items: Consultation[]; total: number; offset: number; limit: number }>> {
+    const params = toSearchParams(query);
+    return this.request('GET', `/v1/consultations${params.size ? `?${params}` : ''}`);
+  }
+
+  postComment(
+    consultationId: string,
+    comment: { body: string; language: string },
+    idempotencyKey: string,
+  ): Promise<ApiResponse<CommentReceipt>> {
+    return this.request('POST', `/v1/consultations/${consultationId}/comments`, comment, {
+      'idempotency-key': idempotencyKey,
+    });
+  }
+
+  amendComment(
+    consultationId: string,
+    commentId: string,
+    comment: { body: string; language: string },
+  ): Promise<ApiResponse<CommentReceipt>> {
+    return this.request('PUT', `/v1/consultations/${consultationId}/comments/${commentId}`, comment);
+  }
+
+  withdrawComment(consultationId: string, commentId: string): Promise<ApiResponse<CommentReceipt>> {
+    return this.request('DELETE', `/v1/consultations/${consultationId}/comments/${commentId}`);
+  }
+
+  listComments(
+    consultationId: string,
+    query: { memberState?: string; limit?: number; after?: string } = {},
+  ): Promise<ApiResponse<{ items: Comment[]; next: string | null }>> {
+    const params = toSearchParams(query);
+    return this.request('GET', `/v1/consultations/${consultationId}/comments${params.size ? `?${params}` : ''}`);
+  }
+
+  getComment(consultationId: string, commentId: string): Promise<ApiResponse<Comment>> {
+    return this.request('GET', `/v1/consultations/${consultationId}/comments/${commentId}`);
+  }
+
+  extendDeadline(
+    consultationId: string,
+    input: { deadline: string; reason: string },
+  ): Promise<ApiResponse<{ id: string; previousDeadline: string; deadline: string }>> {
+    return this.request('POST', `/v1/consultations/${consultationId}/deadline-extensions`, input);
+  }
+
+  commandStatus(commandId: string): Promise<ApiResponse<{ commandId: string; status: string; receipt?: Record<string, unknown> }>> {
+    return this.request('GET', `/v1/commands/${commandId}`);
+  }
+}

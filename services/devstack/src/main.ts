@@ -1,0 +1,105 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { BatchingProducer, createKafka, ensureTopics } from '@consult/kafka';
+import { createLogger } from '@consult/config';
+import { topicNames, topicSpecs } from '@consult/contracts';
+import { provideInfrastructure, repositoryRoot } from '@consult/environment';
+import { DEV_KEYS, issueKeys } from '@consult/admin';
+import { DEMO_REFERENCE, seedDemo } from './demo.js';
+
+/**
+ * `npm start`: finds or starts Kafka and Redis, runs every service as its own process, seeds development keys
+ * and the demo consultation, and on Ctrl-C stops the services and whatever infrastructure it started.
+ */
+const logger = createLogger('devstack', { level: 'info', pretty: process.stdout.isTTY });
+const port = Number(process.env.PORT ?? 8080);
+const baseUrl = `http://127.0.0.1:${port}`;
+const SERVICES = ['consultation', 'projector', 'gateway'] as const;
+
+const infra = await provideInfrastructure({ logger });
+logger.info({ kafka: `${infra.kafkaBrokers} (${infra.kafkaSource})`, redis: `${infra.redisUrl} (${infra.redisSource})` }, 'infrastructure ready');
+const children: ChildProcess[] = [];
+let stopping = false;
+
+async function stopAll(code: number): Promise<never> {
+  if (stopping) process.exit(code);
+  stopping = true;
+  logger.info('stopping services');
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null) return resolve();
+          const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+          child.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+  await infra.stop();
+  logger.info('all stopped');
+  process.exit(code);
+}
+process.on('SIGINT', () => void stopAll(0));
+process.on('SIGTERM', () => void stopAll(0));
+
+try {
+  const kafka = createKafka({ brokers: infra.kafkaBrokers.split(','), clientId: 'devstack', logger });
+  const topics = topicNames(process.env.TOPIC_PREFIX ?? '');
+  await ensureTopics(kafka, topicSpecs(topics), logger);
+  const root = repositoryRoot();
+  for (const service of SERVICES) {
+    const child = spawn(process.execPath, [join(root, 'services', service, 'dist', 'main.js')], {
+      env: {
+        ...process.env,
+        KAFKA_BROKERS: infra.kafkaBrokers,
+        REDIS_URL: infra.redisUrl,
+        PORT: String(port),
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    child.once('exit', (code, signal) => {
+      if (!stopping) {
+        logger.error({ service, code, signal }, 'a service exited: stopping everything');
+        void stopAll(1);
+      }
+    });
+    children.push(child);
+  }
+
+  const producer = new BatchingProducer(kafka, logger);
+  await producer.connect();
+  await issueKeys(producer, topics, Object.values(DEV_KEYS));
+  await producer.close();
+
+  for (let attempt = 0; ; attempt++) {
+    const ok = await fetch(`${baseUrl}/readyz`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (attempt > 240) throw new Error('the gateway did not become ready within 60 s');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const { consultationId } = await seedDemo(baseUrl);
+
+  const keyLines = Object.values(DEV_KEYS).map((k) => `    ${k.kind.padEnd(20)} ${k.id.padEnd(20)} ${k.secret}`);
+  process.stdout.write(`
+  Consultation messaging is running at ${baseUrl}  (API docs: ${baseUrl}/docs)
+
+  Development API keys (Authorization: Bearer <key>):
+${keyLines.join('\n')}
+
+  Demo consultation ${DEMO_REFERENCE}: ${consultationId}
+    curl -s -H 'Authorization: Bearer ${DEV_KEYS.secretariat.secret}' ${baseUrl}/v1/consultations/${consultationId}
+    curl -s -X POST -H 'Authorization: Bearer ${DEV_KEYS.THA.secret}' -H 'Idempotency-Key: tha-1' \\
+         -H 'Content-Type: application/json' -d '{"body":"Thailand supports the draft.","language":"en"}' \\
+         ${baseUrl}/v1/consultations/${consultationId}/comments
+
+  Ctrl-C stops everything this command started.
+`);
+} catch (error) {
+  logger.fatal({ err: error }, 'start failed');
+  await stopAll(1);
+}

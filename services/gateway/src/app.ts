@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import type { TopicNames } from '@consult/contracts';
+import type { Logger } from '@consult/config';
+import { BatchingProducer, type Kafka } from '@consult/kafka';
+import { ConsultationReadModel } from '@consult/read-models';
+import { KeySpace, type Redis } from '@consult/redis';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { KeyDirectory, type Principal } from './auth.js';
+import { CommandBus } from './command-bus.js';
+import type { GatewayContext } from './context.js';
+import { ProjectionListener } from './projection-listener.js';
+import { errorHandler, HttpProblem, sendProblem } from './problems.js';
+import { ReadinessProbe } from './readiness.js';
+import { commandRoutes } from './routes/commands.js';
+import { commentRoutes } from './routes/comments.js';
+import { consultationRoutes } from './routes/consultations.js';
+import { operationsRoutes } from './routes/operations.js';
+
+export interface GatewayOptions {
+  kafka: Kafka;
+  redis: Redis;
+  logger: Logger;
+  topics: TopicNames;
+  keyPrefix: string;
+  instanceId?: string;
+  decisionTimeoutMs?: number;
+  bodyLimitBytes?: number;
+  authCacheTtlMs?: number;
+  readyMaxLag?: number;
+  /** The one clock that stamps receipt times; injectable for tests. */
+  now?: () => Date;
+}
+
+export interface Gateway {
+  app: FastifyInstance;
+  listen(port: number, host: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+const PUBLIC_PATHS = new Set(['/healthz', '/readyz']);
+const isPublic = (url: string): boolean =>
+  PUBLIC_PATHS.has(url) || url.startsWith('/docs') || url.startsWith('/problems/');
+
+export async function createGateway(options: GatewayOptions): Promise<Gateway> {
+  const { kafka, redis, logger, topics } = options;
+  const now = options.now ?? (() => new Date());
+  const readModel = new ConsultationReadModel(new KeySpace(options.keyPrefix));
+  const producer = new BatchingProducer(kafka, logger.child({ component: 'command-producer' }));
+  const listener = new ProjectionListener(redis, readModel, logger);
+  await Promise.all([producer.connect(), listener.start()]);
+  const bus = new CommandBus(producer, listener, topics.consultationCommands, options.decisionTimeoutMs ?? 5_000);
+  const keys = new KeyDirectory(redis, readModel, options.authCacheTtlMs ?? 5_000);
+  const readiness = new ReadinessProbe(kafka, redis, topics, options.keyPrefix, options.readyMaxLag ?? 1_000);
+  const context: GatewayContext = { redis, readModel, bus, instanceId: options.instanceId ?? randomUUID() };
+
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: options.bodyLimitBytes ?? 262_144,
+    genReqId: () => randomUUID(),
+    ajv: {
+      // Unknown fields and wrong types are errors, never silently removed or coerced.
+      customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true, useDefaults: false },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorateRequest('receivedAt', '');
+  app.decorateRequest('principal', null as unknown as Principal);
+  app.addHook('onRequest', async (request) => {
+    request.receivedAt = now().toISOString();
+    const path = request.url.split('?', 1)[0] ?? request.url;
+    if (!isPublic(path)) request.principal = await keys.authenticate(request.headers.authorization);
+  });
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-request-id', request.id);
+    return payload;
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, new HttpProblem('not-found', `${request.method} ${request.url} does not exist`), request.url),
+  );
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Consultation messaging API',
+        version: '1.0.0',
+        description:
+          'Circulate documents to member states, collect comments by a deadline. Authenticate with `Authorization: Bearer <key>`. Errors are RFC 9457 problem+json.',
+      },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      security: [{ apiKey: [] }],
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(operationsRoutes(readiness));
+  await app.register(consultationRoutes(context));
+  await app.register(commentRoutes(context));
+  await app.register(commandRoutes(context));
+
+  return {
+    app,
+    async listen(port, host) {
+      return app.listen({ port, host });
+    },
+    async close() {
+      await app.close();
+      await listener.stop();
+      await producer.close();
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import type { ConsultationCommandOf, ConsultationCommandType } from '@consult/contracts';
+import type { ConsultationReadModel } from '@consult/read-models';
+import type { Redis } from '@consult/redis';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { CommandBus, Dispatched } from './command-bus.js';
+import { HttpProblem, isProblemCode, sendProblem } from './problems.js';
+
+/** What the routes need; built once in app.ts. */
+export interface GatewayContext {
+  redis: Redis;
+  readModel: ConsultationReadModel;
+  bus: CommandBus;
+  instanceId: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** When this gateway received the request: the one clock on-time decisions use. */
+    receivedAt: string;
+  }
+}
+
+/** Builds a command stamped with the request's receipt time, actor and correlation id. */
+export function commandFor<T extends ConsultationCommandType>(
+  request: FastifyRequest,
+  context: GatewayContext,
+  type: T,
+  key: string,
+  data: ConsultationCommandOf<T>['data'],
+): ConsultationCommandOf<T> {
+  const correlation = request.headers['x-correlation-id'];
+  return {
+    id: randomUUID(),
+    type,
+    version: 1,
+    key,
+    receivedAt: request.receivedAt,
+    correlationId: typeof correlation === 'string' && correlation.length > 0 ? correlation.slice(0, 128) : request.id,
+    actor: { kind: request.principal.kind, id: request.principal.id },
+    replyTo: context.instanceId,
+    data,
+  } as unknown as ConsultationCommandOf<T>;
+}
+
+/**
+ * Answers a dispatched command: the success status with the rendered receipt, a problem for a rejection, or
+ * 202 with a status URL when the decision did not become visible in time (the command is durably queued).
+ */
+export function answer(
+  reply: FastifyReply,
+  dispatched: Dispatched,
+  commandId: string,
+  onAccepted: (receipt: Record<string, unknown>, replayed: boolean) => { status: number; body: unknown; location?: string },
+): FastifyReply {
+  if (dispatched.state === 'pending') {
+    const statusUrl = `/v1/commands/${commandId}`;
+    return reply.code(202).header('location', statusUrl).send({ status: 'pending', commandId, statusUrl });
+  }
+  const result = dispatched.outcome.result;
+  if (result.status === 'rejected') {
+    const code = isProblemCode(result.code) ? result.code : 'internal';
+    return sendProblem(reply, new HttpProblem(code, result.detail), reply.request.url);
+  }
+  const { status, body, location } = onAccepted(result.receipt, result.replayed);
+  if (location) reply.header('location', location);
+  if (result.replayed) reply.header('idempotent-replayed', 'true');
+  return reply.code(status).send(body);
+}

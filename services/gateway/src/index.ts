@@ -1,0 +1,3 @@
+export * from './app.js';
+export * from './problems.js';
+export { commentBodyHash } from './routes/comments.js';

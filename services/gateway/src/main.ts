@@ -1,0 +1,36 @@
+import { createLogger, kafkaBrokerList, loadConfig, runProcess } from '@consult/config';
+import { topicNames, topicSpecs } from '@consult/contracts';
+import { createKafka, ensureTopics } from '@consult/kafka';
+import { createRedis } from '@consult/redis';
+import { createGateway } from './app.js';
+import { GatewayEnv } from './config.js';
+
+const config = loadConfig(GatewayEnv);
+const logger = createLogger('gateway', { level: config.LOG_LEVEL });
+
+await runProcess(logger, async () => {
+  const kafka = createKafka({ brokers: kafkaBrokerList(config.KAFKA_BROKERS), clientId: 'gateway', logger });
+  const redis = createRedis(config.REDIS_URL, logger);
+  const topics = topicNames(config.TOPIC_PREFIX);
+  await ensureTopics(kafka, topicSpecs(topics), logger);
+  const gateway = await createGateway({
+    kafka,
+    redis,
+    logger,
+    topics,
+    keyPrefix: config.KEY_PREFIX,
+    decisionTimeoutMs: config.DECISION_TIMEOUT_MS,
+    bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    authCacheTtlMs: config.AUTH_CACHE_TTL_MS,
+    readyMaxLag: config.READY_MAX_LAG,
+    ...(config.INSTANCE_ID ? { instanceId: config.INSTANCE_ID } : {}),
+  });
+  const address = await gateway.listen(config.PORT, config.HOST);
+  logger.info({ address }, 'gateway listening');
+  return {
+    stop: async () => {
+      await gateway.close();
+      redis.disconnect();
+    },
+  };
+});

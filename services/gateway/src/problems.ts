@@ -1,0 +1,125 @@
+import type { DomainErrorCode } from '@consult/domain';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+
+/**
+ * Every error the API returns is an RFC 9457 problem document with a stable `code`; the `type` URI resolves
+ * to a short description at GET /problems/{code}.
+ */
+export interface ProblemDocument {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  code: string;
+  errors?: { path: string; message: string }[];
+  [extension: string]: unknown;
+}
+
+interface ProblemKind {
+  status: number;
+  title: string;
+}
+
+export const PROBLEM_KINDS = {
+  'validation-failed': { status: 400, title: 'The request does not match the schema' },
+  'invalid-json': { status: 400, title: 'The body is not valid JSON' },
+  'idempotency-key-required': { status: 400, title: 'An Idempotency-Key header is required' },
+  unauthorized: { status: 401, title: 'A valid API key is required' },
+  forbidden: { status: 403, title: 'This principal may not do this' },
+  'not-an-addressee': { status: 403, title: 'The member state is not an addressee of the consultation' },
+  'not-comment-owner': { status: 403, title: 'The comment belongs to another member state' },
+  'not-found': { status: 404, title: 'No such resource' },
+  'consultation-not-found': { status: 404, title: 'No such consultation' },
+  'comment-not-found': { status: 404, title: 'No such comment' },
+  'command-not-found': { status: 404, title: 'No such command' },
+  'method-not-allowed': { status: 405, title: 'Method not allowed' },
+  'consultation-exists': { status: 409, title: 'A consultation with this id already exists' },
+  'consultation-closed': { status: 409, title: 'The consultation is closed: its deadline has passed' },
+  'idempotency-key-reused': { status: 409, title: 'The Idempotency-Key was used with another request body' },
+  'comment-withdrawn': { status: 409, title: 'The comment was withdrawn' },
+  'deadline-not-reached': { status: 409, title: 'The deadline has not passed yet' },
+  'payload-too-large': { status: 413, title: 'The request body is too large' },
+  'unsupported-media-type': { status: 415, title: 'Only application/json is accepted' },
+  'deadline-not-in-future': { status: 422, title: 'The deadline must be in the future' },
+  'deadline-not-later': { status: 422, title: 'The new deadline must be later than the current one' },
+  'unknown-member-state': { status: 422, title: 'Unknown ISO 3166-1 alpha-3 member-state code' },
+  'service-unavailable': { status: 503, title: 'The service cannot take requests right now; retry later' },
+  internal: { status: 500, title: 'Internal error' },
+} as const satisfies Record<string, ProblemKind> & Record<DomainErrorCode, ProblemKind>;
+
+export type ProblemCode = keyof typeof PROBLEM_KINDS;
+
+export class HttpProblem extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ProblemCode,
+    readonly detail?: string,
+    readonly extensions: Record<string, unknown> = {},
+  ) {
+    super(detail ?? PROBLEM_KINDS[code].title);
+    this.name = 'HttpProblem';
+    this.status = PROBLEM_KINDS[code].status;
+  }
+
+  toDocument(instance?: string): ProblemDocument {
+    const doc: ProblemDocument = {
+      type: `/problems/${this.code}`,
+      title: PROBLEM_KINDS[this.code].title,
+      status: this.status,
+      code: this.code,
+      ...this.extensions,
+    };
+    if (this.detail) doc.detail = this.detail;
+    if (instance) doc.instance = instance;
+    return doc;
+  }
+}
+
+export function isProblemCode(code: string): code is ProblemCode {
+  return Object.hasOwn(PROBLEM_KINDS, code);
+}
+
+export function sendProblem(reply: FastifyReply, problem: HttpProblem, instance?: string): FastifyReply {
+  return reply.code(problem.status).type('application/problem+json').send(problem.toDocument(instance));
+}
+
+/** Maps framework errors (validation, body parsing, limits) and our problems to problem documents. */
+export function problemFromError(error: FastifyError | HttpProblem | Error): HttpProblem {
+  if (error instanceof HttpProblem) return error;
+  const fe = error as FastifyError;
+  if (fe.validation) {
+    const errors = fe.validation.map((v) => ({
+      path: `${fe.validationContext ?? 'body'}${v.instancePath || ''}`,
+      message:
+        v.keyword === 'additionalProperties'
+          ? `unknown field '${String((v.params as { additionalProperty?: string }).additionalProperty)}'`
+          : (v.message ?? 'is invalid'),
+    }));
+    return new HttpProblem('validation-failed', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
+  }
+  switch (fe.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new HttpProblem('payload-too-large', fe.message);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new HttpProblem('unsupported-media-type', fe.message);
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new HttpProblem('invalid-json', fe.message);
+  }
+  if (fe.statusCode === 400 && error instanceof SyntaxError) return new HttpProblem('invalid-json', error.message);
+  if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500)
+    return new HttpProblem(fe.statusCode === 404 ? 'not-found' : 'validation-failed', fe.message);
+  return new HttpProblem('internal');
+}
+
+export function errorHandler(
+  this: unknown,
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  const problem = problemFromError(error);
+  if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+  return sendProblem(reply, problem, request.url);
+}

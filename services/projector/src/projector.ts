@@ -1,0 +1,143 @@
+import {
+  commandOutcomeCodec,
+  consultationEventCodec,
+  identityEventCodec,
+  projectorGroupId,
+  type CommandOutcome,
+  type TopicNames,
+} from '@consult/contracts';
+import type { Logger } from '@consult/config';
+import type { Consumer, Kafka, KafkaMessage } from '@consult/kafka';
+import { ConsultationReadModel } from '@consult/read-models';
+import { KeySpace, RedisOffsetStore, type Redis } from '@consult/redis';
+
+export interface ProjectorOptions {
+  kafka: Kafka;
+  redis: Redis;
+  logger: Logger;
+  topics: TopicNames;
+  keyPrefix: string;
+  groupId?: string;
+}
+
+/** What the projector announces after each applied batch, for gateways waiting to answer read-your-write. */
+export interface ProjectionNotice {
+  versions?: [string, number][];
+  outcomes?: CommandOutcome[];
+}
+
+/**
+ * Turns events into Redis read models. Each fetched batch becomes one MULTI holding its effects and the
+ * batch's last offset, so effects and progress are stored atomically; on assignment the consumer seeks to the
+ * offsets found in Redis (the beginning after a flush), which makes replays rebuild identical answers.
+ */
+export class Projector {
+  private readonly consumer: Consumer;
+  private readonly readModel: ConsultationReadModel;
+  private readonly offsets: RedisOffsetStore;
+  /** Next offset to apply per `topic:partition`, as stored in Redis. */
+  private readonly next = new Map<string, bigint>();
+  private ready: Promise<void> = Promise.resolve();
+  private applied = 0;
+
+  constructor(private readonly options: ProjectorOptions) {
+    const keys = new KeySpace(options.keyPrefix);
+    this.readModel = new ConsultationReadModel(keys);
+    this.offsets = new RedisOffsetStore(keys, 'projector');
+    this.consumer = options.kafka.consumer({
+      groupId: options.groupId ?? projectorGroupId(options.topics, options.keyPrefix),
+      readUncommitted: false,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 100,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+    });
+  }
+
+  get eventsApplied(): number {
+    return this.applied;
+  }
+
+  async start(): Promise<void> {
+    const { consumer, options } = this;
+    const topics = [options.topics.consultationEvents, options.topics.consultationOutcomes, options.topics.identityEvents];
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.ready = this.seekToStoredOffsets(payload.memberAssignment);
+      this.ready.catch((error: unknown) => options.logger.error({ err: error }, 'seeking to stored offsets failed'));
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.run({
+      autoCommit: true,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 3,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isStale }) => {
+        await this.ready;
+        if (isStale()) return;
+        const field = RedisOffsetStore.field(batch.topic, batch.partition);
+        const expected = this.next.get(field) ?? 0n;
+        const first = batch.messages[0];
+        if (!first) return;
+        if (BigInt(first.offset) > expected) {
+          // Kafka's committed offset is ahead of Redis (Redis was flushed): go back to where Redis ends.
+          this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: expected.toString() });
+          return;
+        }
+        const messages = batch.messages.filter((m) => BigInt(m.offset) >= expected);
+        if (messages.length > 0) {
+          await this.apply(batch.topic, batch.partition, messages);
+          const last = messages[messages.length - 1]!.offset;
+          this.next.set(field, BigInt(last) + 1n);
+        }
+        resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
+        await heartbeat();
+      },
+    });
+  }
+
+  private async seekToStoredOffsets(assignment: Record<string, number[]>): Promise<void> {
+    const stored = await this.offsets.nextOffsets(this.options.redis);
+    this.next.clear();
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      for (const partition of partitions) {
+        const field = RedisOffsetStore.field(topic, partition);
+        const offset = stored.get(field) ?? 0n;
+        this.next.set(field, offset);
+        this.consumer.seek({ topic, partition, offset: offset.toString() });
+      }
+    }
+    this.options.logger.info({ assignment, resumeFrom: Object.fromEntries([...this.next].map(([k, v]) => [k, v.toString()])) }, 'projector resuming');
+  }
+
+  private async apply(topic: string, partition: number, messages: KafkaMessage[]): Promise<void> {
+    const { redis, topics, logger } = this.options;
+    const multi = redis.multi();
+    const notice: ProjectionNotice = {};
+    if (topic === topics.consultationEvents) {
+      const versions = new Map<string, number>();
+      for (const message of messages) {
+        const event = consultationEventCodec.decode(message.value);
+        this.readModel.applyEvent(multi, event);
+        versions.set(event.key, event.sequence);
+      }
+      notice.versions = [...versions];
+    } else if (topic === topics.consultationOutcomes) {
+      notice.outcomes = messages.map((m) => commandOutcomeCodec.decode(m.value));
+      for (const outcome of notice.outcomes) this.readModel.applyOutcome(multi, outcome);
+    } else if (topic === topics.identityEvents) {
+      for (const message of messages) this.readModel.applyIdentity(multi, identityEventCodec.decode(message.value));
+    } else {
+      logger.warn({ topic }, 'message from an unexpected topic');
+      return;
+    }
+    this.offsets.record(multi, topic, partition, messages[messages.length - 1]!.offset);
+    multi.publish(this.readModel.projectedChannel, JSON.stringify(notice));
+    const results = await multi.exec();
+    const failed = results?.find(([error]) => error);
+    if (!results || failed) throw failed?.[0] ?? new Error('redis transaction discarded');
+    this.applied += messages.length;
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+}

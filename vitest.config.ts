@@ -1,0 +1,41 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * One config, two projects: `unit` (pure, no IO, fast) and `stack` (integration and end-to-end tests against a
+ * real Kafka broker and a real Redis, provisioned once by the global setup). Workspace packages resolve to
+ * their TypeScript sources through the `source` export condition, so tests never run stale builds.
+ */
+const resolve = { conditions: ['source', 'import', 'module', 'node', 'default'] };
+
+export default defineConfig({
+  resolve,
+  ssr: { resolve: { conditions: ['source'], externalConditions: ['source'] } },
+  test: {
+    projects: [
+      {
+        resolve,
+        ssr: { resolve: { conditions: ['source'], externalConditions: ['source'] } },
+        test: {
+          name: 'unit',
+          include: ['packages/*/src/**/*.unit.test.ts', 'services/*/src/**/*.unit.test.ts'],
+          environment: 'node',
+        },
+      },
+      {
+        resolve,
+        ssr: { resolve: { conditions: ['source'], externalConditions: ['source'] } },
+        test: {
+          name: 'stack',
+          include: ['packages/*/src/**/*.int.test.ts', 'services/*/src/**/*.int.test.ts', 'tests/**/*.e2e.test.ts'],
+          environment: 'node',
+          globalSetup: ['tests/support/global-setup.ts'],
+          // One broker and two cores: files run one after another, each on its own topics and key space.
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+          teardownTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
