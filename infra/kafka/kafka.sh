@@ -1,0 +1,390 @@
+#!/usr/bin/env bash
+# Local single-node Kafka (KRaft, broker+controller in one JVM) without Docker.
+#
+#   infra/kafka/kafka.sh up       start (or reuse) the broker; last stdout line:
+#                                 KAFKA_BROKERS=127.0.0.1:<port>
+#   infra/kafka/kafka.sh down     stop the broker this script started
+#   infra/kafka/kafka.sh status   "running ..." (exit 0) or "stopped" (exit 1)
+#   infra/kafka/kafka.sh logs     follow the broker log (--no-follow: print tail)
+#   infra/kafka/kafka.sh reset    down + delete the state dir (keeps the jars)
+#
+# Jars come from Maven Central through infra/kafka/pom.xml, once, into
+# <repo>/.cache/kafka/<version>/libs. Progress goes to stderr; stdout carries
+# only results. Exit 3 = a prerequisite (java/mvn) is missing.
+#
+# Environment:
+#   KAFKA_VERSION        Kafka release to run (default below; see docs/adr/0001)
+#   KAFKA_PORT           client listener port      (default 19092)
+#   KAFKA_CONTROLLER_PORT KRaft controller port    (default 19093)
+#   KAFKA_STATE_DIR      config, data, pid, log    (default <repo>/.cache/kafka/run)
+#   KAFKA_START_TIMEOUT  seconds to wait for "Kafka Server started" (default 90)
+#   KAFKA_HEAP_OPTS      JVM heap flags            (default -Xms256m -Xmx768m)
+#
+# This script never reads KAFKA_BROKERS: callers that already have a broker
+# should set KAFKA_BROKERS themselves and skip `up`.
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
+
+KAFKA_VERSION=${KAFKA_VERSION:-4.4.0}
+PORT=${KAFKA_PORT:-19092}
+CPORT=${KAFKA_CONTROLLER_PORT:-19093}
+START_TIMEOUT=${KAFKA_START_TIMEOUT:-90}
+STOP_TIMEOUT=30
+HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx768m}
+
+CACHE_DIR="$REPO_ROOT/.cache/kafka"
+VERSION_DIR="$CACHE_DIR/$KAFKA_VERSION"
+LIBS_DIR="$VERSION_DIR/libs"
+LIBS_MARKER="$VERSION_DIR/.libs-complete"
+STATE_DIR=${KAFKA_STATE_DIR:-$CACHE_DIR/run}
+
+# Files inside the state dir.
+STATE_MARKER="$STATE_DIR/.kafka-sh-state"
+PROPS="$STATE_DIR/server.properties"
+DATA_DIR="$STATE_DIR/data"
+PID_FILE="$STATE_DIR/broker.pid"
+LOG_FILE="$STATE_DIR/broker.log"
+RUN_INFO="$STATE_DIR/broker.env" # version/port of the running broker
+LOCK_DIR="$STATE_DIR/.lock"
+
+STARTED_RE='Kafka Server started'
+
+log() { printf 'kafka: %s\n' "$*" >&2; }
+die() { log "$*"; exit 1; }
+
+usage() {
+  sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+# --- prerequisites ----------------------------------------------------------
+
+java_major() {
+  # `java -version` prints e.g. openjdk version "17.0.15" or "1.8.0_402".
+  local v
+  v=$(java -version 2>&1 | sed -n 's/.*version "\([^"]*\)".*/\1/p' | head -n 1)
+  v=${v#1.}
+  printf '%s\n' "${v%%[.+_-]*}"
+}
+
+require_java() {
+  if ! command -v java >/dev/null 2>&1; then
+    log "Java 17+ (java) is required to run the local Kafka broker; install a JDK (apt-get install openjdk-17-jre-headless) or set KAFKA_BROKERS to use an existing broker"
+    exit 3
+  fi
+  local major
+  major=$(java_major)
+  if [[ ! $major =~ ^[0-9]+$ ]] || ((major < 17)); then
+    log "Java 17+ is required to run the local Kafka broker but 'java' is version ${major:-unknown}; install a JDK 17+ (apt-get install openjdk-17-jre-headless) or set KAFKA_BROKERS to use an existing broker"
+    exit 3
+  fi
+}
+
+require_mvn() {
+  if ! command -v mvn >/dev/null 2>&1; then
+    log "Maven (mvn) is required once to download the Kafka $KAFKA_VERSION jars into $LIBS_DIR; install it (apt-get install maven) or set KAFKA_BROKERS to use an existing broker"
+    exit 3
+  fi
+}
+
+# --- small helpers ----------------------------------------------------------
+
+port_open() { # port -> 0 if something accepts TCP connections on 127.0.0.1
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+pom_sum() { cksum <"$SCRIPT_DIR/pom.xml" | awk '{print $1}'; }
+
+read_pid() { [[ -f $PID_FILE ]] && tr -dc '0-9' <"$PID_FILE" || true; }
+
+# Is <pid> alive and the broker that this script started with $PROPS?
+is_our_broker() {
+  local pid=$1 args
+  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 1
+  if [[ -r /proc/$pid/cmdline ]]; then
+    args=$(tr '\0' ' ' <"/proc/$pid/cmdline")
+  else
+    args=$(ps -ww -p "$pid" -o args= 2>/dev/null) || return 1
+  fi
+  [[ $args == *kafka.Kafka* && $args == *"$PROPS"* ]]
+}
+
+running_pid() { # prints the pid of our live broker, or nothing
+  local pid
+  pid=$(read_pid)
+  if is_our_broker "$pid"; then printf '%s\n' "$pid"; fi
+}
+
+run_info() { # key -> value recorded when the broker was started
+  [[ -f $RUN_INFO ]] && sed -n "s/^$1=//p" "$RUN_INFO" | head -n 1 || true
+}
+
+started_in_log() { [[ -f $LOG_FILE ]] && grep -q "$STARTED_RE" "$LOG_FILE"; }
+
+acquire_lock() {
+  mkdir -p "$STATE_DIR"
+  local waited=0 owner
+  until mkdir "$LOCK_DIR" 2>/dev/null; do
+    owner=$(cat "$LOCK_DIR/pid" 2>/dev/null || true)
+    if [[ -n $owner ]] && ! kill -0 "$owner" 2>/dev/null; then
+      rm -rf "$LOCK_DIR" # stale lock from a killed invocation
+      continue
+    fi
+    ((waited++ < START_TIMEOUT + STOP_TIMEOUT)) || die "another kafka.sh (pid ${owner:-?}) holds $LOCK_DIR"
+    sleep 1
+  done
+  echo $$ >"$LOCK_DIR/pid"
+  trap 'rm -rf "$LOCK_DIR"' EXIT
+}
+
+# --- download ---------------------------------------------------------------
+
+ensure_libs() {
+  if [[ -f $LIBS_MARKER && $(cat "$LIBS_MARKER") == "$(pom_sum)" ]] &&
+    compgen -G "$LIBS_DIR/kafka_2.13-$KAFKA_VERSION.jar" >/dev/null; then
+    return 0
+  fi
+  require_mvn
+  log "downloading Kafka $KAFKA_VERSION jars (once) into $LIBS_DIR"
+  local tmp="$VERSION_DIR/libs.tmp.$$"
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  local mvn_log="$VERSION_DIR/mvn.log"
+  if ! mvn -q -B -f "$SCRIPT_DIR/pom.xml" -Dkafka.version="$KAFKA_VERSION" \
+    dependency:copy-dependencies -DoutputDirectory="$tmp" >"$mvn_log" 2>&1; then
+    grep -E 'ERROR|FATAL' "$mvn_log" | head -n 20 >&2 || true
+    rm -rf "$tmp"
+    die "could not resolve org.apache.kafka:kafka_2.13:$KAFKA_VERSION from Maven (full output: $mvn_log)"
+  fi
+  [[ -f $tmp/kafka_2.13-$KAFKA_VERSION.jar ]] || { rm -rf "$tmp"; die "Maven did not produce kafka_2.13-$KAFKA_VERSION.jar"; }
+  rm -rf "$LIBS_DIR"
+  mv "$tmp" "$LIBS_DIR"
+  pom_sum >"$LIBS_MARKER"
+}
+
+# --- configuration and storage ----------------------------------------------
+
+write_props() {
+  cat >"$PROPS" <<EOF
+# Generated by infra/kafka/kafka.sh; rewritten on every start.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$CPORT
+listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CPORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+log.dirs=$DATA_DIR
+
+# The project creates its topics explicitly, with their own configs.
+auto.create.topics.enable=false
+num.partitions=6
+default.replication.factor=1
+min.insync.replicas=1
+
+# Single node: internal topics cannot be replicated.
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+# Fewer internal partitions than the default 50 keep the first group and the
+# first transaction quick on a 2-core machine.
+offsets.topic.num.partitions=10
+transaction.state.log.num.partitions=10
+
+# Consumer groups rebalance immediately (tests join and leave often).
+group.initial.rebalance.delay.ms=0
+EOF
+}
+
+format_storage() {
+  if [[ -f $DATA_DIR/meta.properties ]]; then
+    return 0
+  fi
+  local cluster_id
+  # Kafka cluster ids are 16 random bytes in URL-safe base64 without padding.
+  cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+  log "formatting storage in $DATA_DIR (cluster id $cluster_id)"
+  java -cp "$LIBS_DIR/*" -Dlog4j2.configurationFile="$SCRIPT_DIR/log4j2.properties" \
+    kafka.tools.StorageTool format -t "$cluster_id" -c "$PROPS" >>"$LOG_FILE" 2>&1 ||
+    { tail -n 20 "$LOG_FILE" >&2; die "formatting storage failed (log: $LOG_FILE)"; }
+  echo "$KAFKA_VERSION" >"$STATE_DIR/formatted-by-version"
+}
+
+# --- subcommands ------------------------------------------------------------
+
+print_address() { # port
+  log "broker ready at 127.0.0.1:$1 (Kafka $(run_info version), state $STATE_DIR)"
+  printf 'KAFKA_BROKERS=127.0.0.1:%s\n' "$1"
+}
+
+wait_ready() { # pid port -> 0 when ready; dies if the process exits or times out
+  local pid=$1 port=$2 deadline=$((SECONDS + START_TIMEOUT))
+  while ((SECONDS < deadline)); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      rm -f "$PID_FILE"
+      log "broker exited during startup; last log lines:"
+      tail -n 30 "$LOG_FILE" >&2 || true
+      die "broker failed to start (log: $LOG_FILE)"
+    fi
+    if started_in_log && port_open "$port"; then
+      return 0
+    fi
+    sleep 0.5
+  done
+  log "broker did not become ready within ${START_TIMEOUT}s; last log lines:"
+  tail -n 30 "$LOG_FILE" >&2 || true
+  log "stopping it"
+  stop_pid "$pid"
+  die "broker startup timed out (raise KAFKA_START_TIMEOUT; log: $LOG_FILE)"
+}
+
+cmd_up() {
+  require_java
+  if [[ -d $STATE_DIR && ! -f $STATE_MARKER ]] && [[ -n $(ls -A "$STATE_DIR" 2>/dev/null) ]]; then
+    die "$STATE_DIR exists and was not created by kafka.sh; choose another KAFKA_STATE_DIR"
+  fi
+  acquire_lock
+  touch "$STATE_MARKER"
+
+  local pid
+  pid=$(running_pid)
+  if [[ -n $pid ]]; then
+    local rport rversion
+    rport=$(run_info port)
+    rversion=$(run_info version)
+    if [[ $rversion != "$KAFKA_VERSION" ]]; then
+      die "the broker running from $STATE_DIR (pid $pid) is Kafka $rversion, not $KAFKA_VERSION; run 'kafka.sh down' first"
+    fi
+    [[ $rport == "$PORT" ]] || log "note: reusing the running broker on port $rport (KAFKA_PORT=$PORT ignored)"
+    wait_ready "$pid" "$rport"
+    log "reusing the broker started earlier (pid $pid)"
+    print_address "$rport"
+    return 0
+  fi
+  rm -f "$PID_FILE" # stale
+
+  local p
+  for p in "$PORT" "$CPORT"; do
+    if port_open "$p"; then
+      die "port $p on 127.0.0.1 is already in use by another process (not a broker started by this script); stop it or set KAFKA_PORT / KAFKA_CONTROLLER_PORT"
+    fi
+  done
+
+  local formatted_by
+  formatted_by=$(cat "$STATE_DIR/formatted-by-version" 2>/dev/null || true)
+  if [[ -n $formatted_by && $formatted_by != "$KAFKA_VERSION" ]]; then
+    die "$DATA_DIR was formatted by Kafka $formatted_by, not $KAFKA_VERSION; run 'kafka.sh reset' to start from empty data"
+  fi
+
+  ensure_libs
+  write_props
+  [[ -f $LOG_FILE ]] && mv -f "$LOG_FILE" "$LOG_FILE.1"
+  : >"$LOG_FILE"
+  format_storage
+
+  log "starting Kafka $KAFKA_VERSION on 127.0.0.1:$PORT (controller :$CPORT), log $LOG_FILE"
+  printf 'version=%s\nport=%s\ncontroller_port=%s\n' "$KAFKA_VERSION" "$PORT" "$CPORT" >"$RUN_INFO"
+  # A new session (when setsid exists) keeps the broker alive if the caller's
+  # terminal or process group goes away; the inner shell writes its own pid
+  # and then becomes java, so the pid file holds the JVM's pid either way.
+  local setsid_cmd=()
+  command -v setsid >/dev/null 2>&1 && setsid_cmd=(setsid)
+  # shellcheck disable=SC2086 # HEAP_OPTS is a list of flags
+  (
+    cd "$STATE_DIR"
+    exec ${setsid_cmd[@]+"${setsid_cmd[@]}"} bash -c 'echo $$ >"$0"; exec "$@"' "$PID_FILE" \
+      java $HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+      -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent \
+      -Djava.awt.headless=true \
+      -Dlog4j2.configurationFile="$SCRIPT_DIR/log4j2.properties" \
+      -cp "$LIBS_DIR/*" kafka.Kafka "$PROPS"
+  ) </dev/null >>"$LOG_FILE" 2>&1 &
+
+  local i
+  for ((i = 0; i < 50; i++)); do
+    pid=$(read_pid)
+    [[ -n $pid ]] && break
+    sleep 0.1
+  done
+  [[ -n $pid ]] || die "broker process did not start (log: $LOG_FILE)"
+  log "waiting for the broker (pid $pid) to report 'Kafka Server started' (up to ${START_TIMEOUT}s)"
+  wait_ready "$pid" "$PORT"
+  print_address "$PORT"
+}
+
+stop_pid() { # pid: SIGTERM, wait, SIGKILL
+  local pid=$1 deadline=$((SECONDS + STOP_TIMEOUT))
+  kill -TERM "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
+    sleep 0.5
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "broker (pid $pid) still running after ${STOP_TIMEOUT}s; sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    sleep 0.5
+  fi
+  rm -f "$PID_FILE"
+}
+
+cmd_down() {
+  [[ -d $STATE_DIR ]] || { log "stopped (no state dir)"; return 0; }
+  acquire_lock
+  local pid
+  pid=$(running_pid)
+  if [[ -z $pid ]]; then
+    rm -f "$PID_FILE"
+    log "stopped (no broker started by this script is running)"
+    return 0
+  fi
+  log "stopping broker (pid $pid)"
+  stop_pid "$pid"
+  log "stopped"
+}
+
+cmd_status() {
+  local pid port
+  pid=$(running_pid)
+  if [[ -n $pid ]]; then
+    port=$(run_info port)
+    if started_in_log && port_open "$port"; then
+      printf 'running KAFKA_BROKERS=127.0.0.1:%s pid=%s version=%s state=%s\n' "$port" "$pid" "$(run_info version)" "$STATE_DIR"
+      return 0
+    fi
+    printf 'starting pid=%s (not ready yet) state=%s\n' "$pid" "$STATE_DIR"
+    return 1
+  fi
+  printf 'stopped state=%s\n' "$STATE_DIR"
+  return 1
+}
+
+cmd_logs() {
+  [[ -f $LOG_FILE ]] || die "no broker log at $LOG_FILE"
+  if [[ ${1:-} == --no-follow ]]; then
+    tail -n 200 "$LOG_FILE"
+  else
+    tail -n 200 -f "$LOG_FILE"
+  fi
+}
+
+cmd_reset() {
+  cmd_down
+  if [[ -d $STATE_DIR ]]; then
+    if [[ ! -f $STATE_MARKER ]]; then
+      die "$STATE_DIR was not created by kafka.sh; not deleting it"
+    fi
+    rm -rf "$STATE_DIR"
+    log "deleted $STATE_DIR (downloaded jars kept in $CACHE_DIR)"
+  fi
+}
+
+case ${1:-} in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  logs) shift; cmd_logs "$@" ;;
+  reset) cmd_reset ;;
+  *) usage ;;
+esac
