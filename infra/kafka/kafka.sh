@@ -39,6 +39,7 @@ VERSION_DIR="$CACHE_DIR/$KAFKA_VERSION"
 LIBS_DIR="$VERSION_DIR/libs"
 LIBS_MARKER="$VERSION_DIR/.libs-complete"
 STATE_DIR=${KAFKA_STATE_DIR:-$CACHE_DIR/run}
+[[ $STATE_DIR == /* ]] || STATE_DIR="$PWD/$STATE_DIR" # the JVM/daemon runs elsewhere
 
 # Files inside the state dir.
 STATE_MARKER="$STATE_DIR/.kafka-sh-state"

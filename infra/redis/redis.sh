@@ -19,6 +19,7 @@ REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
 
 PORT=${REDIS_PORT:-16379}
 STATE_DIR=${REDIS_STATE_DIR:-$REPO_ROOT/.cache/redis}
+[[ $STATE_DIR == /* ]] || STATE_DIR="$PWD/$STATE_DIR" # the JVM/daemon runs elsewhere
 PID_FILE="$STATE_DIR/redis.pid"
 LOG_FILE="$STATE_DIR/redis.log"
 RUN_INFO="$STATE_DIR/redis.env" # port of the running server
