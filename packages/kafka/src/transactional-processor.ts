@@ -28,6 +28,9 @@ export class TransactionalProcessor {
   private readonly producers = new Map<number, Producer>();
   private ready: Promise<void> = Promise.resolve();
   private stopped = false;
+  private markAssigned!: () => void;
+  /** Resolves once partitions were first assigned and `onAssigned` finished for them. */
+  readonly assigned: Promise<void> = new Promise((resolve) => (this.markAssigned = resolve));
 
   constructor(private readonly options: TransactionalProcessorOptions) {
     this.consumer = options.kafka.consumer({
@@ -48,6 +51,7 @@ export class TransactionalProcessor {
       options.logger.info({ partitions }, 'partitions assigned');
       const load = options.onAssigned ? options.onAssigned([...partitions]) : Promise.resolve();
       this.ready = load;
+      load.then(() => this.markAssigned(), () => undefined);
       load.catch((error: unknown) => options.logger.error({ err: error }, 'loading assigned partitions failed'));
     });
     await consumer.connect();
@@ -98,7 +102,9 @@ export class TransactionalProcessor {
     }
     const transaction = await producer.transaction();
     try {
-      if (outputs.some((t) => t.messages.length > 0)) await transaction.sendBatch({ topicMessages: outputs, acks: -1 });
+      // kafkajs mishandles a topic with no messages inside a transaction: send only non-empty ones.
+      const topicMessages = outputs.filter((t) => t.messages.length > 0);
+      if (topicMessages.length > 0) await transaction.sendBatch({ topicMessages, acks: -1 });
       await transaction.sendOffsets({
         consumerGroupId: options.groupId,
         topics: [

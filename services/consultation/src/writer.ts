@@ -64,6 +64,11 @@ export class ConsultationWriter {
     await this.processor.start();
   }
 
+  /** Resolves once the writer owns partitions and has loaded their consultations. */
+  get assigned(): Promise<void> {
+    return this.processor.assigned;
+  }
+
   async stop(): Promise<void> {
     await this.processor.stop();
   }

@@ -39,6 +39,9 @@ export class Projector {
   private readonly next = new Map<string, bigint>();
   private ready: Promise<void> = Promise.resolve();
   private applied = 0;
+  private markAssigned!: () => void;
+  /** Resolves once partitions were first assigned and the consumer positioned on the stored offsets. */
+  readonly assigned: Promise<void> = new Promise((resolve) => (this.markAssigned = resolve));
 
   constructor(private readonly options: ProjectorOptions) {
     const keys = new KeySpace(options.keyPrefix);
@@ -62,6 +65,7 @@ export class Projector {
     const topics = [options.topics.consultationEvents, options.topics.consultationOutcomes, options.topics.identityEvents];
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.ready = this.seekToStoredOffsets(payload.memberAssignment);
+      this.ready.then(() => this.markAssigned(), () => undefined);
       this.ready.catch((error: unknown) => options.logger.error({ err: error }, 'seeking to stored offsets failed'));
     });
     await consumer.connect();
@@ -75,10 +79,11 @@ export class Projector {
         if (isStale()) return;
         const field = RedisOffsetStore.field(batch.topic, batch.partition);
         const expected = this.next.get(field) ?? 0n;
-        const first = batch.messages[0];
-        if (!first) return;
-        if (BigInt(first.offset) > expected) {
-          // Kafka's committed offset is ahead of Redis (Redis was flushed): go back to where Redis ends.
+        // The fetch started past what Redis holds (Kafka's committed offset is ahead, e.g. after a flush, and
+        // the seek to the stored offset has not taken effect yet): go back. Offsets after `expected` that are
+        // missing from a batch are transaction markers, not gaps, so only the fetch position is compared.
+        const fetchedOffset = BigInt((batch as unknown as { fetchedOffset: string }).fetchedOffset);
+        if (fetchedOffset > expected) {
           this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: expected.toString() });
           return;
         }

@@ -1,0 +1,160 @@
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { DEV_KEYS, issueKeys } from '@consult/admin';
+import { createLogger, type Logger } from '@consult/config';
+import { sha256Hex as sha, topicNames, topicSpecs, type TopicNames } from '@consult/contracts';
+import { ConsultationWriter } from '@consult/consultation';
+import { createGateway, type Gateway } from '@consult/gateway';
+import { BatchingProducer, createKafka, ensureTopics, type Kafka } from '@consult/kafka';
+import { Projector } from '@consult/projector';
+import { ConsultationReadModel } from '@consult/read-models';
+import { createRedis, KeySpace, type Redis } from '@consult/redis';
+import { ConsultationClient } from '@consult/sdk';
+
+export type DevKeyName = keyof typeof DEV_KEYS;
+
+export interface StackOptions {
+  decisionTimeoutMs?: number;
+  /** Reuse the topics and key space of an earlier stack (to test restarts). */
+  topicPrefix?: string;
+  keyPrefix?: string;
+}
+
+/**
+ * The whole system in this process, on its own topics and Redis key space, against the real broker and Redis
+ * the global setup provided. Each part can be stopped and started again to test restarts and rebuilds.
+ */
+export class Stack {
+  readonly logger: Logger;
+  readonly kafka: Kafka;
+  readonly redis: Redis;
+  readonly topics: TopicNames;
+  readonly topicPrefix: string;
+  readonly keyPrefix: string;
+  readonly readModel: ConsultationReadModel;
+  writer: ConsultationWriter | undefined;
+  projector: Projector | undefined;
+  gateways: Gateway[] = [];
+  baseUrls: string[] = [];
+  private producer: BatchingProducer | undefined;
+
+  constructor(readonly options: StackOptions = {}) {
+    this.logger = createLogger('test', { level: process.env.TEST_LOG_LEVEL ?? 'warn', pretty: false });
+    const id = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+    this.topicPrefix = options.topicPrefix ?? `t${id}`;
+    this.keyPrefix = options.keyPrefix ?? `test:${id}`;
+    this.kafka = createKafka({ brokers: inject('kafkaBrokers').split(','), clientId: 'test', logger: this.logger });
+    this.redis = createRedis(inject('redisUrl'), this.logger);
+    this.topics = topicNames(this.topicPrefix);
+    this.readModel = new ConsultationReadModel(new KeySpace(this.keyPrefix));
+  }
+
+  get baseUrl(): string {
+    return this.baseUrls[0]!;
+  }
+
+  client(name: DevKeyName, gateway = 0): ConsultationClient {
+    return new ConsultationClient({ baseUrl: this.baseUrls[gateway]!, apiKey: DEV_KEYS[name].secret });
+  }
+
+  async start(gateways = 1): Promise<this> {
+    await ensureTopics(this.kafka, topicSpecs(this.topics), this.logger);
+    this.producer = new BatchingProducer(this.kafka, this.logger);
+    await this.producer.connect();
+    await Promise.all([this.startWriter(), this.startProjector()]);
+    for (let i = 0; i < gateways; i++) await this.startGateway();
+    await issueKeys(this.producer, this.topics, Object.values(DEV_KEYS));
+    await this.until(async () => (await this.readModel.principalByKeyHash(this.redis, sha(DEV_KEYS.MNG.secret))) !== null);
+    return this;
+  }
+
+  async startWriter(): Promise<void> {
+    this.writer = new ConsultationWriter({ kafka: this.kafka, logger: this.logger, topics: this.topics });
+    await this.writer.start();
+    await this.writer.assigned;
+  }
+
+  async stopWriter(): Promise<void> {
+    await this.writer?.stop();
+    this.writer = undefined;
+  }
+
+  async startProjector(): Promise<void> {
+    this.projector = new Projector({
+      kafka: this.kafka,
+      redis: this.redis,
+      logger: this.logger,
+      topics: this.topics,
+      keyPrefix: this.keyPrefix,
+    });
+    await this.projector.start();
+    await this.projector.assigned;
+  }
+
+  async stopProjector(): Promise<void> {
+    await this.projector?.stop();
+    this.projector = undefined;
+  }
+
+  async startGateway(): Promise<Gateway> {
+    const gateway = await createGateway({
+      kafka: this.kafka,
+      redis: this.redis,
+      logger: this.logger,
+      topics: this.topics,
+      keyPrefix: this.keyPrefix,
+      decisionTimeoutMs: this.options.decisionTimeoutMs ?? 10_000,
+    });
+    this.baseUrls.push(await gateway.listen(0, '127.0.0.1'));
+    this.gateways.push(gateway);
+    return gateway;
+  }
+
+  /** Sends a command straight to the writer's topic, as the deadline service will. */
+  async sendCommand(command: object & { key: string }): Promise<void> {
+    await this.producer!.send(this.topics.consultationCommands, [{ key: command.key, value: JSON.stringify(command) }]);
+  }
+
+  /** Deletes every Redis key of this stack: read models, offsets, API keys. */
+  async flushRedis(): Promise<number> {
+    return new KeySpace(this.keyPrefix).clear(this.redis);
+  }
+
+  async until(check: () => Promise<boolean>, timeoutMs = 30_000, what = 'condition'): Promise<void> {
+    const started = Date.now();
+    while (!(await check())) {
+      if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const g of this.gateways) await g.close();
+    this.gateways = [];
+    this.baseUrls = [];
+    await Promise.all([this.stopWriter(), this.stopProjector()]);
+    await this.producer?.close();
+    await new KeySpace(this.keyPrefix).clear(this.redis);
+    this.redis.disconnect();
+  }
+}
+
+
+export function futureIso(ms: number): string {
+  return new Date(Date.now() + ms).toISOString();
+}
+
+export function consultationInput(overrides: Record<string, unknown> = {}) {
+  return {
+    reference: 'IO/218',
+    title: 'Draft rules of procedure',
+    documents: [
+      { language: 'en', title: 'Draft rules of procedure' },
+      { language: 'ru', title: 'Проект правил процедуры' },
+      { language: 'kk', title: 'Рәсімдер ережесінің жобасы' },
+    ],
+    addressees: ['KHM', 'THA', 'KAZ'],
+    deadline: futureIso(3_600_000),
+    ...overrides,
+  };
+}
