@@ -33,7 +33,6 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 180_000,
-          teardownTimeout: 60_000,
         },
       },
     ],

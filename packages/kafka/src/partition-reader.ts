@@ -94,7 +94,7 @@ export async function readToEnd(kafka: Kafka, options: ReadToEndOptions): Promis
       );
     });
     await Promise.race([finished, timedOut]).finally(() => clearTimeout(timer));
-    if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
+    if (failure) throw failure instanceof Error ? failure : new Error('the reader crashed');
   } finally {
     await consumer.disconnect().catch((error: unknown) => logger.warn({ err: error }, 'reader disconnect failed'));
     const cleanup = kafka.admin();

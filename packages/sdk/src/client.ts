@@ -151,7 +151,7 @@ export class ConsultationClient {
     query: { status?: 'open' | 'closed'; limit?: number; offset?: number } = {},
   ): Promise<ApiResponse<{ items: Consultation[]; total: number; offset: number; limit: number }>> {
     const params = toSearchParams(query);
-    return this.request('GET', `/v1/consultations${params.size ? `?${params}` : ''}`);
+    return this.request('GET', `/v1/consultations${params.size ? `?${params.toString()}` : ''}`);
   }
 
   postComment(
@@ -181,7 +181,7 @@ export class ConsultationClient {
     query: { memberState?: string; limit?: number; after?: string } = {},
   ): Promise<ApiResponse<{ items: Comment[]; next: string | null }>> {
     const params = toSearchParams(query);
-    return this.request('GET', `/v1/consultations/${consultationId}/comments${params.size ? `?${params}` : ''}`);
+    return this.request('GET', `/v1/consultations/${consultationId}/comments${params.size ? `?${params.toString()}` : ''}`);
   }
 
   getComment(consultationId: string, commentId: string): Promise<ApiResponse<Comment>> {

@@ -110,7 +110,9 @@ export class ConsultationWriter {
   private remember(partition: number, key: string, state: ConsultationState, event: ConsultationEvent): void {
     this.states.set(key, state);
     this.heads.set(key, { sequence: event.sequence, hash: event.hash, occurredAt: event.occurredAt });
-    this.streamsByPartition.get(partition)?.add(key) ?? this.streamsByPartition.set(partition, new Set([key]));
+    const streams = this.streamsByPartition.get(partition);
+    if (streams) streams.add(key);
+    else this.streamsByPartition.set(partition, new Set([key]));
   }
 
   private process(partition: number, messages: KafkaMessage[]): TopicMessages[] {

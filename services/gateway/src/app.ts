@@ -7,7 +7,12 @@ import { KeySpace, type Redis } from '@consult/redis';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
 import { KeyDirectory, type Principal } from './auth.js';
 import { CommandBus } from './command-bus.js';
 import type { GatewayContext } from './context.js';
@@ -34,8 +39,16 @@ export interface GatewayOptions {
   now?: () => Date;
 }
 
+export type GatewayApp = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  Logger,
+  TypeBoxTypeProvider
+>;
+
 export interface Gateway {
-  app: FastifyInstance;
+  app: GatewayApp;
   listen(port: number, host: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -57,7 +70,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const context: GatewayContext = { redis, readModel, bus, instanceId: options.instanceId ?? randomUUID() };
 
   const app = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
+    loggerInstance: logger,
     disableRequestLogging: true,
     bodyLimit: options.bodyLimitBytes ?? 262_144,
     genReqId: () => randomUUID(),
