@@ -98,6 +98,21 @@ export const ConsultationClosedV1 = chainedEventSchema(
   }),
 );
 
+/**
+ * A reminder point (deadline minus offset) has passed. Recorded once per consultation, deadline and offset by
+ * the single writer, whatever the scheduler retries; `pending` are the addressees without a comment then.
+ */
+export const ReminderIssuedV1 = chainedEventSchema(
+  'consultation.reminder-issued',
+  1,
+  Type.Object({
+    offsetSeconds: Type.Integer({ minimum: 1 }),
+    deadline: Rfc3339,
+    dueAt: Rfc3339,
+    pending: Type.Array(MemberStateCode),
+  }),
+);
+
 export const ConsultationEvent = Type.Union([
   ConsultationOpenedV1,
   CommentSubmittedV1,
@@ -105,6 +120,7 @@ export const ConsultationEvent = Type.Union([
   CommentWithdrawnV1,
   DeadlineExtendedV1,
   ConsultationClosedV1,
+  ReminderIssuedV1,
 ]);
 export type ConsultationEvent = Static<typeof ConsultationEvent>;
 export type ConsultationEventType = ConsultationEvent['type'];
@@ -167,6 +183,13 @@ export const ExtendDeadlineV1 = commandSchema(
 /** Sent by the deadline service once the deadline (plus the in-flight grace) has passed. */
 export const CloseConsultationV1 = commandSchema('consultation.close', 1, Type.Object({}));
 
+/** Sent by the deadline service when a reminder point is due; `deadline` is the one it was scheduled for. */
+export const IssueReminderV1 = commandSchema(
+  'consultation.issue-reminder',
+  1,
+  Type.Object({ offsetSeconds: Type.Integer({ minimum: 1 }), deadline: Rfc3339 }),
+);
+
 export const ConsultationCommand = Type.Union([
   OpenConsultationV1,
   SubmitCommentV1,
@@ -174,6 +197,7 @@ export const ConsultationCommand = Type.Union([
   WithdrawCommentV1,
   ExtendDeadlineV1,
   CloseConsultationV1,
+  IssueReminderV1,
 ]);
 export type ConsultationCommand = Static<typeof ConsultationCommand>;
 export type ConsultationCommandType = ConsultationCommand['type'];

@@ -44,6 +44,8 @@ export interface Consultation {
   readonly submissionsByState: Map<string, number>;
   /** Comments not withdrawn, per member state: decides "commented" or "pending". */
   readonly activeByState: Map<string, number>;
+  /** Reminders issued, as `${deadline} ${offsetSeconds}`: each is issued once per deadline and offset. */
+  readonly remindersIssued: Set<string>;
   /** Number of events applied: equals the stream's sequence of the last one. */
   version: number;
 }
@@ -110,7 +112,28 @@ export function decide(state: ConsultationState, command: ConsultationCommand): 
       return decideExtend(state, command);
     case 'consultation.close':
       return decideClose(state, command);
+    case 'consultation.issue-reminder':
+      return decideReminder(state, command);
   }
+}
+
+const reminderKey = (deadline: string, offsetSeconds: number): string => `${utc(deadline)} ${offsetSeconds}`;
+
+function decideReminder(state: ConsultationState, cmd: ConsultationCommandOf<'consultation.issue-reminder'>): Decision {
+  if (!state) return rejection('consultation-not-found', 'no such consultation');
+  const { offsetSeconds, deadline } = cmd.data;
+  const dueAt = new Date(ms(deadline) - offsetSeconds * 1000).toISOString();
+  const receipt = { id: state.id, offsetSeconds, deadline, dueAt };
+  if (state.remindersIssued.has(reminderKey(deadline, offsetSeconds))) return accepted([], receipt, true);
+  if (state.status === 'closed') return rejection('consultation-closed', 'the consultation is closed');
+  if (ms(deadline) !== ms(state.deadline))
+    return rejection('reminder-stale', `scheduled for deadline ${deadline}; the deadline is now ${state.deadline}`);
+  if (ms(cmd.receivedAt) < ms(dueAt)) return rejection('reminder-not-due', `the reminder is due at ${dueAt}`);
+  const { pending } = respondedAndPending(state);
+  return accepted([{ type: 'consultation.reminder-issued', data: { offsetSeconds, deadline: state.deadline, dueAt, pending } }], {
+    ...receipt,
+    pending,
+  });
 }
 
 function decideOpen(state: ConsultationState, cmd: ConsultationCommandOf<'consultation.open'>): Decision {
@@ -332,6 +355,7 @@ export function evolve(state: ConsultationState, event: AppliedEvent): Consultat
       idempotency: new Map(),
       submissionsByState: new Map(),
       activeByState: new Map(),
+      remindersIssued: new Set(),
       version: event.sequence ?? 1,
     };
   }
@@ -382,6 +406,9 @@ export function evolve(state: ConsultationState, event: AppliedEvent): Consultat
     case 'consultation.closed':
       state.status = 'closed';
       state.closedAt = event.data.closedAt;
+      return state;
+    case 'consultation.reminder-issued':
+      state.remindersIssued.add(reminderKey(event.data.deadline, event.data.offsetSeconds));
       return state;
   }
 }

@@ -252,3 +252,25 @@ describe('invariants (property-based)', () => {
     );
   });
 });
+
+describe('reminders', () => {
+  const remind = (offsetSeconds: number, deadline: string, receivedAt: string) =>
+    command('consultation.issue-reminder', { offsetSeconds, deadline }, receivedAt, { kind: 'system' as never, id: 'deadlines' });
+
+  it('issues a reminder once per deadline and offset, naming only the pending addressees', () => {
+    const { state } = run([open(), submit('KHM', 'a', 'x', at(-7_200_000))]);
+    const first = decide(state, remind(3600, DEADLINE, at(-3_600_000)));
+    expect(first).toMatchObject({ ok: true, replayed: false, events: [{ type: 'consultation.reminder-issued', data: { pending: ['THA', 'KAZ'] } }] });
+    const after = apply(state, first);
+    expect(decide(after, remind(3600, DEADLINE, at(-3_000_000)))).toMatchObject({ ok: true, replayed: true, events: [] });
+  });
+
+  it('refuses a reminder before it is due, for a moved deadline, or once closed', () => {
+    const { state } = run([open()]);
+    expect(decide(state, remind(3600, DEADLINE, at(-3_600_001)))).toMatchObject({ ok: false, error: { code: 'reminder-not-due' } });
+    const extended = apply(state, decide(state, command('consultation.extend-deadline', { deadline: at(86_400_000), reason: 'r' }, at(-10))));
+    expect(decide(extended, remind(3600, DEADLINE, at(-10)))).toMatchObject({ ok: false, error: { code: 'reminder-stale' } });
+    const closed = apply(state, decide(state, command('consultation.close', {}, at(0), { kind: 'system' as never, id: 'd' })));
+    expect(decide(closed, remind(60, DEADLINE, at(1)))).toMatchObject({ ok: false, error: { code: 'consultation-closed' } });
+  });
+});

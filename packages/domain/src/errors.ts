@@ -14,7 +14,9 @@ export type DomainErrorCode =
   | 'idempotency-key-reused'
   | 'comment-not-found'
   | 'not-comment-owner'
-  | 'comment-withdrawn';
+  | 'comment-withdrawn'
+  | 'reminder-stale'
+  | 'reminder-not-due';
 
 export interface DomainError {
   readonly code: DomainErrorCode;

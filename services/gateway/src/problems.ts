@@ -39,6 +39,8 @@ export const PROBLEM_KINDS = {
   'idempotency-key-reused': { status: 409, title: 'The Idempotency-Key was used with another request body' },
   'comment-withdrawn': { status: 409, title: 'The comment was withdrawn' },
   'deadline-not-reached': { status: 409, title: 'The deadline has not passed yet' },
+  'reminder-stale': { status: 409, title: 'The reminder was scheduled for an earlier deadline' },
+  'reminder-not-due': { status: 409, title: 'The reminder is not due yet' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'Only application/json is accepted' },
   'deadline-not-in-future': { status: 422, title: 'The deadline must be in the future' },
