@@ -270,7 +270,9 @@ describe('reminders', () => {
     expect(decide(state, remind(3600, DEADLINE, at(-3_600_001)))).toMatchObject({ ok: false, error: { code: 'reminder-not-due' } });
     const extended = apply(state, decide(state, command('consultation.extend-deadline', { deadline: at(86_400_000), reason: 'r' }, at(-10))));
     expect(decide(extended, remind(3600, DEADLINE, at(-10)))).toMatchObject({ ok: false, error: { code: 'reminder-stale' } });
-    const closed = apply(state, decide(state, command('consultation.close', {}, at(0), { kind: 'system' as never, id: 'd' })));
+    // evolve takes ownership of its input state: start again from a fresh one.
+    const fresh = run([open()]).state;
+    const closed = apply(fresh, decide(fresh, command('consultation.close', {}, at(0), { kind: 'system' as never, id: 'd' })));
     expect(decide(closed, remind(60, DEADLINE, at(1)))).toMatchObject({ ok: false, error: { code: 'consultation-closed' } });
   });
 });
