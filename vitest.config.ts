@@ -11,6 +11,7 @@ export default defineConfig({
   resolve,
   ssr: { resolve: { conditions: ['source'], externalConditions: ['source'] } },
   test: {
+    reporters: ['default', './tests/support/summary-reporter.ts'],
     projects: [
       {
         resolve,
