@@ -80,6 +80,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // The API speaks JSON only: any other media type is a 415, not a string the schema then rejects.
+  app.removeContentTypeParser('text/plain');
   app.decorateRequest('receivedAt', '');
   app.decorateRequest('principal', null as unknown as Principal);
   app.addHook('onRequest', async (request) => {

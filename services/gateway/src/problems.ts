@@ -106,10 +106,12 @@ export function problemFromError(error: FastifyError | HttpProblem | Error): Htt
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new HttpProblem('unsupported-media-type', fe.message);
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new HttpProblem('invalid-json', fe.message);
   }
-  if (fe.statusCode === 400 && error instanceof SyntaxError) return new HttpProblem('invalid-json', error.message);
+  if (fe.statusCode === 400 && (error instanceof SyntaxError || error.name === 'SyntaxError'))
+    return new HttpProblem('invalid-json', error.message);
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500)
     return new HttpProblem(fe.statusCode === 404 ? 'not-found' : 'validation-failed', fe.message);
   return new HttpProblem('internal');

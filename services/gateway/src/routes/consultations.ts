@@ -1,4 +1,4 @@
-import { deterministicUuid, DEFAULT_REMINDER_OFFSETS_SECONDS } from '@consult/contracts';
+import { deterministicUuid, DEFAULT_REMINDER_OFFSETS_SECONDS, isMemberStateCode } from '@consult/contracts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { randomUUID } from 'node:crypto';
 import { requireKind } from '../auth.js';
@@ -44,6 +44,12 @@ export function consultationRoutes(context: GatewayContext): FastifyPluginAsyncT
         // With an Idempotency-Key, a retried creation maps to the same consultation and gets the same answer.
         const id = key ? deterministicUuid(`consultation:${principal.kind}:${principal.id}:${key}`) : randomUUID();
         const body = request.body;
+        // The writer decides these too; checking here keeps bad input out of Kafka altogether.
+        const unknown = body.addressees.filter((code) => !isMemberStateCode(code));
+        if (unknown.length > 0)
+          throw new HttpProblem('unknown-member-state', `not ISO 3166-1 alpha-3 codes: ${unknown.join(', ')}`);
+        if (Date.parse(body.deadline) <= Date.parse(request.receivedAt))
+          throw new HttpProblem('deadline-not-in-future', `deadline ${body.deadline} is not after ${request.receivedAt}`);
         const command = commandFor(request, context, 'consultation.open', id, {
           reference: body.reference,
           title: body.title,
