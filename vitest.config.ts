@@ -27,7 +27,7 @@ export default defineConfig({
         ssr: { resolve: { conditions: ['source'], externalConditions: ['source'] } },
         test: {
           name: 'stack',
-          include: ['packages/*/src/**/*.int.test.ts', 'services/*/src/**/*.int.test.ts', 'tests/**/*.e2e.test.ts'],
+          include: ['packages/*/src/**/*.int.test.ts', 'services/*/src/**/*.int.test.ts', 'tests/**/*.int.test.ts', 'tests/**/*.e2e.test.ts'],
           environment: 'node',
           globalSetup: ['tests/support/global-setup.ts'],
           // One broker and two cores: files run one after another, each on its own topics and key space.

@@ -115,7 +115,10 @@ export async function provideInfrastructure(options: ProvideOptions): Promise<In
   if (!kafkaBrokers && docker) {
     const { KafkaContainer } = await import('@testcontainers/kafka');
     logger.info('starting Kafka with testcontainers');
-    const container = await new KafkaContainer('confluentinc/cp-kafka:7.9.0').withKraft().start();
+    const container = await new KafkaContainer('confluentinc/cp-kafka:7.9.0')
+      .withKraft()
+      .withEnvironment({ KAFKA_AUTO_CREATE_TOPICS_ENABLE: 'false' })
+      .start();
     kafkaBrokers = `${container.getHost()}:${container.getMappedPort(9093)}`;
     kafkaSource = 'testcontainers';
     stops.push(async () => void (await container.stop()));

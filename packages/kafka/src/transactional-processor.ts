@@ -16,6 +16,26 @@ export interface TransactionalProcessorOptions {
   process: (partition: number, messages: KafkaMessage[]) => TopicMessages[] | Promise<TopicMessages[]>;
   /** A transaction failed: whatever `process` remembered for this partition is not in Kafka and must go. */
   onAborted?: (partition: number, error: unknown) => Promise<void>;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+}
+
+/**
+ * A chunk could not be committed; its transaction was aborted and any remembered state discarded. It is
+ * retriable by construction: kafkajs then re-fetches from the last committed offset instead of stopping the
+ * consumer for good (which it does for non-retriable errors). The original error is kept in `reason`, not in
+ * `cause`, because kafkajs judges retriability by the innermost cause.
+ */
+export class ChunkAbortedError extends Error {
+  readonly code = 'CHUNK_ABORTED';
+  readonly retriable = true;
+  constructor(
+    readonly partition: number,
+    readonly reason: unknown,
+  ) {
+    super(`partition ${partition}: transaction aborted (${reason instanceof Error ? reason.message : 'unknown error'})`);
+    this.name = 'ChunkAbortedError';
+  }
 }
 
 /**
@@ -38,8 +58,8 @@ export class TransactionalProcessor {
       readUncommitted: false,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 100,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
       maxBytesPerPartition: 4 * 1024 * 1024,
     });
   }
@@ -98,7 +118,7 @@ export class TransactionalProcessor {
       outputs = await options.process(partition, chunk);
     } catch (error) {
       await options.onAborted?.(partition, error);
-      throw error;
+      throw new ChunkAbortedError(partition, error);
     }
     const transaction = await producer.transaction();
     try {
@@ -119,7 +139,7 @@ export class TransactionalProcessor {
       this.producers.delete(partition);
       await producer.disconnect().catch(() => undefined);
       await options.onAborted?.(partition, error);
-      throw error;
+      throw new ChunkAbortedError(partition, error);
     }
   }
 

@@ -1,0 +1,127 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { KafkaMessage } from 'kafkajs';
+import { consumeAll, freshTopic, testKafka, testLogger, uniqueName } from '../../../tests/support/kafka.js';
+import { BatchingProducer } from './batching-producer.js';
+import { readToEnd } from './partition-reader.js';
+import { TransactionalProcessor } from './transactional-processor.js';
+
+describe('TransactionalProcessor', () => {
+  const kafka = testKafka();
+  const running: { stop(): Promise<void> }[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((r) => r.stop()));
+  });
+
+  async function produce(topic: string, values: string[]): Promise<void> {
+    const producer = new BatchingProducer(kafka, testLogger);
+    await producer.connect();
+    await producer.send(topic, values.map((value) => ({ key: value, value })));
+    await producer.close();
+  }
+
+  function echo(groupId: string, input: string, output: string, extra: Partial<ConstructorParameters<typeof TransactionalProcessor>[0]> = {}) {
+    const processor = new TransactionalProcessor({
+      kafka,
+      logger: testLogger,
+      groupId,
+      inputTopic: input,
+      transactionalIdPrefix: groupId,
+      process: (_partition: number, messages: KafkaMessage[]) => [
+        { topic: output, messages: messages.map((m) => ({ key: m.key, value: m.value })) },
+      ],
+      ...extra,
+    });
+    running.push(processor);
+    return processor;
+  }
+
+  it('never outputs a message twice across a restart, nor loses one', async () => {
+    const input = await freshTopic(kafka, 3);
+    const output = await freshTopic(kafka, 3);
+    const groupId = uniqueName('tp');
+    await produce(input, Array.from({ length: 300 }, (_, i) => `a${i}`));
+    const first = echo(groupId, input, output);
+    await first.start();
+    await consumeAll(kafka, output, 300);
+    await first.stop();
+    running.splice(running.indexOf(first), 1);
+    await produce(input, Array.from({ length: 200 }, (_, i) => `b${i}`));
+    const second = echo(groupId, input, output);
+    await second.start();
+    const out = await consumeAll(kafka, output, 500);
+    const values = out.map((m) => m.value!.toString());
+    expect(values).toHaveLength(500);
+    expect(new Set(values).size).toBe(500);
+  });
+
+  it('aborts a failed transaction and commits the retry once', async () => {
+    const input = await freshTopic(kafka, 1);
+    const output = await freshTopic(kafka, 1);
+    await produce(input, Array.from({ length: 50 }, (_, i) => `m${i}`));
+    let failures = 0;
+    const aborted: number[] = [];
+    const processor = new TransactionalProcessor({
+      kafka,
+      logger: testLogger,
+      groupId: uniqueName('tp'),
+      inputTopic: input,
+      transactionalIdPrefix: uniqueName('tp'),
+      // The first attempt carries a record the broker refuses (too large): the transaction aborts and must
+      // leave nothing behind; the retry commits everything once.
+      process: (_p, messages) => {
+        const poison = failures++ === 0 ? [{ key: 'poison', value: Buffer.alloc(2 * 1024 * 1024) }] : [];
+        return [{ topic: output, messages: [...messages.map((m) => ({ key: m.key, value: m.value })), ...poison] }];
+      },
+      onAborted: async (partition) => void aborted.push(partition),
+    });
+    running.push(processor);
+    await processor.start();
+    const out = await consumeAll(kafka, output, 50, 60_000);
+    expect(aborted.length).toBeGreaterThan(0);
+    expect(out.map((m) => m.value!.toString()).sort()).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`).sort());
+  }, 120_000);
+
+  it('keeps its partitions while one batch takes longer than the session timeout (heartbeats between chunks)', async () => {
+    const input = await freshTopic(kafka, 1);
+    const output = await freshTopic(kafka, 1);
+    await produce(input, Array.from({ length: 80 }, (_, i) => `h${i}`));
+    let joins = 0;
+    const processor = echo(uniqueName('hb'), input, output, {
+      sessionTimeoutMs: 6_000,
+      heartbeatIntervalMs: 500,
+      maxMessagesPerTransaction: 10,
+      onAssigned: async () => void joins++,
+      process: async (_p: number, messages: KafkaMessage[]) => {
+        await new Promise((r) => setTimeout(r, 1_000)); // 8 chunks × 1 s > the 6 s session timeout
+        return [{ topic: output, messages: messages.map((m) => ({ key: m.key, value: m.value })) }];
+      },
+    });
+    await processor.start();
+    const out = await consumeAll(kafka, output, 80, 40_000);
+    expect(out).toHaveLength(80);
+    expect(joins).toBe(1);
+  }, 90_000);
+
+  it('reads a transactional topic to its end, past commit markers and aborted transactions', async () => {
+    const topic = await freshTopic(kafka, 2);
+    const producer = kafka.producer({ transactionalId: uniqueName('txn'), idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    for (let t = 0; t < 3; t++) {
+      const txn = await producer.transaction();
+      await txn.send({ topic, messages: [{ key: 'a', value: `c${t}` }, { key: 'b', value: `c${t}` }] });
+      await txn.commit();
+    }
+    const aborted = await producer.transaction();
+    await aborted.send({ topic, messages: [{ key: 'a', value: 'aborted' }] });
+    await aborted.abort();
+    await producer.disconnect();
+    const seen: string[] = [];
+    const started = Date.now();
+    const result = await readToEnd(kafka, { topic, logger: testLogger, onBatch: (_p, ms) => void seen.push(...ms.map((m) => m.value!.toString())) });
+    expect(seen.sort()).toEqual(['c0', 'c0', 'c1', 'c1', 'c2', 'c2']);
+    expect(result.messages).toBe(6);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    const empty = await freshTopic(kafka, 2);
+    expect((await readToEnd(kafka, { topic: empty, logger: testLogger, onBatch: () => undefined })).messages).toBe(0);
+  });
+});
