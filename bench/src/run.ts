@@ -1,1 +1,55 @@
-export {};
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createLogger } from '@consult/config';
+import { provideInfrastructure, repositoryRoot } from '@consult/environment';
+import { gatewayBenchmark } from './gateway.js';
+import type { BenchRow } from './types.js';
+
+/**
+ * `npm run bench [-- --only gateway,…] [--quick]`: runs the benchmarks on the infrastructure found the usual way,
+ * prints one table and writes bench/results/<time>.json and latest.json. Figures are ratios to a baseline
+ * measured in the same run wherever one exists: these machines are small and noisy.
+ */
+const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false } } });
+const only = values.only ? new Set(values.only.split(',')) : undefined;
+const quick = values.quick ?? false;
+const logger = createLogger('bench', { level: 'warn', pretty: false });
+
+const infra = await provideInfrastructure({ logger });
+const ctx = { kafkaBrokers: infra.kafkaBrokers, redisUrl: infra.redisUrl, logger };
+const rows: BenchRow[] = [];
+const started = new Date();
+try {
+  if (!only || only.has('gateway'))
+    rows.push(
+      ...(await gatewayBenchmark({ ...ctx, seconds: quick ? 5 : 15, concurrency: 256, gateways: 2, rywSamples: quick ? 100 : 500 })),
+    );
+} finally {
+  await infra.stop();
+}
+
+const fmt = (n: number | undefined): string =>
+  n === undefined || Number.isNaN(n) ? '' : Math.abs(n) >= 100 ? Math.round(n).toLocaleString('en') : n.toFixed(2);
+const table = [
+  ['benchmark', 'metric', 'value', 'unit', 'baseline', 'ratio'],
+  ...rows.map((r) => [r.benchmark, r.metric, fmt(r.value), r.unit, fmt(r.baseline), r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}×`]),
+];
+const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
+for (const [i, row] of table.entries()) {
+  process.stdout.write(`${row.map((cell, c) => (c >= 2 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ')}\n`);
+  if (i === 0) process.stdout.write(`${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);
+}
+const dir = join(repositoryRoot(), 'bench', 'results');
+mkdirSync(dir, { recursive: true });
+const report = {
+  startedAt: started.toISOString(),
+  machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+  infrastructure: { kafka: infra.kafkaSource, redis: infra.redisSource },
+  rows,
+};
+const file = join(dir, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, JSON.stringify(report, null, 2));
+writeFileSync(join(dir, 'latest.json'), JSON.stringify(report, null, 2));
+process.stdout.write(`\nwritten ${file}\n`);
+process.exit(0);
