@@ -81,7 +81,21 @@ export class CsoWriter {
     await this.processor.stop();
   }
 
+  /** Loading right after topics were created can meet a partition without a leader yet: retry what is retriable. */
   private async load(partitions: number[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.loadOnce(partitions);
+      } catch (error) {
+        const retriable = (error as { retriable?: unknown }).retriable === true;
+        if (!retriable || attempt >= 5) throw error;
+        this.logger.warn({ err: error, attempt }, 'loading CSO state failed; retrying');
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+      }
+    }
+  }
+
+  private async loadOnce(partitions: number[]): Promise<void> {
     const started = Date.now();
     for (const partition of partitions) {
       for (const id of this.streamsByPartition.get(partition) ?? []) {

@@ -136,7 +136,13 @@ export function statementRoutes(context: CsoContext): FastifyPluginAsyncTypebox 
 
     app.post(
       '/v1/cso-statements/:id/forwarding',
-      { schema: { ...transitionSchema('Forward a statement under review to the Standing Committee (secretariat)'), body: ForwardingBody } },
+      {
+        schema: { ...transitionSchema('Forward a statement under review to the Standing Committee (secretariat); the note is optional'), body: ForwardingBody },
+        // The note is optional, so is the body: a bodiless POST is read as {}.
+        preValidation: async (request) => {
+          request.body ??= {};
+        },
+      },
       async (request, reply) => {
         requireKind(request, 'secretariat');
         const note = request.body.note;
