@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { DEV_KEYS, issueKeys } from '@consult/admin';
+import { DEV_KEYS, issueKeys, type IssuedKey, type KeyRequest } from '@consult/admin';
 import { createLogger, type Logger } from '@consult/config';
 import { sha256Hex as sha, topicNames, topicSpecs, type TopicNames } from '@consult/contracts';
 import { ConsultationWriter } from '@consult/consultation';
@@ -10,6 +10,7 @@ import { Projector } from '@consult/projector';
 import { ConsultationReadModel } from '@consult/read-models';
 import { createRedis, KeySpace, type Redis } from '@consult/redis';
 import { ConsultationClient } from '@consult/sdk';
+import { CsoWriter } from '@consult/statements';
 
 export type DevKeyName = keyof typeof DEV_KEYS;
 
@@ -33,6 +34,7 @@ export class Stack {
   readonly keyPrefix: string;
   readonly readModel: ConsultationReadModel;
   writer: ConsultationWriter | undefined;
+  csoWriter: CsoWriter | undefined;
   projector: Projector | undefined;
   gateways: Gateway[] = [];
   baseUrls: string[] = [];
@@ -61,7 +63,7 @@ export class Stack {
     await ensureTopics(this.kafka, topicSpecs(this.topics), this.logger);
     this.producer = new BatchingProducer(this.kafka, this.logger);
     await this.producer.connect();
-    await Promise.all([this.startWriter(), this.startProjector()]);
+    await Promise.all([this.startWriter(), this.startCsoWriter(), this.startProjector()]);
     for (let i = 0; i < gateways; i++) await this.startGateway();
     await issueKeys(this.producer, this.topics, Object.values(DEV_KEYS));
     await this.until(async () => (await this.readModel.principalByKeyHash(this.redis, sha(DEV_KEYS.MNG.secret))) !== null);
@@ -77,6 +79,24 @@ export class Stack {
   async stopWriter(): Promise<void> {
     await this.writer?.stop();
     this.writer = undefined;
+  }
+
+  async startCsoWriter(): Promise<void> {
+    this.csoWriter = new CsoWriter({ kafka: this.kafka, logger: this.logger, topics: this.topics });
+    await this.csoWriter.start();
+    await this.csoWriter.assigned;
+  }
+
+  async stopCsoWriter(): Promise<void> {
+    await this.csoWriter?.stop();
+    this.csoWriter = undefined;
+  }
+
+  /** Issues an extra API key (as `npm run admin -- keys create` does) and waits until it works. */
+  async issueKey(request: KeyRequest): Promise<IssuedKey> {
+    const [key] = await issueKeys(this.producer!, this.topics, [request]);
+    await this.until(async () => (await this.readModel.principalByKeyHash(this.redis, sha(key!.secret))) !== null);
+    return key!;
   }
 
   async startProjector(): Promise<void> {
@@ -132,7 +152,7 @@ export class Stack {
     for (const g of this.gateways) await g.close();
     this.gateways = [];
     this.baseUrls = [];
-    await Promise.all([this.stopWriter(), this.stopProjector()]);
+    await Promise.all([this.stopWriter(), this.stopCsoWriter(), this.stopProjector()]);
     await this.producer?.close();
     await new KeySpace(this.keyPrefix).clear(this.redis);
     this.redis.disconnect();

@@ -3,6 +3,7 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { ConsultationCommand, ConsultationEvent } from './consultation.js';
 import { IdentityEvent } from './identity.js';
 import { CommandOutcomeV1 } from './outcome.js';
+import { CsoCommand, CsoEvent } from './statements.js';
 
 // TypeBox fails unknown formats closed; register the few the contracts use.
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -95,3 +96,5 @@ export const consultationEventCodec = new Codec('consultation event', Consultati
 export const consultationCommandCodec = new Codec('consultation command', ConsultationCommand);
 export const commandOutcomeCodec = new Codec('command outcome', CommandOutcomeV1);
 export const identityEventCodec = new Codec('identity event', IdentityEvent);
+export const csoEventCodec = new Codec('cso event', CsoEvent);
+export const csoCommandCodec = new Codec('cso command', CsoCommand);

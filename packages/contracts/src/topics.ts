@@ -19,6 +19,9 @@ export interface TopicNames {
   readonly consultationEvents: string;
   readonly consultationOutcomes: string;
   readonly identityEvents: string;
+  readonly csoCommands: string;
+  readonly csoEvents: string;
+  readonly csoOutcomes: string;
 }
 
 export function topicNames(prefix = ''): TopicNames {
@@ -28,6 +31,9 @@ export function topicNames(prefix = ''): TopicNames {
     consultationEvents: `${p}consultation.events`,
     consultationOutcomes: `${p}consultation.outcomes`,
     identityEvents: `${p}identity.events`,
+    csoCommands: `${p}cso.commands`,
+    csoEvents: `${p}cso.events`,
+    csoOutcomes: `${p}cso.outcomes`,
   };
 }
 
@@ -37,6 +43,9 @@ export function topicSpecs(names: TopicNames): TopicSpec[] {
     { name: names.consultationEvents, partitions: STREAM_PARTITIONS, config: KEEP_FOREVER },
     { name: names.consultationOutcomes, partitions: STREAM_PARTITIONS, config: KEEP_A_WEEK },
     { name: names.identityEvents, partitions: 1, config: KEEP_FOREVER },
+    { name: names.csoCommands, partitions: STREAM_PARTITIONS, config: KEEP_A_WEEK },
+    { name: names.csoEvents, partitions: STREAM_PARTITIONS, config: KEEP_FOREVER },
+    { name: names.csoOutcomes, partitions: STREAM_PARTITIONS, config: KEEP_A_WEEK },
   ];
 }
 
@@ -48,4 +57,9 @@ export function writerGroupId(names: TopicNames): string {
 /** The projector's group belongs to one Redis key space: a rebuild into a fresh key space is a new group. */
 export function projectorGroupId(names: TopicNames, keyPrefix: string): string {
   return `${names.consultationEvents}.projector.${keyPrefix}`;
+}
+
+/** The single writer of CSO streams (accreditation and statements). */
+export function csoWriterGroupId(names: TopicNames): string {
+  return `${names.csoCommands}.writer`;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { TopicNames } from '@consult/contracts';
 import type { Logger } from '@consult/config';
 import { BatchingProducer, type Kafka } from '@consult/kafka';
-import { ConsultationReadModel } from '@consult/read-models';
+import { ConsultationReadModel, CsoReadModel } from '@consult/read-models';
 import { KeySpace, type Redis } from '@consult/redis';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -22,7 +22,9 @@ import { ReadinessProbe } from './readiness.js';
 import { commandRoutes } from './routes/commands.js';
 import { commentRoutes } from './routes/comments.js';
 import { consultationRoutes } from './routes/consultations.js';
+import { csoContext, csoRoutes } from './routes/csos.js';
 import { operationsRoutes } from './routes/operations.js';
+import { statementRoutes } from './routes/statements.js';
 
 export interface GatewayOptions {
   kafka: Kafka;
@@ -116,6 +118,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   await app.register(consultationRoutes(context));
   await app.register(commentRoutes(context));
   await app.register(commandRoutes(context));
+  const csos = csoContext(context, new CsoReadModel(new KeySpace(options.keyPrefix)), topics.csoCommands, now);
+  await app.register(csoRoutes(csos));
+  await app.register(statementRoutes(csos));
 
   return {
     app,

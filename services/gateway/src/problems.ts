@@ -1,4 +1,4 @@
-import type { DomainErrorCode } from '@consult/domain';
+import type { CsoErrorCode, DomainErrorCode } from '@consult/domain';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
 /**
@@ -46,9 +46,17 @@ export const PROBLEM_KINDS = {
   'deadline-not-in-future': { status: 422, title: 'The deadline must be in the future' },
   'deadline-not-later': { status: 422, title: 'The new deadline must be later than the current one' },
   'unknown-member-state': { status: 422, title: 'Unknown ISO 3166-1 alpha-3 member-state code' },
+  'cso-not-found': { status: 404, title: 'No such civil-society organisation' },
+  'statement-not-found': { status: 404, title: 'No such statement' },
+  'cso-not-accredited': { status: 403, title: 'The organisation is not accredited: its accreditation lapsed or was revoked' },
+  'cso-exists': { status: 409, title: 'An organisation with this id already exists' },
+  'cso-revoked': { status: 409, title: 'The accreditation was revoked' },
+  'illegal-transition': { status: 409, title: 'The statement cannot make this transition from its current state' },
+  'accreditation-not-in-future': { status: 422, title: 'accreditedUntil must be in the future' },
+  'related-consultation-not-found': { status: 422, title: 'relatesTo names no consultation' },
   'service-unavailable': { status: 503, title: 'The service cannot take requests right now; retry later' },
   internal: { status: 500, title: 'Internal error' },
-} as const satisfies Record<string, ProblemKind> & Record<DomainErrorCode, ProblemKind>;
+} as const satisfies Record<string, ProblemKind> & Record<DomainErrorCode, ProblemKind> & Record<CsoErrorCode, ProblemKind>;
 
 export type ProblemCode = keyof typeof PROBLEM_KINDS;
 

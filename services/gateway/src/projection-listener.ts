@@ -86,8 +86,16 @@ export class ProjectionListener {
     this.outcomeWaiters.delete(commandId);
   }
 
-  /** Resolves true once the read model of `key` has applied `version`, false after `timeoutMs`. */
-  async waitForVersion(key: string, version: number, timeoutMs: number): Promise<boolean> {
+  /**
+   * Resolves true once the read model of `key` has applied `version`, false after `timeoutMs`. `readStored`
+   * reads the stored version of streams other than consultations (their notices use another key).
+   */
+  async waitForVersion(
+    key: string,
+    version: number,
+    timeoutMs: number,
+    readStored: () => Promise<number> = () => this.readModel.versionOf(this.redis, key),
+  ): Promise<boolean> {
     if ((this.versions.get(key) ?? 0) >= version) return true;
     const reached = new Promise<boolean>((resolve) => {
       const waiter: VersionWaiter = {
@@ -105,7 +113,7 @@ export class ProjectionListener {
       else this.versionWaiters.set(key, [waiter]);
     });
     // The notice may have gone out before we subscribed or registered: read the model once.
-    const stored = await this.readModel.versionOf(this.redis, key);
+    const stored = await readStored();
     if (stored >= version) this.reached(key, stored);
     return reached;
   }

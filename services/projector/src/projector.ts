@@ -1,6 +1,7 @@
 import {
   commandOutcomeCodec,
   consultationEventCodec,
+  csoEventCodec,
   identityEventCodec,
   projectorGroupId,
   type CommandOutcome,
@@ -8,7 +9,7 @@ import {
 } from '@consult/contracts';
 import type { Logger } from '@consult/config';
 import type { Consumer, Kafka, KafkaMessage } from '@consult/kafka';
-import { ConsultationReadModel } from '@consult/read-models';
+import { ConsultationReadModel, CsoReadModel } from '@consult/read-models';
 import { KeySpace, RedisOffsetStore, type Redis } from '@consult/redis';
 
 export interface ProjectorOptions {
@@ -34,6 +35,7 @@ export interface ProjectionNotice {
 export class Projector {
   private readonly consumer: Consumer;
   private readonly readModel: ConsultationReadModel;
+  private readonly csoReadModel: CsoReadModel;
   private readonly offsets: RedisOffsetStore;
   /** Next offset to apply per `topic:partition`, as stored in Redis. */
   private readonly next = new Map<string, bigint>();
@@ -46,6 +48,7 @@ export class Projector {
   constructor(private readonly options: ProjectorOptions) {
     const keys = new KeySpace(options.keyPrefix);
     this.readModel = new ConsultationReadModel(keys);
+    this.csoReadModel = new CsoReadModel(keys);
     this.offsets = new RedisOffsetStore(keys, 'projector');
     this.consumer = options.kafka.consumer({
       groupId: options.groupId ?? projectorGroupId(options.topics, options.keyPrefix),
@@ -63,6 +66,7 @@ export class Projector {
   async start(): Promise<void> {
     const { consumer, options } = this;
     const topics = [options.topics.consultationEvents, options.topics.consultationOutcomes, options.topics.identityEvents];
+    topics.push(options.topics.csoEvents, options.topics.csoOutcomes);
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.ready = this.seekToStoredOffsets(payload.memberAssignment);
       this.ready.then(() => this.markAssigned(), () => undefined);
@@ -126,6 +130,18 @@ export class Projector {
       }
       notice.versions = [...versions];
     } else if (topic === topics.consultationOutcomes) {
+      notice.outcomes = messages.map((m) => commandOutcomeCodec.decode(m.value));
+      for (const outcome of notice.outcomes) this.readModel.applyOutcome(multi, outcome);
+    } else if (topic === topics.csoEvents) {
+      // CSO streams announce their versions under CsoReadModel.streamKey, apart from consultation ids.
+      const versions = new Map<string, number>();
+      for (const message of messages) {
+        const event = csoEventCodec.decode(message.value);
+        this.csoReadModel.applyEvent(multi, event);
+        versions.set(CsoReadModel.streamKey(event.key), event.sequence);
+      }
+      notice.versions = [...versions];
+    } else if (topic === topics.csoOutcomes) {
       notice.outcomes = messages.map((m) => commandOutcomeCodec.decode(m.value));
       for (const outcome of notice.outcomes) this.readModel.applyOutcome(multi, outcome);
     } else if (topic === topics.identityEvents) {

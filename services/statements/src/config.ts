@@ -1,0 +1,3 @@
+import { CommonEnv } from '@consult/config';
+
+export const StatementsServiceEnv = { ...CommonEnv };
