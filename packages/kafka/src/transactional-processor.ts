@@ -69,17 +69,17 @@ export class TransactionalProcessor {
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       const partitions = payload.memberAssignment[options.inputTopic] ?? [];
       options.logger.info({ partitions }, 'partitions assigned');
-      const load = options.onAssigned ? options.onAssigned([...partitions]) : Promise.resolve();
+      const load = options.onAssigned ? this.retrying(() => options.onAssigned!([...partitions])) : Promise.resolve();
       this.ready = load;
-      load.then(() => this.markAssigned(), () => undefined);
-      load.catch((error: unknown) => options.logger.error({ err: error }, 'loading assigned partitions failed'));
+      void load.then(() => this.markAssigned());
     });
     await consumer.connect();
     await consumer.subscribe({ topic: options.inputTopic, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 3,
+      // Every partition's transaction runs at once: a cycle costs the slowest commit, not their sum.
+      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 16,
       eachBatch: async ({ batch, heartbeat, resolveOffset, isRunning, isStale }) => {
         await this.ready;
         const max = options.maxMessagesPerTransaction ?? 2_000;
@@ -93,6 +93,23 @@ export class TransactionalProcessor {
         }
       },
     });
+  }
+
+  /**
+   * Loading state right after topics are created can meet "not the leader" and similar passing errors; batches
+   * wait for the load, so it is retried with backoff rather than failing the consumer.
+   */
+  private async retrying(load: () => Promise<void>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await load();
+      } catch (error) {
+        if (this.stopped) throw error;
+        const delay = Math.min(10_000, 200 * 2 ** attempt);
+        this.options.logger.warn({ err: error, attempt, delay }, 'loading assigned partitions failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
   }
 
   private async producerFor(partition: number): Promise<Producer> {
