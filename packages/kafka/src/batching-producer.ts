@@ -1,5 +1,6 @@
 import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
+import { PRODUCER_DEFAULTS } from './client.js';
 
 interface Pending {
   topic: string;
@@ -40,7 +41,7 @@ export class BatchingProducer {
     private readonly logger: Logger,
     options: BatchingProducerOptions = {},
   ) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = kafka.producer({ ...PRODUCER_DEFAULTS, idempotent: true, maxInFlightRequests: 1 });
     this.maxBatchMessages = options.maxBatchMessages ?? 10_000;
     this.lingerMs = options.lingerMs ?? 0;
   }

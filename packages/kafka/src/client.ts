@@ -1,4 +1,4 @@
-import { Kafka, logLevel as KafkaLogLevel, type KafkaConfig, type logCreator } from 'kafkajs';
+import { Kafka, logLevel as KafkaLogLevel, Partitioners, type KafkaConfig, type logCreator, type ProducerConfig } from 'kafkajs';
 import type { Logger } from 'pino';
 
 export type { Kafka } from 'kafkajs';
@@ -44,3 +44,12 @@ export function createKafka({ brokers, clientId, logger, overrides }: KafkaClien
     ...overrides,
   });
 }
+
+/**
+ * Settings every producer of the project shares: kafkajs 2's default (Java-compatible murmur2) partitioner,
+ * chosen explicitly, so a key lands on the same partition whichever client produced it.
+ */
+export const PRODUCER_DEFAULTS: ProducerConfig = {
+  createPartitioner: Partitioners.DefaultPartitioner,
+  allowAutoTopicCreation: false,
+};

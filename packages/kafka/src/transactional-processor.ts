@@ -1,5 +1,6 @@
 import type { Consumer, Kafka, KafkaMessage, Producer, TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
+import { PRODUCER_DEFAULTS } from './client.js';
 
 export interface TransactionalProcessorOptions {
   kafka: Kafka;
@@ -116,10 +117,10 @@ export class TransactionalProcessor {
     let producer = this.producers.get(partition);
     if (!producer) {
       producer = this.options.kafka.producer({
+        ...PRODUCER_DEFAULTS,
         transactionalId: `${this.options.transactionalIdPrefix}-p${partition}`,
         idempotent: true,
         maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
       });
       await producer.connect();
       this.producers.set(partition, producer);
