@@ -66,7 +66,14 @@ export class CheckpointedConsumer {
         await this.ready;
         if (isStale()) return;
         const field = offsetField(batch.topic, batch.partition);
-        const expected = this.next.get(field) ?? 0n;
+        // The store is the truth: if it was flushed (or restored) under a running consumer, start over from
+        // what it holds, so the derived state is rebuilt without a restart.
+        const stored = (await options.loadOffsets()).get(field) ?? 0n;
+        if (stored !== (this.next.get(field) ?? 0n)) {
+          options.logger.warn({ field, stored: stored.toString(), expected: this.next.get(field)?.toString() }, 'stored offset moved: re-positioning');
+          this.next.set(field, stored);
+        }
+        const expected = stored;
         // The fetch started past what the store holds (Kafka's committed offset is ahead, e.g. after a flush,
         // and the seek has not taken effect yet): go back. Offsets missing inside a batch are transaction
         // markers, not gaps, so only the fetch position is compared.
