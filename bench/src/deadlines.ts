@@ -53,7 +53,18 @@ export async function deadlineBenchmark(ctx: DeadlineBenchmarkContext): Promise<
 
   await ensureTopics(kafka, topicSpecs(topics), logger);
   const writer = new ConsultationWriter({ kafka, logger, topics });
-  const deadlines = new DeadlineService({ kafka, redis, logger, topics, keyPrefix });
+  /** dueAt → the broker acknowledged the command: the deadline service's own share of the delay. */
+  const acked: number[] = [];
+  const deadlines = new DeadlineService({
+    kafka,
+    redis,
+    logger,
+    topics,
+    keyPrefix,
+    onSent: (sent) => {
+      for (const s of sent) if (s.job.kind === 'reminder') acked.push(s.ackedAt - s.dueAt);
+    },
+  });
   const producer = new BatchingProducer(kafka, logger);
   const reader = kafka.consumer({ groupId: readerGroup, readUncommitted: false, maxWaitTimeInMs: 20, allowAutoTopicCreation: false });
   const delays: number[] = [];
@@ -121,6 +132,7 @@ export async function deadlineBenchmark(ctx: DeadlineBenchmarkContext): Promise<
 
     const sorted = [...delays].sort((a, b) => a - b);
     const sortedDecided = [...decided].sort((a, b) => a - b);
+    const sortedAcked = [...acked].sort((a, b) => a - b);
     const row = (metric: string, value: number, unit: string): BenchRow => ({ benchmark: 'deadlines', metric, value, unit });
     return [
       row('reminders issued', delays.length, 'count'),
@@ -130,6 +142,8 @@ export async function deadlineBenchmark(ctx: DeadlineBenchmarkContext): Promise<
       row('reminder delay (dueAt → readable) p99', percentile(sorted, 99), 'ms'),
       row('reminder delay (dueAt → readable) max', sorted.at(-1) ?? Number.NaN, 'ms'),
       row('reminder delay (dueAt → readable) min', sorted[0] ?? Number.NaN, 'ms'),
+      row('dueAt → command acknowledged, median', percentile(sortedAcked, 50), 'ms'),
+      row('dueAt → command acknowledged, p99', percentile(sortedAcked, 99), 'ms'),
       row('dueAt → decided by the writer, median', percentile(sortedDecided, 50), 'ms'),
       row('dueAt → decided by the writer, p99', percentile(sortedDecided, 99), 'ms'),
       row('closings seen', closings, 'count'),

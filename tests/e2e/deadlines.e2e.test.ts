@@ -153,4 +153,18 @@ describe('the deadline service reminds and closes on time', () => {
     expect(ofType(events, 'consultation.closed')).toHaveLength(1);
     expect(ofType(await history(earlier.id), 'consultation.closed')).toHaveLength(1);
   });
+
+  it('rebuilds the schedule when its keys are flushed under the running service, without a restart', async () => {
+    const c = await open(8_000, [4]);
+    const due = stack.deadlines!.keys.due;
+    await stack.until(async () => (await stack.redis.zcard(due)) === 2, 15_000, 'scheduled');
+    await stack.stopProjector();
+    expect(await stack.flushRedis()).toBeGreaterThan(0);
+    await stack.startProjector();
+    await stack.until(async () => (await stack.redis.zcard(due)) === 2, 15_000, 'schedule rebuilt');
+    await untilClosed(c.id);
+    const events = await history(c.id);
+    expect(ofType(events, 'consultation.reminder-issued').map((r) => r.data.offsetSeconds)).toEqual([4]);
+    expect(ofType(events, 'consultation.closed')).toHaveLength(1);
+  });
 });

@@ -35,6 +35,7 @@ export class CheckpointedConsumer {
   /** Next offset to apply per `topic:partition`, as stored. */
   private readonly next = new Map<string, bigint>();
   private ready: Promise<void> = Promise.resolve();
+  private assignment: Record<string, number[]> = {};
   private markAssigned!: () => void;
   /** Resolves once partitions were first assigned and the consumer positioned on the stored offsets. */
   readonly assigned: Promise<void> = new Promise((resolve) => (this.markAssigned = resolve));
@@ -94,7 +95,29 @@ export class CheckpointedConsumer {
     });
   }
 
+  /**
+   * Compares the store with the consumer's position and seeks the partitions where they differ: after a
+   * flush under a running consumer, partitions without new messages are rebuilt too. Returns how many moved.
+   */
+  async resyncWithStore(): Promise<number> {
+    const stored = await this.options.loadOffsets();
+    let moved = 0;
+    for (const [topic, partitions] of Object.entries(this.assignment)) {
+      for (const partition of partitions) {
+        const field = offsetField(topic, partition);
+        const offset = stored.get(field) ?? 0n;
+        if (offset === (this.next.get(field) ?? 0n)) continue;
+        this.next.set(field, offset);
+        this.consumer.seek({ topic, partition, offset: offset.toString() });
+        moved++;
+      }
+    }
+    if (moved > 0) this.options.logger.warn({ partitions: moved }, 'stored offsets moved (flushed?): re-positioned');
+    return moved;
+  }
+
   private async seekToStoredOffsets(assignment: Record<string, number[]>): Promise<void> {
+    this.assignment = assignment;
     const stored = await this.options.loadOffsets();
     this.next.clear();
     for (const [topic, partitions] of Object.entries(assignment)) {

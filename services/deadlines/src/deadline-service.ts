@@ -51,6 +51,8 @@ export interface DeadlineServiceOptions {
   /** Most commands sent in one produce request. */
   maxSendBatch?: number;
   groupId?: string;
+  /** Called after the broker acknowledged a batch of commands: when each job was due, and when it was sent. */
+  onSent?: (sent: { job: Job; dueAt: number; sentAt: number; ackedAt: number }[]) => void;
 }
 
 /**
@@ -78,6 +80,7 @@ export class DeadlineService {
   private wakeUp: (() => void) | undefined;
   private loop: Promise<void> = Promise.resolve();
   private sent = 0;
+  private lastStoreCheck = 0;
 
   constructor(private readonly options: DeadlineServiceOptions) {
     const keys = new KeySpace(options.keyPrefix);
@@ -170,6 +173,7 @@ export class DeadlineService {
       this.woken = false;
       try {
         if ((await this.sendDue()) > 0) continue;
+        await this.checkStore();
         await this.sleep(await this.untilNextDue());
       } catch (error) {
         this.options.logger.error({ err: error }, 'sending due jobs failed; retrying');
@@ -182,13 +186,21 @@ export class DeadlineService {
   async sendDue(): Promise<number> {
     const { redis, logger, topics } = this.options;
     const now = this.clock.now();
-    const members = await redis.zrangebyscore(this.layout.due, '-inf', now.getTime(), 'LIMIT', 0, this.maxSendBatch);
-    if (members.length === 0) return 0;
+    const withScores = await redis.zrangebyscore(
+      this.layout.due, '-inf', now.getTime(), 'WITHSCORES', 'LIMIT', 0, this.maxSendBatch,
+    );
+    if (withScores.length === 0) return 0;
+    const members: string[] = [];
     const messages: Message[] = [];
+    const jobs: { job: Job; dueAt: number }[] = [];
     const malformed: string[] = [];
-    for (const member of members) {
+    for (let i = 0; i < withScores.length; i += 2) {
+      const member = withScores[i]!;
+      members.push(member);
       try {
-        messages.push(this.commandMessage(parseJobMember(member), now));
+        const job = parseJobMember(member);
+        messages.push(this.commandMessage(job, now));
+        jobs.push({ job, dueAt: Number(withScores[i + 1]) });
       } catch (error) {
         logger.error({ err: error, member }, 'dropping a malformed job');
         malformed.push(member);
@@ -198,8 +210,20 @@ export class DeadlineService {
     // Only now that the broker has the commands: a crash before this re-sends them, which the writer absorbs.
     await redis.zrem(this.layout.due, ...members);
     this.sent += messages.length;
+    if (this.options.onSent) {
+      const ackedAt = Date.now();
+      this.options.onSent(jobs.map((j) => ({ ...j, sentAt: now.getTime(), ackedAt })));
+    }
     logger.debug({ sent: messages.length, malformed: malformed.length }, 'due jobs sent');
     return members.length;
+  }
+
+  /** At most once per tick interval: was the key space flushed under us? Then rebuild the schedule. */
+  private async checkStore(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastStoreCheck < this.maxTickMs) return;
+    this.lastStoreCheck = now;
+    await this.consumer.resyncWithStore();
   }
 
   private async untilNextDue(): Promise<number> {
