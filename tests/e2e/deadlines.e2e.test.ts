@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consultationEventCodec, deterministicUuid, type ConsultationEvent, type ConsultationEventOf } from '@consult/contracts';
-import { jobCommandName, jobMember, type Job } from '@consult/deadlines';
+import { DeadlineService, jobCommandName, jobMember, type Job } from '@consult/deadlines';
 import { readToEnd } from '@consult/kafka';
 import { consultationInput, futureIso, Stack } from '../support/stack.js';
 
@@ -166,5 +166,40 @@ describe('the deadline service reminds and closes on time', () => {
     const events = await history(c.id);
     expect(ofType(events, 'consultation.reminder-issued').map((r) => r.data.offsetSeconds)).toEqual([4]);
     expect(ofType(events, 'consultation.closed')).toHaveLength(1);
+  });
+
+  it('follows the injected clock: a consultation due in 8 days is reminded 7 d, 1 d and 1 h before and closed', async () => {
+    const c = await open(8 * 86_400_000, [604_800, 86_400, 3_600]);
+    const deadline = Date.parse(c.deadline);
+    await stack.stopDeadlines();
+    let now = Date.now();
+    const service = new DeadlineService({
+      kafka: stack.kafka,
+      redis: stack.redis,
+      logger: stack.logger,
+      topics: stack.topics,
+      keyPrefix: stack.keyPrefix,
+      clock: { now: () => new Date(now) },
+    });
+    try {
+      await service.start();
+      await service.assigned;
+      await stack.until(async () => (await stack.redis.zcard(service.keys.due)) === 4, 15_000, 'scheduled');
+      now = deadline - 86_400_000; // the 7-day and the 1-day reminders are due
+      service.wake();
+      await stack.until(async () => (await stack.readModel.versionOf(stack.redis, c.id)) === 3, 15_000, 'two reminders');
+      expect((await stack.client('secretariat').getConsultation(c.id)).body.status).toBe('open');
+      now = deadline + 2_000;
+      service.wake();
+      await untilClosed(c.id);
+    } finally {
+      await service.stop();
+      await stack.startDeadlines();
+    }
+    const events = await history(c.id);
+    expect(ofType(events, 'consultation.reminder-issued').map((r) => r.data.offsetSeconds)).toEqual([604_800, 86_400, 3_600]);
+    const closed = ofType(events, 'consultation.closed');
+    expect(closed).toHaveLength(1);
+    expect(closed[0]!.data.closedAt).toBe(new Date(deadline + 2_000).toISOString());
   });
 });
