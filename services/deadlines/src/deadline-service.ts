@@ -65,6 +65,9 @@ export interface DeadlineServiceOptions {
  * rebuild that re-adds a job the writer already acted on, the same command (same deterministic id) goes out
  * again. That is enough, because the writer issues each reminder once per consultation, deadline and offset
  * and closes once, answering duplicates as replays, and refuses stale (superseded deadline) or early ones.
+ *
+ * Run one instance per key space: several would share the schedule (each consumes its own partitions) but
+ * every ticker would send every due job, which the writer absorbs but which is wasted work.
  */
 export class DeadlineService {
   private readonly consumer: CheckpointedConsumer;
