@@ -4,6 +4,7 @@ import { DEV_KEYS, issueKeys, type IssuedKey, type KeyRequest } from '@consult/a
 import { createLogger, type Logger } from '@consult/config';
 import { sha256Hex as sha, topicNames, topicSpecs, type TopicNames } from '@consult/contracts';
 import { ConsultationWriter } from '@consult/consultation';
+import { DeadlineService } from '@consult/deadlines';
 import { createGateway, type Gateway } from '@consult/gateway';
 import { BatchingProducer, createKafka, ensureTopics, type Kafka } from '@consult/kafka';
 import { Projector } from '@consult/projector';
@@ -19,6 +20,8 @@ export interface StackOptions {
   /** Reuse the topics and key space of an earlier stack (to test restarts). */
   topicPrefix?: string;
   keyPrefix?: string;
+  /** The deadline service's grace after a deadline before closing (default 2000 ms). */
+  closeGraceMs?: number;
 }
 
 /**
@@ -36,6 +39,7 @@ export class Stack {
   writer: ConsultationWriter | undefined;
   csoWriter: CsoWriter | undefined;
   projector: Projector | undefined;
+  deadlines: DeadlineService | undefined;
   gateways: Gateway[] = [];
   baseUrls: string[] = [];
   private producer: BatchingProducer | undefined;
@@ -63,7 +67,7 @@ export class Stack {
     await ensureTopics(this.kafka, topicSpecs(this.topics), this.logger);
     this.producer = new BatchingProducer(this.kafka, this.logger);
     await this.producer.connect();
-    await Promise.all([this.startWriter(), this.startCsoWriter(), this.startProjector()]);
+    await Promise.all([this.startWriter(), this.startCsoWriter(), this.startProjector(), this.startDeadlines()]);
     for (let i = 0; i < gateways; i++) await this.startGateway();
     await issueKeys(this.producer, this.topics, Object.values(DEV_KEYS));
     await this.until(async () => (await this.readModel.principalByKeyHash(this.redis, sha(DEV_KEYS.MNG.secret))) !== null);
@@ -116,6 +120,24 @@ export class Stack {
     this.projector = undefined;
   }
 
+  async startDeadlines(): Promise<void> {
+    this.deadlines = new DeadlineService({
+      kafka: this.kafka,
+      redis: this.redis,
+      logger: this.logger,
+      topics: this.topics,
+      keyPrefix: this.keyPrefix,
+      ...(this.options.closeGraceMs !== undefined ? { closeGraceMs: this.options.closeGraceMs } : {}),
+    });
+    await this.deadlines.start();
+    await this.deadlines.assigned;
+  }
+
+  async stopDeadlines(): Promise<void> {
+    await this.deadlines?.stop();
+    this.deadlines = undefined;
+  }
+
   async startGateway(): Promise<Gateway> {
     const gateway = await createGateway({
       kafka: this.kafka,
@@ -152,7 +174,7 @@ export class Stack {
     for (const g of this.gateways) await g.close();
     this.gateways = [];
     this.baseUrls = [];
-    await Promise.all([this.stopWriter(), this.stopCsoWriter(), this.stopProjector()]);
+    await Promise.all([this.stopWriter(), this.stopCsoWriter(), this.stopProjector(), this.stopDeadlines()]);
     await this.producer?.close();
     await new KeySpace(this.keyPrefix).clear(this.redis);
     this.redis.disconnect();

@@ -1,0 +1,269 @@
+import {
+  consultationCommandCodec,
+  consultationEventCodec,
+  deterministicUuid,
+  type ConsultationCommand,
+  type ConsultationEvent,
+  type TopicNames,
+} from '@consult/contracts';
+import { systemClock, type Clock, type Logger } from '@consult/config';
+import { BatchingProducer, CheckpointedConsumer, type Kafka, type KafkaMessage, type Message } from '@consult/kafka';
+import { KeySpace, RedisOffsetStore, type Redis } from '@consult/redis';
+import {
+  applyToSchedule,
+  jobCommandName,
+  parseJobMember,
+  ScheduleChanges,
+  type Job,
+  type ScheduledConsultation,
+} from './schedule.js';
+
+export const DEADLINE_SERVICE_ACTOR = { kind: 'system', id: 'deadline-service' } as const;
+
+/** The deadline service's group belongs to one Redis key space, like the projector's. */
+export function deadlinesGroupId(names: TopicNames, keyPrefix: string): string {
+  return `${names.consultationEvents}.deadlines.${keyPrefix}`;
+}
+
+/** The Redis layout of the schedule: derived state, rebuilt from `consultation.events` after a flush. */
+export class ScheduleKeys {
+  /** Sorted set: job member (see `jobMember`) scored by its due time in epoch ms. */
+  readonly due: string;
+  /** Hash: consultation id → JSON `ScheduledConsultation`, for open consultations only. */
+  readonly consultations: string;
+  constructor(readonly keys: KeySpace) {
+    this.due = keys.key('deadlines', 'due');
+    this.consultations = keys.key('deadlines', 'consultations');
+  }
+}
+
+export interface DeadlineServiceOptions {
+  kafka: Kafka;
+  redis: Redis;
+  logger: Logger;
+  topics: TopicNames;
+  keyPrefix: string;
+  clock?: Clock;
+  /** Closing waits this long past the deadline for comments stamped before it and still in flight. */
+  closeGraceMs?: number;
+  /** The ticker looks at the schedule at least this often (it also wakes when jobs are added). */
+  maxTickMs?: number;
+  /** Most commands sent in one produce request. */
+  maxSendBatch?: number;
+  groupId?: string;
+  /** Called after the broker acknowledged a batch of commands: when each job was due, and when it was sent. */
+  onSent?: (sent: { job: Job; dueAt: number; sentAt: number; ackedAt: number }[]) => void;
+}
+
+/**
+ * Reminds and closes on time. The schedule (a sorted set of jobs by due time) is derived from
+ * `consultation.events` by a consumer that stores its offsets in the same MULTI as the schedule changes, so
+ * schedule and progress never disagree and a flushed key space is rebuilt from the beginning of the topic.
+ *
+ * A ticker sends due jobs as commands to the single writer and removes them only after the broker
+ * acknowledged. Sending is at-least-once: after a crash between the acknowledgement and the removal, or a
+ * rebuild that re-adds a job the writer already acted on, the same command (same deterministic id) goes out
+ * again. That is enough, because the writer issues each reminder once per consultation, deadline and offset
+ * and closes once, answering duplicates as replays, and refuses stale (superseded deadline) or early ones.
+ *
+ * Run one instance per key space: several would share the schedule (each consumes its own partitions) but
+ * every ticker would send every due job, which the writer absorbs but which is wasted work.
+ */
+export class DeadlineService {
+  private readonly consumer: CheckpointedConsumer;
+  private readonly producer: BatchingProducer;
+  private readonly offsets: RedisOffsetStore;
+  private readonly layout: ScheduleKeys;
+  private readonly clock: Clock;
+  private readonly closeGraceMs: number;
+  private readonly maxTickMs: number;
+  private readonly maxSendBatch: number;
+  private stopped = false;
+  private woken = false;
+  private wakeUp: (() => void) | undefined;
+  private loop: Promise<void> = Promise.resolve();
+  private sent = 0;
+  private lastStoreCheck = 0;
+
+  constructor(private readonly options: DeadlineServiceOptions) {
+    const keys = new KeySpace(options.keyPrefix);
+    this.layout = new ScheduleKeys(keys);
+    this.offsets = new RedisOffsetStore(keys, 'deadlines');
+    this.clock = options.clock ?? systemClock;
+    this.closeGraceMs = options.closeGraceMs ?? 2_000;
+    this.maxTickMs = options.maxTickMs ?? 1_000;
+    this.maxSendBatch = options.maxSendBatch ?? 2_000;
+    this.producer = new BatchingProducer(options.kafka, options.logger);
+    this.consumer = new CheckpointedConsumer({
+      kafka: options.kafka,
+      logger: options.logger,
+      groupId: options.groupId ?? deadlinesGroupId(options.topics, options.keyPrefix),
+      topics: [options.topics.consultationEvents],
+      loadOffsets: () => this.offsets.nextOffsets(options.redis),
+      apply: (topic, partition, messages, isStale) => this.apply(topic, partition, messages, isStale),
+    });
+  }
+
+  /** Resolves once the consumer owns partitions and is positioned on the stored offsets. */
+  get assigned(): Promise<void> {
+    return this.consumer.assigned;
+  }
+
+  /** Commands sent (and acknowledged) since start. */
+  get commandsSent(): number {
+    return this.sent;
+  }
+
+  get keys(): ScheduleKeys {
+    return this.layout;
+  }
+
+  async start(): Promise<void> {
+    await this.producer.connect();
+    await this.consumer.start();
+    // Jobs already due (the service was down over a deadline) go out at once.
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake();
+    await this.loop;
+    await this.consumer.stop();
+    await this.producer.close();
+  }
+
+  /** Makes the ticker look at the schedule now (new jobs, or a test moved the clock). */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  // ---- the schedule, from events ----
+
+  private async apply(_topic: string, partition: number, messages: KafkaMessage[], isStale: () => boolean): Promise<void> {
+    const { redis } = this.options;
+    const events: ConsultationEvent[] = messages.map((m) => consultationEventCodec.decode(m.value));
+    // Only this consumer (the owner of the partition, hence of its consultations) writes these records.
+    const ids = [...new Set(events.map((e) => e.key))];
+    const stored = await redis.hmget(this.layout.consultations, ...ids);
+    const records = new Map<string, ScheduledConsultation | null>();
+    ids.forEach((id, i) => records.set(id, stored[i] ? (JSON.parse(stored[i]) as ScheduledConsultation) : null));
+    const changes = new ScheduleChanges();
+    for (const event of events) applyToSchedule(records, event, changes, this.closeGraceMs);
+    if (isStale()) return;
+
+    const multi = redis.multi();
+    for (const [member, dueAt] of changes.jobs) {
+      if (dueAt === null) multi.zrem(this.layout.due, member);
+      else multi.zadd(this.layout.due, dueAt, member);
+    }
+    for (const [id, record] of changes.consultations) {
+      if (record === null) multi.hdel(this.layout.consultations, id);
+      else multi.hset(this.layout.consultations, id, JSON.stringify(record));
+    }
+    this.offsets.record(multi, this.options.topics.consultationEvents, partition, messages[messages.length - 1]!.offset);
+    const results = await multi.exec();
+    const failed = results?.find(([error]) => error);
+    if (!results || failed) throw failed?.[0] ?? new Error('redis transaction discarded');
+    if (changes.addedJobs > 0) this.wake();
+  }
+
+  // ---- the ticker ----
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      this.woken = false;
+      try {
+        if ((await this.sendDue()) > 0) continue;
+        await this.checkStore();
+        await this.sleep(await this.untilNextDue());
+      } catch (error) {
+        this.options.logger.error({ err: error }, 'sending due jobs failed; retrying');
+        await this.sleep(this.maxTickMs);
+      }
+    }
+  }
+
+  /** Sends the jobs due now, oldest first; returns how many. */
+  async sendDue(): Promise<number> {
+    const { redis, logger, topics } = this.options;
+    const now = this.clock.now();
+    const withScores = await redis.zrangebyscore(
+      this.layout.due, '-inf', now.getTime(), 'WITHSCORES', 'LIMIT', 0, this.maxSendBatch,
+    );
+    if (withScores.length === 0) return 0;
+    const members: string[] = [];
+    const messages: Message[] = [];
+    const jobs: { job: Job; dueAt: number }[] = [];
+    const malformed: string[] = [];
+    for (let i = 0; i < withScores.length; i += 2) {
+      const member = withScores[i]!;
+      members.push(member);
+      try {
+        const job = parseJobMember(member);
+        messages.push(this.commandMessage(job, now));
+        jobs.push({ job, dueAt: Number(withScores[i + 1]) });
+      } catch (error) {
+        logger.error({ err: error, member }, 'dropping a malformed job');
+        malformed.push(member);
+      }
+    }
+    if (messages.length > 0) await this.producer.send(topics.consultationCommands, messages);
+    // Only now that the broker has the commands: a crash before this re-sends them, which the writer absorbs.
+    await redis.zrem(this.layout.due, ...members);
+    this.sent += messages.length;
+    if (this.options.onSent) {
+      const ackedAt = Date.now();
+      this.options.onSent(jobs.map((j) => ({ ...j, sentAt: now.getTime(), ackedAt })));
+    }
+    logger.debug({ sent: messages.length, malformed: malformed.length }, 'due jobs sent');
+    return members.length;
+  }
+
+  /** At most once per tick interval: was the key space flushed under us? Then rebuild the schedule. */
+  private async checkStore(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastStoreCheck < this.maxTickMs) return;
+    this.lastStoreCheck = now;
+    await this.consumer.resyncWithStore();
+  }
+
+  private async untilNextDue(): Promise<number> {
+    const next = await this.options.redis.zrange(this.layout.due, 0, 0, 'WITHSCORES');
+    if (next.length < 2) return this.maxTickMs;
+    return Math.max(0, Math.min(this.maxTickMs, Number(next[1]) - this.clock.now().getTime()));
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.woken || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = () => {
+        this.wakeUp = undefined;
+        done();
+      };
+    });
+  }
+
+  private commandMessage(job: Job, now: Date): Message {
+    const id = deterministicUuid(jobCommandName(job));
+    const common = {
+      id,
+      key: job.consultationId,
+      receivedAt: now.toISOString(),
+      correlationId: id,
+      actor: { ...DEADLINE_SERVICE_ACTOR },
+      version: 1 as const,
+    };
+    const command: ConsultationCommand =
+      job.kind === 'reminder'
+        ? { ...common, type: 'consultation.issue-reminder', data: { offsetSeconds: job.offsetSeconds, deadline: job.deadline } }
+        : { ...common, type: 'consultation.close', data: {} };
+    return { key: command.key, value: consultationCommandCodec.encode(command), headers: { 'command-type': command.type } };
+  }
+}

@@ -1,0 +1,33 @@
+import { createLogger, kafkaBrokerList, loadConfig, runProcess } from '@consult/config';
+import { topicNames, topicSpecs } from '@consult/contracts';
+import { createKafka, ensureTopics } from '@consult/kafka';
+import { createRedis } from '@consult/redis';
+import { DeadlinesEnv } from './config.js';
+import { DeadlineService } from './deadline-service.js';
+
+const config = loadConfig(DeadlinesEnv);
+const logger = createLogger('deadlines', { level: config.LOG_LEVEL });
+
+await runProcess(logger, async () => {
+  const kafka = createKafka({ brokers: kafkaBrokerList(config.KAFKA_BROKERS), clientId: 'deadlines', logger });
+  const redis = createRedis(config.REDIS_URL, logger);
+  const topics = topicNames(config.TOPIC_PREFIX);
+  await ensureTopics(kafka, topicSpecs(topics), logger);
+  const service = new DeadlineService({
+    kafka,
+    redis,
+    logger,
+    topics,
+    keyPrefix: config.KEY_PREFIX,
+    closeGraceMs: config.CLOSE_GRACE_MS,
+    maxTickMs: config.MAX_TICK_MS,
+  });
+  await service.start();
+  logger.info('deadline service running');
+  return {
+    stop: async () => {
+      await service.stop();
+      redis.disconnect();
+    },
+  };
+});
