@@ -1,1 +1,2 @@
 export * from './consultations.js';
+export * from './notifications.js';
