@@ -2,10 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { DEV_KEYS, issueKeys } from '@consult/admin';
 import { createLogger, type Logger } from '@consult/config';
-import { sha256Hex as sha, topicNames, topicSpecs, type TopicNames } from '@consult/contracts';
+import {
+  notificationTopicNames,
+  notificationTopicSpecs,
+  sha256Hex as sha,
+  topicNames,
+  topicSpecs,
+  type TopicNames,
+} from '@consult/contracts';
 import { ConsultationWriter } from '@consult/consultation';
 import { createGateway, type Gateway } from '@consult/gateway';
 import { BatchingProducer, createKafka, ensureTopics, type Kafka } from '@consult/kafka';
+import { Notifier, type DeliveryPolicy } from '@consult/notifier';
 import { Projector } from '@consult/projector';
 import { ConsultationReadModel } from '@consult/read-models';
 import { createRedis, KeySpace, type Redis } from '@consult/redis';
@@ -18,7 +26,12 @@ export interface StackOptions {
   /** Reuse the topics and key space of an earlier stack (to test restarts). */
   topicPrefix?: string;
   keyPrefix?: string;
+  /** Delivery timings for the notifier; tests compress them (see NOTIFIER_TEST_POLICY). */
+  notifierPolicy?: Partial<DeliveryPolicy>;
 }
+
+/** Retries in milliseconds rather than minutes, so delivery tests run in seconds. */
+export const NOTIFIER_TEST_POLICY: Partial<DeliveryPolicy> = { baseDelayMs: 100, maxDelayMs: 1_000, maxAttempts: 6, timeoutMs: 500 };
 
 /**
  * The whole system in this process, on its own topics and Redis key space, against the real broker and Redis
@@ -34,6 +47,7 @@ export class Stack {
   readonly readModel: ConsultationReadModel;
   writer: ConsultationWriter | undefined;
   projector: Projector | undefined;
+  notifier: Notifier | undefined;
   gateways: Gateway[] = [];
   baseUrls: string[] = [];
   private producer: BatchingProducer | undefined;
@@ -58,10 +72,10 @@ export class Stack {
   }
 
   async start(gateways = 1): Promise<this> {
-    await ensureTopics(this.kafka, topicSpecs(this.topics), this.logger);
+    await ensureTopics(this.kafka, [...topicSpecs(this.topics), ...notificationTopicSpecs(notificationTopicNames(this.topics))], this.logger);
     this.producer = new BatchingProducer(this.kafka, this.logger);
     await this.producer.connect();
-    await Promise.all([this.startWriter(), this.startProjector()]);
+    await Promise.all([this.startWriter(), this.startProjector(), this.startNotifier()]);
     for (let i = 0; i < gateways; i++) await this.startGateway();
     await issueKeys(this.producer, this.topics, Object.values(DEV_KEYS));
     await this.until(async () => (await this.readModel.principalByKeyHash(this.redis, sha(DEV_KEYS.MNG.secret))) !== null);
@@ -94,6 +108,25 @@ export class Stack {
   async stopProjector(): Promise<void> {
     await this.projector?.stop();
     this.projector = undefined;
+  }
+
+  async startNotifier(): Promise<Notifier> {
+    const notifier = new Notifier({
+      kafka: this.kafka,
+      redis: this.redis,
+      logger: this.logger,
+      topics: this.topics,
+      keyPrefix: this.keyPrefix,
+      policy: { ...NOTIFIER_TEST_POLICY, ...this.options.notifierPolicy },
+    });
+    await notifier.start();
+    this.notifier = notifier;
+    return notifier;
+  }
+
+  async stopNotifier(): Promise<void> {
+    await this.notifier?.stop();
+    this.notifier = undefined;
   }
 
   async startGateway(): Promise<Gateway> {
@@ -132,7 +165,7 @@ export class Stack {
     for (const g of this.gateways) await g.close();
     this.gateways = [];
     this.baseUrls = [];
-    await Promise.all([this.stopWriter(), this.stopProjector()]);
+    await Promise.all([this.stopWriter(), this.stopProjector(), this.stopNotifier()]);
     await this.producer?.close();
     await new KeySpace(this.keyPrefix).clear(this.redis);
     this.redis.disconnect();

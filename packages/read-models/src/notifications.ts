@@ -225,9 +225,7 @@ export class NotificationReadModel {
   async readStream(connection: Redis, cursor: readonly number[], count: number, blockMs: number): Promise<StreamEntry[]> {
     const keys = cursor.map((_, p) => this.streamKey(p));
     const ids = cursor.map((c) => `${c}-0`);
-    const reply = (await connection.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', ...keys, ...ids)) as
-      | [string, [string, string[]][]][]
-      | null;
+    const reply = await connection.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', ...keys, ...ids);
     const entries: StreamEntry[] = [];
     for (const [key, items] of reply ?? []) {
       const partition = keys.indexOf(key);

@@ -14,7 +14,7 @@ import { DEMO_REFERENCE, seedDemo } from './demo.js';
 const logger = createLogger('devstack', { level: 'info', pretty: process.stdout.isTTY });
 const port = Number(process.env.PORT ?? 8080);
 const baseUrl = `http://127.0.0.1:${port}`;
-const SERVICES = ['consultation', 'projector', 'gateway'] as const;
+const SERVICES = ['consultation', 'projector', 'notifier', 'gateway'] as const;
 
 const infra = await provideInfrastructure({ logger });
 logger.info({ kafka: `${infra.kafkaBrokers} (${infra.kafkaSource})`, redis: `${infra.redisUrl} (${infra.redisSource})` }, 'infrastructure ready');

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { TopicNames } from '@consult/contracts';
+import { notificationTopicNames, type TopicNames } from '@consult/contracts';
 import type { Logger } from '@consult/config';
 import { BatchingProducer, type Kafka } from '@consult/kafka';
-import { ConsultationReadModel } from '@consult/read-models';
+import { ConsultationReadModel, NotificationReadModel } from '@consult/read-models';
 import { KeySpace, type Redis } from '@consult/redis';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -23,6 +23,8 @@ import { commandRoutes } from './routes/commands.js';
 import { commentRoutes } from './routes/comments.js';
 import { consultationRoutes } from './routes/consultations.js';
 import { operationsRoutes } from './routes/operations.js';
+import { eventRoutes } from './routes/events.js';
+import { subscriptionRoutes } from './routes/subscriptions.js';
 
 export interface GatewayOptions {
   kafka: Kafka;
@@ -114,6 +116,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   await app.register(consultationRoutes(context));
   await app.register(commentRoutes(context));
   await app.register(commandRoutes(context));
+  const notifications = new NotificationReadModel(new KeySpace(options.keyPrefix));
+  await app.register(
+    subscriptionRoutes({
+      redis,
+      producer,
+      readModel: notifications,
+      topics: notificationTopicNames(topics),
+      visibleTimeoutMs: options.decisionTimeoutMs ?? 5_000,
+    }),
+  );
+  await app.register(eventRoutes({ redis, readModel: notifications }));
 
   return {
     app,

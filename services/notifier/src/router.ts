@@ -9,7 +9,6 @@ import {
   notifierGroupId,
   type ConsultationEvent,
   type DeliveryRecordOf,
-  type NotifiableEventType,
   type NotificationTopicNames,
   type TopicNames,
 } from '@consult/contracts';
@@ -129,7 +128,7 @@ export class NotificationRouter {
             deliveryId,
             subscriptionId: subscription.id,
             eventId: event.id,
-            eventType: event.type as NotifiableEventType,
+            eventType: event.type,
             consultationId: event.key,
             eventOccurredAt: event.occurredAt,
             event,
