@@ -161,11 +161,18 @@ export const DELIVERY_PARTITIONS = 6;
 
 export function notificationTopicSpecs(names: NotificationTopicNames): TopicSpec[] {
   const forever = { 'retention.ms': '-1', 'retention.bytes': '-1', 'cleanup.policy': 'delete' };
+  // Requests embed their event (a comment can be 100,000 characters) and the router writes a chunk of them in
+  // one transaction: allow record batches well above the broker's 1 MB default.
+  const large = { 'max.message.bytes': String(32 * 1024 * 1024) };
   return [
     { name: names.subscriptionEvents, partitions: 1, config: forever },
     // Delivery history must outlive any Redis flush for as long as it is shown; a month is the promise.
-    { name: names.deliveries, partitions: DELIVERY_PARTITIONS, config: { 'retention.ms': String(30 * 86_400_000), 'cleanup.policy': 'delete' } },
-    { name: names.deadLetters, partitions: DELIVERY_PARTITIONS, config: forever },
+    {
+      name: names.deliveries,
+      partitions: DELIVERY_PARTITIONS,
+      config: { 'retention.ms': String(30 * 86_400_000), 'cleanup.policy': 'delete', ...large },
+    },
+    { name: names.deadLetters, partitions: DELIVERY_PARTITIONS, config: { ...forever, ...large } },
   ];
 }
 

@@ -1,6 +1,7 @@
 import { subscriptionEventCodec, type Recipient, type SubscriptionEvent } from '@consult/contracts';
 import type { Logger } from '@consult/config';
 import { readToEnd, type Kafka } from '@consult/kafka';
+import { withRetries } from './retry.js';
 
 export interface Subscription {
   id: string;
@@ -50,7 +51,7 @@ export class SubscriptionDirectory {
   }
 
   async load(kafka: Kafka, topic: string, logger: Logger): Promise<void> {
-    await readToEnd(kafka, {
+    await withRetries(() => readToEnd(kafka, {
       topic,
       logger,
       groupIdPrefix: `${topic}.notifier-load`,
@@ -63,7 +64,7 @@ export class SubscriptionDirectory {
           }
         }
       },
-    });
+    }));
     logger.info({ subscriptions: this.subscriptions.size }, 'subscriptions loaded');
   }
 }

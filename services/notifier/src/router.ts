@@ -15,6 +15,7 @@ import {
 import type { Logger } from '@consult/config';
 import { readToEnd, TransactionalProcessor, type Kafka, type KafkaMessage, type Message, type TopicMessages } from '@consult/kafka';
 import type { Subscription, SubscriptionDirectory } from './directory.js';
+import { withRetries } from './retry.js';
 
 export interface RouterOptions {
   kafka: Kafka;
@@ -61,6 +62,8 @@ export class NotificationRouter {
       groupId: notifierGroupId(options.topics, 'router'),
       inputTopic: options.topics.consultationEvents,
       transactionalIdPrefix: `${options.topics.consultationEvents}.notifier-router`,
+      // Each event fans out to many requests that embed it: keep a transaction's record batches bounded.
+      maxMessagesPerTransaction: 500,
       onAssigned: (partitions) => this.load(partitions),
       process: (_partition, messages) => this.process(messages),
     });
@@ -80,7 +83,7 @@ export class NotificationRouter {
 
   private async load(partitions: number[]): Promise<void> {
     await this.options.directoryReady;
-    await readToEnd(this.options.kafka, {
+    await withRetries(() => readToEnd(this.options.kafka, {
       topic: this.options.topics.consultationEvents,
       partitions,
       logger: this.options.logger,
@@ -91,7 +94,7 @@ export class NotificationRouter {
           if (event?.type === 'consultation.opened') this.addressees.set(event.key, event.data.addressees);
         }
       },
-    });
+    }));
   }
 
   private decode(message: KafkaMessage): ConsultationEvent | null {

@@ -13,6 +13,7 @@ import { readToEnd, type BatchingProducer, type Consumer, type Kafka, type Kafka
 import { retryDelayMs, shouldRetry, type RetryPolicy } from './backoff.js';
 import type { SubscriptionDirectory } from './directory.js';
 import { signatureHeader } from './signature.js';
+import { withRetries } from './retry.js';
 
 export interface DeliveryPolicy extends RetryPolicy {
   /** One attempt's limit: connect, send and the answer's status. */
@@ -153,7 +154,7 @@ export class DeliveryWorker {
     for (const p of [...this.loadedEnds.keys()]) if (!owned.has(p)) this.loadedEnds.delete(p);
     const fresh = partitions.filter((p) => !this.loadedEnds.has(p));
     if (fresh.length === 0) return;
-    const { ends } = await readToEnd(this.options.kafka, {
+    const { ends } = await withRetries(() => readToEnd(this.options.kafka, {
       topic: this.options.notificationTopics.deliveries,
       partitions: fresh,
       logger: this.options.logger,
@@ -161,7 +162,7 @@ export class DeliveryWorker {
       onBatch: (partition, messages) => {
         for (const m of messages) this.fold(partition, this.decode(m));
       },
-    });
+    }));
     for (const p of fresh) this.loadedEnds.set(p, BigInt(ends.get(p) ?? 0));
     let pending = 0;
     for (const state of this.states.values()) {
@@ -267,13 +268,21 @@ export class DeliveryWorker {
         const state = queue.shift()!;
         this.activeTotal++;
         this.active.set(subscriptionId, (this.active.get(subscriptionId) ?? 0) + 1);
-        const run = this.attempt(state)
+        let released = false;
+        // The slot limits requests to the receiver: it is given back as soon as the HTTP exchange is over,
+        // while the outcome is still being recorded.
+        const release = (): void => {
+          if (released) return;
+          released = true;
+          this.activeTotal--;
+          this.active.set(subscriptionId, (this.active.get(subscriptionId) ?? 1) - 1);
+          this.pump();
+        };
+        const run = this.attempt(state, release)
           .catch((error: unknown) => this.options.logger.error({ err: error, deliveryId: state.request.deliveryId }, 'delivery step failed'))
           .finally(() => {
-            this.activeTotal--;
-            this.active.set(subscriptionId, (this.active.get(subscriptionId) ?? 1) - 1);
             this.inFlight.delete(run);
-            this.pump();
+            release();
           });
         this.inFlight.add(run);
       }
@@ -281,7 +290,7 @@ export class DeliveryWorker {
     }
   }
 
-  private async attempt(state: DeliveryState): Promise<void> {
+  private async attempt(state: DeliveryState, release: () => void): Promise<void> {
     const { request } = state;
     // Dropped on rebalance, or settled meanwhile (e.g. folded from a restart's load): nothing to do.
     if (this.states.get(request.deliveryId) !== state || state.status !== 'pending') {
@@ -330,8 +339,9 @@ export class DeliveryWorker {
       const err = e as Error;
       error = err.name === 'TimeoutError' ? `timed out after ${policy.timeoutMs} ms` : `${err.name}: ${err.message}`.slice(0, 500);
     }
-    if (this.stopped) return;
     const durationMs = Math.round(performance.now() - started);
+    release();
+    if (this.stopped) return;
     const succeeded = statusCode !== undefined && statusCode >= 200 && statusCode < 300;
     const retry = !succeeded && shouldRetry(attempt, policy);
     const delay = retry ? retryDelayMs(attempt, policy) : 0;
