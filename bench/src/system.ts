@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { DEV_KEYS, issueKeys } from '@consult/admin';
 import type { Logger } from '@consult/config';
-import { sha256Hex, topicNames, topicSpecs, type TopicNames } from '@consult/contracts';
+import { allTopicSpecs, sha256Hex, topicNames, type TopicNames } from '@consult/contracts';
 import { repositoryRoot } from '@consult/environment';
 import { BatchingProducer, createKafka, ensureTopics, type Kafka } from '@consult/kafka';
 import { createRedis, KeySpace, type Redis } from '@consult/redis';
@@ -33,7 +33,7 @@ export async function startSystem(options: {
   const keyPrefix = `bench:${id}`;
   const kafka = createKafka({ brokers: options.kafkaBrokers.split(','), clientId: 'bench', logger });
   const redis = createRedis(options.redisUrl, logger);
-  await ensureTopics(kafka, topicSpecs(topics), logger);
+  await ensureTopics(kafka, allTopicSpecs(topics), logger);
   const root = repositoryRoot();
   const children: ChildProcess[] = [];
   const env = {
@@ -95,7 +95,7 @@ export async function startSystem(options: {
       redis.disconnect();
       const admin = kafka.admin();
       await admin.connect();
-      await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
+      await admin.deleteTopics({ topics: allTopicSpecs(topics).map((t) => t.name) }).catch(() => undefined);
       await admin.disconnect();
     },
   };

@@ -2,11 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { DEV_KEYS, issueKeys, type IssuedKey, type KeyRequest } from '@consult/admin';
 import { createLogger, type Logger } from '@consult/config';
-import { sha256Hex as sha, topicNames, topicSpecs, type TopicNames } from '@consult/contracts';
+import { allTopicSpecs, sha256Hex as sha, topicNames, type TopicNames } from '@consult/contracts';
 import { ConsultationWriter } from '@consult/consultation';
 import { DeadlineService } from '@consult/deadlines';
 import { createGateway, type Gateway } from '@consult/gateway';
 import { BatchingProducer, createKafka, ensureTopics, type Kafka } from '@consult/kafka';
+import { Notifier, type DeliveryPolicy } from '@consult/notifier';
 import { Projector } from '@consult/projector';
 import { ConsultationReadModel } from '@consult/read-models';
 import { createRedis, KeySpace, type Redis } from '@consult/redis';
@@ -22,7 +23,12 @@ export interface StackOptions {
   keyPrefix?: string;
   /** The deadline service's grace after a deadline before closing (default 2000 ms). */
   closeGraceMs?: number;
+  /** Delivery timings for the notifier; tests compress them (see NOTIFIER_TEST_POLICY). */
+  notifierPolicy?: Partial<DeliveryPolicy>;
 }
+
+/** Retries in milliseconds rather than minutes, so delivery tests run in seconds. */
+export const NOTIFIER_TEST_POLICY: Partial<DeliveryPolicy> = { baseDelayMs: 100, maxDelayMs: 1_000, maxAttempts: 6, timeoutMs: 500 };
 
 /**
  * The whole system in this process, on its own topics and Redis key space, against the real broker and Redis
@@ -40,6 +46,7 @@ export class Stack {
   csoWriter: CsoWriter | undefined;
   projector: Projector | undefined;
   deadlines: DeadlineService | undefined;
+  notifier: Notifier | undefined;
   gateways: Gateway[] = [];
   baseUrls: string[] = [];
   private producer: BatchingProducer | undefined;
@@ -64,10 +71,16 @@ export class Stack {
   }
 
   async start(gateways = 1): Promise<this> {
-    await ensureTopics(this.kafka, topicSpecs(this.topics), this.logger);
+    await ensureTopics(this.kafka, allTopicSpecs(this.topics), this.logger);
     this.producer = new BatchingProducer(this.kafka, this.logger);
     await this.producer.connect();
-    await Promise.all([this.startWriter(), this.startCsoWriter(), this.startProjector(), this.startDeadlines()]);
+    await Promise.all([
+      this.startWriter(),
+      this.startCsoWriter(),
+      this.startProjector(),
+      this.startDeadlines(),
+      this.startNotifier(),
+    ]);
     for (let i = 0; i < gateways; i++) await this.startGateway();
     await issueKeys(this.producer, this.topics, Object.values(DEV_KEYS));
     await this.until(async () => (await this.readModel.principalByKeyHash(this.redis, sha(DEV_KEYS.MNG.secret))) !== null);
@@ -138,6 +151,25 @@ export class Stack {
     this.deadlines = undefined;
   }
 
+  async startNotifier(): Promise<Notifier> {
+    const notifier = new Notifier({
+      kafka: this.kafka,
+      redis: this.redis,
+      logger: this.logger,
+      topics: this.topics,
+      keyPrefix: this.keyPrefix,
+      policy: { ...NOTIFIER_TEST_POLICY, ...this.options.notifierPolicy },
+    });
+    await notifier.start();
+    this.notifier = notifier;
+    return notifier;
+  }
+
+  async stopNotifier(): Promise<void> {
+    await this.notifier?.stop();
+    this.notifier = undefined;
+  }
+
   async startGateway(): Promise<Gateway> {
     const gateway = await createGateway({
       kafka: this.kafka,
@@ -153,7 +185,7 @@ export class Stack {
   }
 
   /** Sends a command straight to the writer's topic, as the deadline service will. */
-  async sendCommand(command: object & { key: string }): Promise<void> {
+  async sendCommand(command: { key: string; [field: string]: unknown }): Promise<void> {
     await this.producer!.send(this.topics.consultationCommands, [{ key: command.key, value: JSON.stringify(command) }]);
   }
 
@@ -174,7 +206,13 @@ export class Stack {
     for (const g of this.gateways) await g.close();
     this.gateways = [];
     this.baseUrls = [];
-    await Promise.all([this.stopWriter(), this.stopCsoWriter(), this.stopProjector(), this.stopDeadlines()]);
+    await Promise.all([
+      this.stopWriter(),
+      this.stopCsoWriter(),
+      this.stopProjector(),
+      this.stopDeadlines(),
+      this.stopNotifier(),
+    ]);
     await this.producer?.close();
     await new KeySpace(this.keyPrefix).clear(this.redis);
     this.redis.disconnect();

@@ -8,3 +8,4 @@ export * from './identity.js';
 export * from './topics.js';
 export * from './canonical.js';
 export * from './codec.js';
+export * from './notifications.js';

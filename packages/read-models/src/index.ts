@@ -1,2 +1,3 @@
 export * from './consultations.js';
 export * from './statements.js';
+export * from './notifications.js';

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createLogger, runProcess } from '@consult/config';
-import { isMemberStateCode, topicNames, topicSpecs } from '@consult/contracts';
+import { allTopicSpecs, isMemberStateCode, topicNames } from '@consult/contracts';
 import { provideInfrastructure } from '@consult/environment';
 import { BatchingProducer, createKafka, ensureTopics } from '@consult/kafka';
 import { DEV_KEYS, issueKeys, revokeKey, type KeyRequest } from './keys.js';
@@ -37,7 +37,7 @@ await runProcess(logger, async () => {
   const infra = await provideInfrastructure({ logger });
   const kafka = createKafka({ brokers: infra.kafkaBrokers.split(','), clientId: 'admin', logger });
   const topics = topicNames(process.env.TOPIC_PREFIX ?? '');
-  await ensureTopics(kafka, topicSpecs(topics), logger);
+  await ensureTopics(kafka, allTopicSpecs(topics), logger);
   const producer = new BatchingProducer(kafka, logger);
   await producer.connect();
   try {

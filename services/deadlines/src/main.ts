@@ -1,5 +1,5 @@
 import { createLogger, kafkaBrokerList, loadConfig, runProcess } from '@consult/config';
-import { topicNames, topicSpecs } from '@consult/contracts';
+import { allTopicSpecs, topicNames } from '@consult/contracts';
 import { createKafka, ensureTopics } from '@consult/kafka';
 import { createRedis } from '@consult/redis';
 import { DeadlinesEnv } from './config.js';
@@ -12,7 +12,7 @@ await runProcess(logger, async () => {
   const kafka = createKafka({ brokers: kafkaBrokerList(config.KAFKA_BROKERS), clientId: 'deadlines', logger });
   const redis = createRedis(config.REDIS_URL, logger);
   const topics = topicNames(config.TOPIC_PREFIX);
-  await ensureTopics(kafka, topicSpecs(topics), logger);
+  await ensureTopics(kafka, allTopicSpecs(topics), logger);
   const service = new DeadlineService({
     kafka,
     redis,

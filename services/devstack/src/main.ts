@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { BatchingProducer, createKafka, ensureTopics } from '@consult/kafka';
 import { createLogger } from '@consult/config';
-import { topicNames, topicSpecs } from '@consult/contracts';
+import { allTopicSpecs, topicNames } from '@consult/contracts';
 import { provideInfrastructure, repositoryRoot } from '@consult/environment';
 import { DEV_KEYS, issueKeys } from '@consult/admin';
 import { DEMO_REFERENCE, seedDemo } from './demo.js';
@@ -14,7 +14,7 @@ import { DEMO_REFERENCE, seedDemo } from './demo.js';
 const logger = createLogger('devstack', { level: 'info', pretty: process.stdout.isTTY });
 const port = Number(process.env.PORT ?? 8080);
 const baseUrl = `http://127.0.0.1:${port}`;
-const SERVICES = ['consultation', 'statements', 'projector', 'deadlines', 'gateway'] as const;
+const SERVICES = ['consultation', 'statements', 'projector', 'deadlines', 'notifier', 'gateway'] as const;
 
 const infra = await provideInfrastructure({ logger });
 logger.info({ kafka: `${infra.kafkaBrokers} (${infra.kafkaSource})`, redis: `${infra.redisUrl} (${infra.redisSource})` }, 'infrastructure ready');
@@ -49,7 +49,7 @@ process.on('SIGTERM', () => void stopAll(0));
 try {
   const kafka = createKafka({ brokers: infra.kafkaBrokers.split(','), clientId: 'devstack', logger });
   const topics = topicNames(process.env.TOPIC_PREFIX ?? '');
-  await ensureTopics(kafka, topicSpecs(topics), logger);
+  await ensureTopics(kafka, allTopicSpecs(topics), logger);
   const root = repositoryRoot();
   for (const service of SERVICES) {
     const child = spawn(process.execPath, [join(root, 'services', service, 'dist', 'main.js')], {

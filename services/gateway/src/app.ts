@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { TopicNames } from '@consult/contracts';
+import { notificationTopicNames, type TopicNames } from '@consult/contracts';
 import type { Logger } from '@consult/config';
 import { BatchingProducer, type Kafka } from '@consult/kafka';
-import { ConsultationReadModel, CsoReadModel } from '@consult/read-models';
+import { ConsultationReadModel, CsoReadModel, NotificationReadModel } from '@consult/read-models';
 import { KeySpace, type Redis } from '@consult/redis';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -26,6 +26,8 @@ import { consultationRoutes } from './routes/consultations.js';
 import { csoContext, csoRoutes } from './routes/csos.js';
 import { operationsRoutes } from './routes/operations.js';
 import { statementRoutes } from './routes/statements.js';
+import { eventRoutes } from './routes/events.js';
+import { subscriptionRoutes } from './routes/subscriptions.js';
 
 export interface GatewayOptions {
   kafka: Kafka;
@@ -123,6 +125,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const csos = csoContext(context, new CsoReadModel(new KeySpace(options.keyPrefix)), topics.csoCommands, now);
   await app.register(csoRoutes(csos));
   await app.register(statementRoutes(csos));
+  const notifications = new NotificationReadModel(new KeySpace(options.keyPrefix));
+  await app.register(
+    subscriptionRoutes({
+      redis,
+      producer,
+      readModel: notifications,
+      topics: notificationTopicNames(topics),
+      visibleTimeoutMs: options.decisionTimeoutMs ?? 5_000,
+    }),
+  );
+  await app.register(eventRoutes({ redis, readModel: notifications }));
 
   return {
     app,

@@ -1,5 +1,5 @@
 import { createLogger, kafkaBrokerList, loadConfig, runProcess } from '@consult/config';
-import { topicNames, topicSpecs } from '@consult/contracts';
+import { allTopicSpecs, topicNames } from '@consult/contracts';
 import { createKafka, ensureTopics } from '@consult/kafka';
 import { createRedis } from '@consult/redis';
 import { createGateway } from './app.js';
@@ -12,7 +12,8 @@ await runProcess(logger, async () => {
   const kafka = createKafka({ brokers: kafkaBrokerList(config.KAFKA_BROKERS), clientId: 'gateway', logger });
   const redis = createRedis(config.REDIS_URL, logger);
   const topics = topicNames(config.TOPIC_PREFIX);
-  await ensureTopics(kafka, topicSpecs(topics), logger);
+  // The gateway produces subscription changes too: their topics must exist whichever service starts first.
+  await ensureTopics(kafka, allTopicSpecs(topics), logger);
   const gateway = await createGateway({
     kafka,
     redis,

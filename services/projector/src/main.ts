@@ -1,5 +1,5 @@
 import { createLogger, kafkaBrokerList, loadConfig, runProcess } from '@consult/config';
-import { topicNames, topicSpecs } from '@consult/contracts';
+import { allTopicSpecs, topicNames } from '@consult/contracts';
 import { createKafka, ensureTopics } from '@consult/kafka';
 import { createRedis } from '@consult/redis';
 import { ProjectorEnv } from './config.js';
@@ -12,7 +12,7 @@ await runProcess(logger, async () => {
   const kafka = createKafka({ brokers: kafkaBrokerList(config.KAFKA_BROKERS), clientId: 'projector', logger });
   const redis = createRedis(config.REDIS_URL, logger);
   const topics = topicNames(config.TOPIC_PREFIX);
-  await ensureTopics(kafka, topicSpecs(topics), logger);
+  await ensureTopics(kafka, allTopicSpecs(topics), logger);
   const projector = new Projector({ kafka, redis, logger, topics, keyPrefix: config.KEY_PREFIX });
   await projector.start();
   logger.info('projector running');

@@ -1,5 +1,5 @@
 import { createLogger, kafkaBrokerList, loadConfig, runProcess } from '@consult/config';
-import { topicNames, topicSpecs } from '@consult/contracts';
+import { allTopicSpecs, topicNames } from '@consult/contracts';
 import { createKafka, ensureTopics } from '@consult/kafka';
 import { StatementsServiceEnv } from './config.js';
 import { CsoWriter } from './writer.js';
@@ -10,7 +10,7 @@ const logger = createLogger('statements', { level: config.LOG_LEVEL });
 await runProcess(logger, async () => {
   const kafka = createKafka({ brokers: kafkaBrokerList(config.KAFKA_BROKERS), clientId: 'statements', logger });
   const topics = topicNames(config.TOPIC_PREFIX);
-  await ensureTopics(kafka, topicSpecs(topics), logger);
+  await ensureTopics(kafka, allTopicSpecs(topics), logger);
   const writer = new CsoWriter({ kafka, logger, topics });
   await writer.start();
   logger.info('CSO statements writer running');

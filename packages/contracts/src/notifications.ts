@@ -1,0 +1,247 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Codec } from './codec.js';
+import type { ConsultationEvent, ConsultationEventType } from './consultation.js';
+import { eventSchema } from './envelope.js';
+import { Actor, MemberStateCode, Rfc3339, Uuid } from './primitives.js';
+import { topicSpecs, type TopicNames, type TopicSpec } from './topics.js';
+
+/**
+ * Notifications to member-state systems: subscriptions (webhooks) are events on `subscription.events` (key =
+ * subscription id, kept forever), and every delivery step is an event on `notification.deliveries` (key =
+ * subscription id), so both the subscription list and the delivery history are rebuilt from Kafka.
+ */
+
+/** The consultation events a subscription may ask for. */
+export const NOTIFIABLE_EVENT_TYPES = [
+  'consultation.opened',
+  'consultation.reminder-issued',
+  'consultation.closed',
+  'consultation.deadline-extended',
+  'consultation.comment-submitted',
+  'consultation.comment-amended',
+  'consultation.comment-withdrawn',
+] as const satisfies readonly ConsultationEventType[];
+export type NotifiableEventType = (typeof NOTIFIABLE_EVENT_TYPES)[number];
+
+export const NotifiableEventTypeSchema = Type.Union(NOTIFIABLE_EVENT_TYPES.map((t) => Type.Literal(t)));
+/** http or https only: a subscriber's endpoint is never a file, data or javascript URL. */
+export const WebhookUrl = Type.String({ format: 'uri', maxLength: 2048, pattern: '^https?://[^\\s/?#]+' });
+export const WebhookSecret = Type.String({ minLength: 16, maxLength: 256 });
+export const SubscriptionId = Uuid;
+
+// ---- subscription.events (key = subscription id) ----
+
+export const SubscriptionCreatedV1 = eventSchema(
+  'subscription.created',
+  1,
+  Type.Object({
+    subscriptionId: SubscriptionId,
+    /** The principal that subscribed; deliveries are filtered by what it may see. */
+    owner: Actor,
+    url: WebhookUrl,
+    events: Type.Array(NotifiableEventTypeSchema, { minItems: 1, uniqueItems: true }),
+    /**
+     * The HMAC key. It must survive a Redis flush, so it lives in this topic: restrict the topic with ACLs to
+     * the gateway and the notifier. It is never returned by the API.
+     */
+    secret: WebhookSecret,
+    createdAt: Rfc3339,
+  }),
+);
+
+export const SubscriptionDeletedV1 = eventSchema(
+  'subscription.deleted',
+  1,
+  Type.Object({ subscriptionId: SubscriptionId, owner: Actor, deletedAt: Rfc3339 }),
+);
+
+export const SubscriptionEvent = Type.Union([SubscriptionCreatedV1, SubscriptionDeletedV1]);
+export type SubscriptionEvent = Static<typeof SubscriptionEvent>;
+export type SubscriptionCreated = Static<typeof SubscriptionCreatedV1>;
+
+// ---- notification.deliveries (key = subscription id) ----
+
+const DeliveryRef = {
+  /** Deterministic: `deterministicUuid(`${eventId}:${subscriptionId}`)`, so a re-routed event keeps its id. */
+  deliveryId: Uuid,
+  subscriptionId: SubscriptionId,
+};
+
+/** The router decided that this subscription gets this event; written atomically with the router's offsets. */
+export const DeliveryRequestedV1 = eventSchema(
+  'delivery.requested',
+  1,
+  Type.Object({
+    ...DeliveryRef,
+    eventId: Uuid,
+    eventType: NotifiableEventTypeSchema,
+    consultationId: Type.String({ minLength: 1 }),
+    /** When the consultation event happened (or, for reminders, was due): the start of the delivery delay. */
+    eventOccurredAt: Rfc3339,
+    /** The consultation event itself: the `event` of the notification body. */
+    event: Type.Unknown(),
+    requestedAt: Rfc3339,
+  }),
+);
+
+/** One HTTP attempt and what came of it. `round` starts at 1 and grows with each redelivery request. */
+export const DeliveryAttemptedV1 = eventSchema(
+  'delivery.attempted',
+  1,
+  Type.Object({
+    ...DeliveryRef,
+    round: Type.Integer({ minimum: 1 }),
+    /** Attempt number within the round, from 1. */
+    attempt: Type.Integer({ minimum: 1 }),
+    at: Rfc3339,
+    durationMs: Type.Integer({ minimum: 0 }),
+    statusCode: Type.Optional(Type.Integer()),
+    error: Type.Optional(Type.String({ maxLength: 500 })),
+    outcome: Type.Union([Type.Literal('succeeded'), Type.Literal('failed')]),
+    nextAttemptAt: Type.Optional(Rfc3339),
+  }),
+);
+
+/** The last attempt of a round failed: the delivery is parked (and copied to the dead-letter topic). */
+export const DeliveryDeadLetteredV1 = eventSchema(
+  'delivery.dead-lettered',
+  1,
+  Type.Object({ ...DeliveryRef, round: Type.Integer({ minimum: 1 }), attempts: Type.Integer({ minimum: 1 }), at: Rfc3339 }),
+);
+
+/** The subscriber asked to send it again: a new round of attempts with the same delivery id. */
+export const DeliveryRedeliveryRequestedV1 = eventSchema(
+  'delivery.redelivery-requested',
+  1,
+  Type.Object({ ...DeliveryRef, requestId: Uuid, requestedAt: Rfc3339 }),
+);
+
+export const DeliveryRecord = Type.Union([
+  DeliveryRequestedV1,
+  DeliveryAttemptedV1,
+  DeliveryDeadLetteredV1,
+  DeliveryRedeliveryRequestedV1,
+]);
+export type DeliveryRecord = Static<typeof DeliveryRecord>;
+export type DeliveryRecordOf<T extends DeliveryRecord['type']> = Extract<DeliveryRecord, { type: T }>;
+
+export const subscriptionEventCodec = new Codec('subscription event', SubscriptionEvent);
+export const deliveryRecordCodec = new Codec('delivery record', DeliveryRecord);
+
+/**
+ * The body POSTed to a subscriber (documented in docs/webhooks.md). `event` is the consultation event as
+ * recorded (envelope + data); receivers ignore unknown fields.
+ */
+export interface NotificationBody {
+  deliveryId: string;
+  subscriptionId: string;
+  type: NotifiableEventType;
+  event: unknown;
+}
+
+// ---- topics ----
+
+export interface NotificationTopicNames {
+  readonly subscriptionEvents: string;
+  readonly deliveries: string;
+  readonly deadLetters: string;
+}
+
+/** Notification topics live beside the consultation topics, under the same prefix. */
+export function notificationTopicNames(names: TopicNames): NotificationTopicNames {
+  const prefix = names.consultationEvents.slice(0, -'consultation.events'.length);
+  return {
+    subscriptionEvents: `${prefix}subscription.events`,
+    deliveries: `${prefix}notification.deliveries`,
+    deadLetters: `${prefix}notification.dead-letters`,
+  };
+}
+
+export const DELIVERY_PARTITIONS = 6;
+
+export function notificationTopicSpecs(names: NotificationTopicNames): TopicSpec[] {
+  const forever = { 'retention.ms': '-1', 'retention.bytes': '-1', 'cleanup.policy': 'delete' };
+  // Requests embed their event (a comment can be 100,000 characters) and the router writes a chunk of them in
+  // one transaction: allow record batches well above the broker's 1 MB default.
+  const large = { 'max.message.bytes': String(32 * 1024 * 1024) };
+  return [
+    { name: names.subscriptionEvents, partitions: 1, config: forever },
+    // Delivery history must outlive any Redis flush for as long as it is shown; a month is the promise.
+    {
+      name: names.deliveries,
+      partitions: DELIVERY_PARTITIONS,
+      config: { 'retention.ms': String(30 * 86_400_000), 'cleanup.policy': 'delete', ...large },
+    },
+    { name: names.deadLetters, partitions: DELIVERY_PARTITIONS, config: { ...forever, ...large } },
+  ];
+}
+
+export function notifierGroupId(names: TopicNames, role: 'router' | 'worker' | 'projector', keyPrefix = ''): string {
+  return role === 'projector'
+    ? `${names.consultationEvents}.notifier-projector.${keyPrefix}`
+    : `${names.consultationEvents}.notifier-${role}`;
+}
+
+// ---- who may see which event: one pure function, used by webhook routing and the SSE stream ----
+
+/** Who an event concerns: the secretariat, these member states, and always the auditors. */
+export interface Audience {
+  secretariat: boolean;
+  memberStates: string[];
+}
+
+export interface Recipient {
+  kind: Static<typeof Actor>['kind'];
+  id: string;
+}
+
+/**
+ * The audience of a consultation event. `addressees` are the consultation's (from its `opened` event); only
+ * `deadline-extended` needs them, every other event names its audience itself:
+ * - opened, deadline-extended → the addressees and the secretariat;
+ * - reminder-issued → only the member states still `pending` (not the secretariat: it reminds, it is not reminded);
+ * - closed (responded/pending summary) → the secretariat and every addressee;
+ * - comment-submitted/amended/withdrawn → the secretariat and the commenting member state.
+ * Auditors may see everything; other principals (CSOs, committees) nothing here.
+ */
+export function audienceOf(event: ConsultationEvent, addressees: readonly string[] = []): Audience {
+  switch (event.type) {
+    case 'consultation.opened':
+      return { secretariat: true, memberStates: [...event.data.addressees] };
+    case 'consultation.deadline-extended':
+      return { secretariat: true, memberStates: [...addressees] };
+    case 'consultation.reminder-issued':
+      return { secretariat: false, memberStates: [...event.data.pending] };
+    case 'consultation.closed':
+      return { secretariat: true, memberStates: [...new Set([...event.data.responded, ...event.data.pending])] };
+    case 'consultation.comment-submitted':
+    case 'consultation.comment-amended':
+    case 'consultation.comment-withdrawn':
+      return { secretariat: true, memberStates: [event.data.memberState] };
+  }
+}
+
+export function inAudience(recipient: Recipient, audience: Audience): boolean {
+  switch (recipient.kind) {
+    case 'auditor':
+      return true;
+    case 'secretariat':
+      return audience.secretariat;
+    case 'member-state':
+      return audience.memberStates.includes(recipient.id);
+    default:
+      return false;
+  }
+}
+
+/** May this principal receive this event (webhook or live stream)? */
+export function mayReceive(recipient: Recipient, event: ConsultationEvent, addressees: readonly string[] = []): boolean {
+  return inAudience(recipient, audienceOf(event, addressees));
+}
+
+export const AudienceSchema = Type.Object({ secretariat: Type.Boolean(), memberStates: Type.Array(MemberStateCode) });
+
+/** Every topic the system uses: the streams' and the notifications'. Processes that create topics use this. */
+export function allTopicSpecs(names: TopicNames): TopicSpec[] {
+  return [...topicSpecs(names), ...notificationTopicSpecs(notificationTopicNames(names))];
+}

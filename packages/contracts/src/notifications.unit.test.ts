@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import type { ConsultationEvent } from './consultation.js';
+import { audienceOf, mayReceive, type Recipient } from './notifications.js';
+
+const meta = {
+  id: '00000000-0000-4000-8000-000000000001',
+  source: 'test',
+  occurredAt: '2026-01-01T00:00:00Z',
+  key: 'c-1',
+  correlationId: 'x',
+  causationId: null,
+  actor: { kind: 'system', id: 'test' },
+  sequence: 2,
+  previousHash: null,
+  hash: '0'.repeat(64),
+  version: 1,
+} as const;
+
+const ev = (type: string, data: Record<string, unknown>) => ({ ...meta, type, data }) as unknown as ConsultationEvent;
+
+const secretariat: Recipient = { kind: 'secretariat', id: 'secretariat' };
+const auditor: Recipient = { kind: 'auditor', id: 'auditor' };
+const cso: Recipient = { kind: 'cso', id: 'cso-1' };
+const ms = (id: string): Recipient => ({ kind: 'member-state', id });
+const addressees = ['KHM', 'THA', 'KAZ'];
+
+describe('who receives which consultation event', () => {
+  it('opened and deadline-extended: the addressees and the secretariat', () => {
+    for (const event of [ev('consultation.opened', { addressees }), ev('consultation.deadline-extended', {})]) {
+      expect(audienceOf(event, addressees)).toEqual({ secretariat: true, memberStates: addressees });
+      expect(mayReceive(ms('RUS'), event, addressees)).toBe(false);
+    }
+  });
+
+  it('reminder-issued: only the pending member states', () => {
+    const event = ev('consultation.reminder-issued', { pending: ['THA'] });
+    expect(mayReceive(ms('THA'), event, addressees)).toBe(true);
+    expect(mayReceive(ms('KHM'), event, addressees)).toBe(false);
+    expect(mayReceive(secretariat, event, addressees)).toBe(false);
+  });
+
+  it('closed: the secretariat and every addressee, responded or pending', () => {
+    const event = ev('consultation.closed', { responded: ['KHM'], pending: ['THA', 'KAZ'] });
+    expect(['KHM', 'THA', 'KAZ'].every((code) => mayReceive(ms(code), event))).toBe(true);
+    expect(mayReceive(secretariat, event)).toBe(true);
+    expect(mayReceive(ms('RUS'), event)).toBe(false);
+  });
+
+  it('comment events: the secretariat and the commenting member state only', () => {
+    for (const type of ['consultation.comment-submitted', 'consultation.comment-amended', 'consultation.comment-withdrawn']) {
+      const event = ev(type, { memberState: 'KHM' });
+      expect(mayReceive(ms('KHM'), event, addressees)).toBe(true);
+      expect(mayReceive(ms('THA'), event, addressees)).toBe(false);
+      expect(mayReceive(secretariat, event, addressees)).toBe(true);
+    }
+  });
+
+  it('auditors see everything; other principals nothing', () => {
+    const events = [ev('consultation.reminder-issued', { pending: [] }), ev('consultation.comment-submitted', { memberState: 'KHM' })];
+    for (const event of events) {
+      expect(mayReceive(auditor, event)).toBe(true);
+      expect(mayReceive(cso, event)).toBe(false);
+    }
+  });
+});

@@ -1,0 +1,257 @@
+import {
+  STREAM_PARTITIONS,
+  type Audience,
+  type ConsultationEvent,
+  type DeliveryRecord,
+  type SubscriptionEvent,
+} from '@consult/contracts';
+import type { ChainableCommander, KeySpace, Redis } from '@consult/redis';
+
+export interface SubscriptionOwner {
+  kind: 'secretariat' | 'member-state' | 'cso' | 'standing-committee' | 'auditor' | 'system';
+  id: string;
+}
+
+/** A subscription as the API shows it: never with its secret. */
+export interface SubscriptionView {
+  id: string;
+  owner: SubscriptionOwner;
+  url: string;
+  events: string[];
+  createdAt: string;
+}
+
+export interface DeliveryAttemptView {
+  round: number;
+  attempt: number;
+  at: string;
+  durationMs: number;
+  statusCode?: number;
+  error?: string;
+  outcome: 'succeeded' | 'failed';
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'dead-lettered';
+
+export interface DeliveryView {
+  deliveryId: string;
+  subscriptionId: string;
+  eventId: string;
+  eventType: string;
+  consultationId: string;
+  requestedAt: string;
+  status: DeliveryStatus;
+  attempts: DeliveryAttemptView[];
+}
+
+/** One entry of the live stream, as read from Redis. */
+export interface StreamEntry {
+  partition: number;
+  /** Position of the event in its partition of the consultation events topic, plus one (stream ids start at 1). */
+  position: number;
+  event: ConsultationEvent;
+  audience: Audience;
+}
+
+/** How many events each partition's live stream keeps (approximately: MAXLEN ~). */
+export const LIVE_STREAM_CAP = 10_000;
+
+/**
+ * The Redis layout of subscriptions, deliveries and the live event stream, all under `<prefix>:notif:`. The
+ * notifier's projector appends effects to a MULTI without reading; the gateway reads. Everything is derived
+ * from `subscription.events`, `notification.deliveries` and `consultation.events`, and rebuilt after a flush.
+ *
+ * The live stream is one Redis stream per partition of the consultation events topic whose entry ids are the
+ * Kafka offsets (+1): ids are stable across a flush and rebuild, so a client's `Last-Event-ID` (a cursor of one
+ * position per partition) stays meaningful, and order within a consultation is kept.
+ */
+export class NotificationReadModel {
+  constructor(readonly keys: KeySpace) {}
+
+  private subscription(id: string): string {
+    return this.keys.key('notif', 'sub', id);
+  }
+  private ownerIndex(owner: SubscriptionOwner): string {
+    return this.keys.key('notif', 'owner', owner.kind, owner.id);
+  }
+  private deliveryIndex(subscriptionId: string): string {
+    return this.keys.key('notif', 'sub', subscriptionId, 'deliveries');
+  }
+  private delivery(deliveryId: string): string {
+    return this.keys.key('notif', 'delivery', deliveryId);
+  }
+  private attempts(deliveryId: string): string {
+    return this.keys.key('notif', 'delivery', deliveryId, 'attempts');
+  }
+  addresseesKey(consultationId: string): string {
+    return this.keys.key('notif', 'addressees', consultationId);
+  }
+  streamKey(partition: number): string {
+    return this.keys.key('notif', 'stream', partition);
+  }
+
+  // ---- writes (notifier projector) ----
+
+  applySubscription(multi: ChainableCommander, event: SubscriptionEvent): void {
+    if (event.type === 'subscription.created') {
+      const d = event.data;
+      const view: SubscriptionView = { id: d.subscriptionId, owner: d.owner, url: d.url, events: d.events, createdAt: d.createdAt };
+      multi.set(this.subscription(d.subscriptionId), JSON.stringify(view));
+      multi.zadd(this.ownerIndex(d.owner), Date.parse(d.createdAt), d.subscriptionId);
+    } else {
+      const d = event.data;
+      multi.del(this.subscription(d.subscriptionId));
+      multi.zrem(this.ownerIndex(d.owner), d.subscriptionId);
+    }
+  }
+
+  applyDelivery(multi: ChainableCommander, record: DeliveryRecord): void {
+    const d = record.data;
+    const key = this.delivery(d.deliveryId);
+    switch (record.type) {
+      case 'delivery.requested':
+        multi.hset(key, {
+          deliveryId: d.deliveryId,
+          subscriptionId: d.subscriptionId,
+          eventId: record.data.eventId,
+          eventType: record.data.eventType,
+          consultationId: record.data.consultationId,
+          requestedAt: record.data.requestedAt,
+          status: 'pending',
+        });
+        multi.zadd(this.deliveryIndex(d.subscriptionId), Date.parse(record.data.requestedAt), d.deliveryId);
+        break;
+      case 'delivery.attempted': {
+        const a = record.data;
+        const attempt: DeliveryAttemptView = { round: a.round, attempt: a.attempt, at: a.at, durationMs: a.durationMs, outcome: a.outcome };
+        if (a.statusCode !== undefined) attempt.statusCode = a.statusCode;
+        if (a.error !== undefined) attempt.error = a.error;
+        multi.rpush(this.attempts(d.deliveryId), JSON.stringify(attempt));
+        if (a.outcome === 'succeeded') multi.hset(key, { status: 'delivered' });
+        break;
+      }
+      case 'delivery.dead-lettered':
+        multi.hset(key, { status: 'dead-lettered' });
+        break;
+      case 'delivery.redelivery-requested':
+        multi.hset(key, { status: 'pending' });
+        break;
+    }
+  }
+
+  /** Remembers a consultation's addressees (only `deadline-extended` needs them to find its audience). */
+  setAddressees(multi: ChainableCommander, consultationId: string, addressees: readonly string[]): void {
+    multi.set(this.addresseesKey(consultationId), JSON.stringify(addressees));
+  }
+
+  async addresseesOf(redis: Redis, consultationIds: readonly string[]): Promise<Map<string, string[]>> {
+    const result = new Map<string, string[]>();
+    if (consultationIds.length === 0) return result;
+    const values = await redis.mget(...consultationIds.map((id) => this.addresseesKey(id)));
+    consultationIds.forEach((id, i) => {
+      const raw = values[i];
+      if (raw) result.set(id, JSON.parse(raw) as string[]);
+    });
+    return result;
+  }
+
+  appendToStream(multi: ChainableCommander, partition: number, offset: string, event: ConsultationEvent, audience: Audience): void {
+    const id = `${BigInt(offset) + 1n}-0`;
+    multi.xadd(this.streamKey(partition), 'MAXLEN', '~', LIVE_STREAM_CAP, id, 'e', JSON.stringify(event), 'a', JSON.stringify(audience));
+  }
+
+  // ---- reads (gateway) ----
+
+  async subscriptionById(redis: Redis, id: string): Promise<SubscriptionView | null> {
+    const raw = await redis.get(this.subscription(id));
+    return raw ? (JSON.parse(raw) as SubscriptionView) : null;
+  }
+
+  async subscriptionsOf(redis: Redis, owner: SubscriptionOwner): Promise<SubscriptionView[]> {
+    const ids = await redis.zrange(this.ownerIndex(owner), 0, -1);
+    const views = await Promise.all(ids.map((id) => this.subscriptionById(redis, id)));
+    return views.filter((v): v is SubscriptionView => v !== null);
+  }
+
+  async deliveryById(redis: Redis, deliveryId: string): Promise<DeliveryView | null> {
+    const [[, fields], [, attempts]] = (await redis
+      .multi()
+      .hgetall(this.delivery(deliveryId))
+      .lrange(this.attempts(deliveryId), 0, -1)
+      .exec()) as [[unknown, Record<string, string>], [unknown, string[]]];
+    if (!fields.deliveryId) return null;
+    return {
+      deliveryId: fields.deliveryId,
+      subscriptionId: fields.subscriptionId ?? '',
+      eventId: fields.eventId ?? '',
+      eventType: fields.eventType ?? '',
+      consultationId: fields.consultationId ?? '',
+      requestedAt: fields.requestedAt ?? '',
+      status: (fields.status ?? 'pending') as DeliveryStatus,
+      attempts: attempts.map((a) => JSON.parse(a) as DeliveryAttemptView),
+    };
+  }
+
+  /** Newest first. */
+  async deliveriesOf(
+    redis: Redis,
+    subscriptionId: string,
+    options: { status?: DeliveryStatus; limit: number },
+  ): Promise<DeliveryView[]> {
+    const ids = await redis.zrevrange(this.deliveryIndex(subscriptionId), 0, options.status ? 999 : options.limit - 1);
+    const views = await Promise.all(ids.map((id) => this.deliveryById(redis, id)));
+    return views
+      .filter((v): v is DeliveryView => v !== null && (!options.status || v.status === options.status))
+      .slice(0, options.limit);
+  }
+
+  // ---- live stream ----
+
+  /** The cursor at the current end of every partition's stream: a new client starts from now. */
+  async streamEnd(redis: Redis): Promise<number[]> {
+    const pipeline = redis.pipeline();
+    for (let p = 0; p < STREAM_PARTITIONS; p++) pipeline.xrevrange(this.streamKey(p), '+', '-', 'COUNT', 1);
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([, entries]) => {
+      const first = (entries as [string, string[]][] | null)?.[0];
+      return first ? Number(first[0].split('-')[0]) : 0;
+    });
+  }
+
+  /**
+   * Reads entries after the cursor from every partition's stream, waiting up to `blockMs` for new ones. Use a
+   * connection of its own: XREAD BLOCK holds the connection.
+   */
+  async readStream(connection: Redis, cursor: readonly number[], count: number, blockMs: number): Promise<StreamEntry[]> {
+    const keys = cursor.map((_, p) => this.streamKey(p));
+    const ids = cursor.map((c) => `${c}-0`);
+    const reply = await connection.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', ...keys, ...ids);
+    const entries: StreamEntry[] = [];
+    for (const [key, items] of reply ?? []) {
+      const partition = keys.indexOf(key);
+      for (const [id, fields] of items) {
+        const values = new Map<string, string>();
+        for (let i = 0; i < fields.length; i += 2) values.set(fields[i]!, fields[i + 1]!);
+        entries.push({
+          partition,
+          position: Number(id.split('-')[0]),
+          event: JSON.parse(values.get('e') ?? 'null') as ConsultationEvent,
+          audience: JSON.parse(values.get('a') ?? '{"secretariat":false,"memberStates":[]}') as Audience,
+        });
+      }
+    }
+    return entries;
+  }
+}
+
+/** `Last-Event-ID` of the live stream: one position per partition, joined by dots. */
+export function formatStreamCursor(cursor: readonly number[]): string {
+  return cursor.join('.');
+}
+
+export function parseStreamCursor(value: string | undefined): number[] | null {
+  if (!value) return null;
+  const parts = value.split('.');
+  if (parts.length !== STREAM_PARTITIONS || !parts.every((p) => /^\d{1,15}$/.test(p))) return null;
+  return parts.map(Number);
+}

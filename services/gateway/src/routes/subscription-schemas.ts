@@ -1,0 +1,69 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { NotifiableEventTypeSchema, Rfc3339, Uuid, WebhookSecret, WebhookUrl } from '@consult/contracts';
+
+/** HTTP shapes of subscriptions and deliveries (not the event shapes: see contracts/notifications.ts). */
+
+export const CreateSubscriptionBody = Type.Object(
+  {
+    url: WebhookUrl,
+    events: Type.Array(NotifiableEventTypeSchema, { minItems: 1, maxItems: 20, uniqueItems: true }),
+    secret: WebhookSecret,
+  },
+  { additionalProperties: false },
+);
+export type CreateSubscriptionBody = Static<typeof CreateSubscriptionBody>;
+
+export const SubscriptionResponse = Type.Object({
+  id: Uuid,
+  url: Type.String(),
+  events: Type.Array(Type.String()),
+  createdAt: Rfc3339,
+});
+
+export const SubscriptionList = Type.Object({ items: Type.Array(SubscriptionResponse) });
+
+export const SubscriptionParams = Type.Object({ id: Uuid });
+export const DeliveryParams = Type.Object({ id: Uuid, deliveryId: Uuid });
+
+export const DeliveryStatus = Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('dead-lettered')]);
+
+export const ListDeliveriesQuery = Type.Object(
+  {
+    status: Type.Optional(DeliveryStatus),
+    limit: Type.Optional(Type.String({ pattern: '^(?:[1-9]\\d?|1\\d\\d|200)$', description: '1 to 200, default 50' })),
+  },
+  { additionalProperties: false },
+);
+
+export const DeliveryAttempt = Type.Object({
+  round: Type.Integer({ description: '1, then one more per redelivery request' }),
+  attempt: Type.Integer(),
+  at: Rfc3339,
+  durationMs: Type.Integer(),
+  statusCode: Type.Optional(Type.Integer()),
+  error: Type.Optional(Type.String()),
+  outcome: Type.Union([Type.Literal('succeeded'), Type.Literal('failed')]),
+});
+
+export const DeliveryResponse = Type.Object({
+  deliveryId: Uuid,
+  subscriptionId: Uuid,
+  eventId: Uuid,
+  eventType: Type.String(),
+  consultationId: Type.String(),
+  requestedAt: Rfc3339,
+  status: DeliveryStatus,
+  attempts: Type.Array(DeliveryAttempt),
+});
+
+export const DeliveryList = Type.Object({ items: Type.Array(DeliveryResponse) });
+
+export const RedeliveryAccepted = Type.Object({
+  deliveryId: Uuid,
+  requestId: Uuid,
+  status: Type.Literal('redelivery-requested'),
+});
+
+export const EventsHeaders = Type.Object({
+  'last-event-id': Type.Optional(Type.String({ maxLength: 200, description: 'Resume after this event id' })),
+});

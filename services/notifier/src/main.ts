@@ -1,0 +1,39 @@
+import { createLogger, kafkaBrokerList, loadConfig, runProcess } from '@consult/config';
+import { allTopicSpecs, topicNames } from '@consult/contracts';
+import { createKafka, ensureTopics } from '@consult/kafka';
+import { createRedis } from '@consult/redis';
+import { NotifierEnv } from './config.js';
+import { Notifier } from './notifier.js';
+
+const config = loadConfig(NotifierEnv);
+const logger = createLogger('notifier', { level: config.LOG_LEVEL });
+
+await runProcess(logger, async () => {
+  const kafka = createKafka({ brokers: kafkaBrokerList(config.KAFKA_BROKERS), clientId: 'notifier', logger });
+  const redis = createRedis(config.REDIS_URL, logger);
+  const topics = topicNames(config.TOPIC_PREFIX);
+  await ensureTopics(kafka, allTopicSpecs(topics), logger);
+  const notifier = new Notifier({
+    kafka,
+    redis,
+    logger,
+    topics,
+    keyPrefix: config.KEY_PREFIX,
+    policy: {
+      baseDelayMs: config.DELIVERY_BASE_DELAY_MS,
+      maxDelayMs: config.DELIVERY_MAX_DELAY_MS,
+      maxAttempts: config.DELIVERY_MAX_ATTEMPTS,
+      timeoutMs: config.DELIVERY_TIMEOUT_MS,
+      concurrency: config.DELIVERY_CONCURRENCY,
+      perSubscriptionConcurrency: config.DELIVERY_PER_SUBSCRIPTION_CONCURRENCY,
+    },
+  });
+  await notifier.start();
+  logger.info('notifier running');
+  return {
+    stop: async () => {
+      await notifier.stop();
+      redis.disconnect();
+    },
+  };
+});

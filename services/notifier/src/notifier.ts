@@ -1,0 +1,71 @@
+import { notificationTopicNames, type NotificationTopicNames, type TopicNames } from '@consult/contracts';
+import type { Logger } from '@consult/config';
+import { BatchingProducer, type Kafka } from '@consult/kafka';
+import type { Redis } from '@consult/redis';
+import { SubscriptionDirectory } from './directory.js';
+import { NotificationProjector } from './projector.js';
+import { NotificationRouter } from './router.js';
+import { DEFAULT_DELIVERY_POLICY, DeliveryWorker, type DeliveryPolicy } from './worker.js';
+
+export interface NotifierOptions {
+  kafka: Kafka;
+  redis: Redis;
+  logger: Logger;
+  topics: TopicNames;
+  keyPrefix: string;
+  policy?: Partial<DeliveryPolicy>;
+  fetch?: typeof fetch;
+}
+
+/**
+ * The notifier: projector (subscriptions, delivery history and the live stream into Redis), router (consultation
+ * events → `delivery.requested`, transactional) and delivery worker (signed POSTs with retries). One process
+ * holds all three so the router sees a subscription as soon as the gateway has shown it to its owner.
+ */
+export class Notifier {
+  readonly directory = new SubscriptionDirectory();
+  readonly notificationTopics: NotificationTopicNames;
+  readonly projector: NotificationProjector;
+  readonly router: NotificationRouter;
+  readonly worker: DeliveryWorker;
+  private readonly producer: BatchingProducer;
+  private markDirectoryReady!: () => void;
+  private readonly directoryReady = new Promise<void>((resolve) => (this.markDirectoryReady = resolve));
+
+  constructor(private readonly options: NotifierOptions) {
+    const { kafka, redis, topics, keyPrefix } = options;
+    const logger = options.logger.child({ component: 'notifier' });
+    this.notificationTopics = notificationTopicNames(topics);
+    const notificationTopics = this.notificationTopics;
+    const directory = this.directory;
+    const directoryReady = this.directoryReady;
+    this.producer = new BatchingProducer(kafka, logger.child({ component: 'delivery-producer' }));
+    this.projector = new NotificationProjector({ kafka, redis, logger, topics, notificationTopics, keyPrefix, directory });
+    this.router = new NotificationRouter({ kafka, logger, topics, notificationTopics, directory, directoryReady });
+    this.worker = new DeliveryWorker({
+      kafka,
+      logger,
+      topics,
+      notificationTopics,
+      producer: this.producer,
+      directory,
+      directoryReady,
+      policy: { ...DEFAULT_DELIVERY_POLICY, ...options.policy },
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.producer.connect();
+    await this.directory.load(this.options.kafka, this.notificationTopics.subscriptionEvents, this.options.logger);
+    this.markDirectoryReady();
+    await Promise.all([this.projector.start(), this.router.start(), this.worker.start()]);
+    await Promise.all([this.projector.assigned, this.router.assigned, this.worker.assigned]);
+  }
+
+  async stop(): Promise<void> {
+    await this.worker.stop();
+    await Promise.all([this.router.stop(), this.projector.stop()]);
+    await this.producer.close();
+  }
+}
