@@ -1,2 +1,3 @@
 export * from './errors.js';
 export * from './consultation.js';
+export * from './as-of.js';

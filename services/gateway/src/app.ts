@@ -22,6 +22,7 @@ import { ReadinessProbe } from './readiness.js';
 import { commandRoutes } from './routes/commands.js';
 import { commentRoutes } from './routes/comments.js';
 import { consultationRoutes } from './routes/consultations.js';
+import { historyRoutes } from './routes/history.js';
 import { operationsRoutes } from './routes/operations.js';
 
 export interface GatewayOptions {
@@ -114,6 +115,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   await app.register(consultationRoutes(context));
   await app.register(commentRoutes(context));
   await app.register(commandRoutes(context));
+  await app.register(historyRoutes(context));
 
   return {
     app,

@@ -1,0 +1,115 @@
+import type { Logger } from '@consult/config';
+import { commandOutcomeCodec, consultationEventCodec, identityEventCodec, type TopicNames } from '@consult/contracts';
+import { readToEnd, type Kafka, type KafkaMessage } from '@consult/kafka';
+import { ConsultationReadModel } from '@consult/read-models';
+import { KeySpace, RedisOffsetStore, type ChainableCommander, type Redis } from '@consult/redis';
+import { silentProgress, type ProgressSink } from './progress.js';
+
+export interface RebuildOptions {
+  kafka: Kafka;
+  redis: Redis;
+  logger: Logger;
+  topics: TopicNames;
+  /** A fresh key space: the rebuild refuses to write into one that holds keys. */
+  keyPrefix: string;
+  progress?: ProgressSink;
+  /** Events per MULTI. */
+  chunk?: number;
+  /** MULTIs sent and not yet answered; Redis answers them in order on one connection. */
+  maxInFlight?: number;
+}
+
+export interface RebuildResult {
+  keyPrefix: string;
+  events: number;
+  byTopic: Record<string, number>;
+  ms: number;
+  eventsPerSecond: number;
+}
+
+/** `<prefix>-rebuild-<timestamp>`: a key space beside the live one, never overlapping it. */
+export function rebuildPrefix(livePrefix: string, now = new Date()): string {
+  return `${livePrefix}-rebuild-${now.toISOString().replace(/[-:.]/g, '').toLowerCase()}`;
+}
+
+type Applier = (multi: ChainableCommander, message: KafkaMessage) => void;
+
+/**
+ * Replays every topic the projector reads from its beginning into a fresh key space with the projector's own
+ * read-model functions: read in fetched batches (readToEnd), decode and validate each message, append its
+ * effects to one MULTI per chunk, and keep a few MULTIs in flight so Kafka fetches and Redis writes overlap.
+ * The projector's offsets are stored too, so a projector could take over the rebuilt key space.
+ */
+export async function rebuildReadModels(options: RebuildOptions): Promise<RebuildResult> {
+  const { kafka, redis, logger, topics } = options;
+  const progress = options.progress ?? silentProgress;
+  const keys = new KeySpace(options.keyPrefix);
+  const [, existing] = await redis.scan('0', 'MATCH', `${globEscape(options.keyPrefix)}:*`, 'COUNT', 100);
+  if (existing.length > 0) throw new Error(`key space ${options.keyPrefix} is not empty: a rebuild needs a fresh one`);
+  const readModel = new ConsultationReadModel(keys);
+  const offsets = new RedisOffsetStore(keys, 'projector');
+  const chunk = options.chunk ?? 1_000;
+  const maxInFlight = options.maxInFlight ?? 4;
+  const appliers: [string, Applier][] = [
+    [
+      topics.consultationEvents,
+      (multi, m) => {
+        const raw = m.value?.toString('utf8') ?? null;
+        readModel.applyEvent(multi, consultationEventCodec.decode(raw), raw ?? undefined);
+      },
+    ],
+    [topics.consultationOutcomes, (multi, m) => readModel.applyOutcome(multi, commandOutcomeCodec.decode(m.value))],
+    [topics.identityEvents, (multi, m) => readModel.applyIdentity(multi, identityEventCodec.decode(m.value))],
+  ];
+
+  const started = Date.now();
+  const inFlight = new Set<Promise<void>>();
+  let failure: Error | undefined;
+  const send = async (multi: ChainableCommander): Promise<void> => {
+    const sent = multi.exec().then((results) => {
+      const failed = results?.find(([error]) => error);
+      if (!results || failed) throw failed?.[0] ?? new Error('redis transaction discarded');
+    });
+    const tracked = sent.catch((error: unknown) => {
+      failure ??= error instanceof Error ? error : new Error(String(error));
+    });
+    inFlight.add(tracked);
+    void tracked.finally(() => inFlight.delete(tracked));
+    if (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+  };
+
+  const byTopic: Record<string, number> = {};
+  await Promise.all(
+    appliers.map(async ([topic, apply]) => {
+      const { messages } = await readToEnd(kafka, {
+        topic,
+        logger,
+        groupIdPrefix: `${topic}.rebuild`,
+        timeoutMs: 30 * 60_000,
+        onBatch: async (partition, batch) => {
+          if (failure) throw failure;
+          for (let start = 0; start < batch.length; start += chunk) {
+            const part = batch.slice(start, start + chunk);
+            const multi = redis.multi();
+            for (const message of part) apply(multi, message);
+            offsets.record(multi, topic, partition, part[part.length - 1]!.offset);
+            await send(multi);
+          }
+          progress.add(batch.length);
+        },
+      });
+      byTopic[topic] = messages;
+    }),
+  );
+  await Promise.all(inFlight);
+  if (failure) throw failure;
+  progress.done();
+  const ms = Date.now() - started;
+  const events = Object.values(byTopic).reduce((a, b) => a + b, 0);
+  logger.info({ keyPrefix: options.keyPrefix, events, ms }, 'read models rebuilt');
+  return { keyPrefix: options.keyPrefix, events, byTopic, ms, eventsPerSecond: Math.round((events * 1000) / Math.max(ms, 1)) };
+}
+
+export function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}
