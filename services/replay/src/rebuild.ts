@@ -3,6 +3,7 @@ import { commandOutcomeCodec, consultationEventCodec, identityEventCodec, type T
 import { readToEnd, type Kafka, type KafkaMessage } from '@consult/kafka';
 import { ConsultationReadModel } from '@consult/read-models';
 import { KeySpace, RedisOffsetStore, type ChainableCommander, type Redis } from '@consult/redis';
+import { CoalescingMulti } from './coalescing-multi.js';
 import { silentProgress, type ProgressSink } from './progress.js';
 
 export interface RebuildOptions {
@@ -36,8 +37,9 @@ type Applier = (multi: ChainableCommander, message: KafkaMessage) => void;
 
 /**
  * Replays every topic the projector reads from its beginning into a fresh key space with the projector's own
- * read-model functions: read in fetched batches (readToEnd), decode and validate each message, append its
- * effects to one MULTI per chunk, and keep a few MULTIs in flight so Kafka fetches and Redis writes overlap.
+ * read-model functions: read in fetched batches (readToEnd), decode and validate each message, record its
+ * effects, send them as one MULTI per chunk with commands on one key merged (CoalescingMulti), and keep a few
+ * MULTIs in flight so Kafka fetches and Redis writes overlap.
  * The projector's offsets are stored too, so a projector could take over the rebuilt key space.
  */
 export async function rebuildReadModels(options: RebuildOptions): Promise<RebuildResult> {
@@ -90,10 +92,10 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
           if (failure) throw failure;
           for (let start = 0; start < batch.length; start += chunk) {
             const part = batch.slice(start, start + chunk);
-            const multi = redis.multi();
-            for (const message of part) apply(multi, message);
-            offsets.record(multi, topic, partition, part[part.length - 1]!.offset);
-            await send(multi);
+            const merged = new CoalescingMulti();
+            for (const message of part) apply(merged.commander, message);
+            offsets.record(merged.commander, topic, partition, part[part.length - 1]!.offset);
+            await send(merged.writeTo(redis.multi()));
           }
           progress.add(batch.length);
         },
