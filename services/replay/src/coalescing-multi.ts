@@ -5,6 +5,14 @@ interface Recorded {
   name: string;
   key: string;
   args: Args;
+  /** HSET only: field → index of the field in `args`. */
+  fields?: Map<string, number>;
+}
+
+function indexFields(args: Args): Map<string, number> {
+  const fields = new Map<string, number>();
+  for (let i = 0; i < args.length; i += 2) fields.set(String(args[i]), i);
+  return fields;
 }
 
 /** Commands on exactly one key (the first argument) that this recorder can group by key and merge. */
@@ -25,20 +33,38 @@ export class CoalescingMulti {
   readonly commander: ChainableCommander;
 
   constructor() {
-    this.commander = new Proxy({} as ChainableCommander, {
-      get: (_target, property) => {
-        if (typeof property !== 'string') return undefined;
-        return (...args: unknown[]) => {
-          this.record(property.toLowerCase(), args);
-          return this.commander;
-        };
+    // The commands the read models use are plain methods (fast); any other one reaches the prototype, a
+    // proxy that records it too, so a new command in the read models is never silently dropped.
+    const fallback = new Proxy(
+      {},
+      {
+        get: (_target, property) =>
+          typeof property === 'string'
+            ? (...args: unknown[]) => {
+                this.record(property.toLowerCase(), args);
+                return this.commander;
+              }
+            : undefined,
       },
-    });
+    );
+    const direct = Object.create(fallback) as Record<string, (...args: unknown[]) => ChainableCommander>;
+    for (const name of ['hset', 'rpush', 'zadd', 'zrem', 'hincrby', 'set', 'del'])
+      direct[name] = (...args: unknown[]) => {
+        this.record(name, args);
+        return this.commander;
+      };
+    this.commander = direct as unknown as ChainableCommander;
   }
 
   private record(name: string, raw: unknown[]): void {
-    const [key, ...rest] = raw;
-    const args = rest.flatMap((a): Args => (a !== null && typeof a === 'object' && !Array.isArray(a) ? Object.entries(a).flat() as Args : Array.isArray(a) ? (a as Args) : [a as string | number]));
+    const key = raw[0];
+    const args: Args = [];
+    for (let i = 1; i < raw.length; i++) {
+      const a = raw[i];
+      if (Array.isArray(a)) for (const x of a as Args) args.push(x);
+      else if (a !== null && typeof a === 'object') for (const [f, v] of Object.entries(a)) args.push(f, v as string | number);
+      else args.push(a as string | number);
+    }
     if (typeof key !== 'string' || !SINGLE_KEY.has(name) || (name === 'del' && args.length > 0)) {
       this.flushGroups();
       this.out.push({ name, key: String(key), args: typeof key === 'string' ? args : (raw as Args) });
@@ -64,20 +90,49 @@ export class CoalescingMulti {
     return n;
   }
 
-  /** Appends the merged commands to a real MULTI (or pipeline). */
-  writeTo(multi: ChainableCommander): ChainableCommander {
+  /**
+   * The merged commands as `[name, key, ...args]` string arrays, in an order with the same effect: per key as
+   * recorded, barriers in place. Merged commands longer than `maxArgs` arguments are split (Lua's `unpack`
+   * takes at most a few thousand values).
+   */
+  commands(maxArgs = 1_000): string[][] {
     this.flushGroups();
+    const result: string[][] = [];
     for (const r of this.out) {
       if (r.name === 'hincrby') {
-        for (let i = 0; i < r.args.length; i += 2) multi.hincrby(r.key, String(r.args[i]), r.args[i + 1]!);
-      } else {
-        void multi.call(r.name, r.key, ...r.args);
+        for (let i = 0; i < r.args.length; i += 2) result.push(['hincrby', r.key, String(r.args[i]), String(r.args[i + 1])]);
+        continue;
       }
+      const step = SPLITTABLE[r.name];
+      if (step === undefined || r.args.length <= maxArgs) {
+        result.push([r.name, r.key, ...r.args.map(String)]);
+        continue;
+      }
+      const size = maxArgs - (maxArgs % step);
+      for (let i = 0; i < r.args.length; i += size) result.push([r.name, r.key, ...r.args.slice(i, i + size).map(String)]);
     }
     this.out.length = 0;
+    return result;
+  }
+
+  /** Appends the merged commands to a real MULTI (or pipeline). */
+  writeTo(multi: ChainableCommander): ChainableCommander {
+    for (const [name, ...args] of this.commands()) void multi.call(name!, ...args);
     return multi;
   }
 }
+
+/** Merged commands that can be split again, and how many arguments belong together. */
+const SPLITTABLE: Record<string, number> = { rpush: 1, lpush: 1, sadd: 1, srem: 1, zrem: 1, zadd: 2, hset: 2 };
+
+/**
+ * Runs a list of commands inside Redis, atomically like a MULTI: one EVAL per chunk instead of thousands of
+ * commands, each of which costs the client microseconds to encode and its reply to parse. Every argument is a
+ * string (no Lua number conversion). Keys are not declared, so this is for a standalone Redis, not a cluster.
+ */
+export const APPLY_COMMANDS_LUA = `local commands = cjson.decode(ARGV[1])
+for i = 1, #commands do redis.call(unpack(commands[i])) end
+return #commands`;
 
 /** Merges `args` into `last` (same command, same key) when the result is the same; false when it cannot. */
 function merge(last: Recorded, args: Args): boolean {
@@ -94,10 +149,15 @@ function merge(last: Recorded, args: Args): boolean {
       return true;
     case 'hset': {
       if (args.length % 2 !== 0) return false;
-      const fields = new Map<string, string | number>();
-      for (let i = 0; i < last.args.length; i += 2) fields.set(String(last.args[i]), last.args[i + 1]!);
-      for (let i = 0; i < args.length; i += 2) fields.set(String(args[i]), args[i + 1]!);
-      last.args = [...fields].flat();
+      // Later values win; a field set again keeps its place, which HSET does not care about.
+      const fields = (last.fields ??= indexFields(last.args));
+      for (let i = 0; i < args.length; i += 2) {
+        const at = fields.get(String(args[i]));
+        if (at === undefined) {
+          fields.set(String(args[i]), last.args.length);
+          last.args.push(args[i]!, args[i + 1]!);
+        } else last.args[at + 1] = args[i + 1]!;
+      }
       return true;
     }
     case 'hincrby': {

@@ -3,7 +3,7 @@ import { commandOutcomeCodec, consultationEventCodec, identityEventCodec, type T
 import { readToEnd, type Kafka, type KafkaMessage } from '@consult/kafka';
 import { ConsultationReadModel } from '@consult/read-models';
 import { KeySpace, RedisOffsetStore, type ChainableCommander, type Redis } from '@consult/redis';
-import { CoalescingMulti } from './coalescing-multi.js';
+import { APPLY_COMMANDS_LUA, CoalescingMulti } from './coalescing-multi.js';
 import { silentProgress, type ProgressSink } from './progress.js';
 
 export interface RebuildOptions {
@@ -18,6 +18,11 @@ export interface RebuildOptions {
   chunk?: number;
   /** MULTIs sent and not yet answered; Redis answers them in order on one connection. */
   maxInFlight?: number;
+  /**
+   * How a chunk is written: `script` (default) sends its merged commands as one atomic EVAL, `multi` as a
+   * MULTI/EXEC of commands. Same effects; the script saves the client most of its per-command work.
+   */
+  writer?: 'script' | 'multi';
 }
 
 export interface RebuildResult {
@@ -38,8 +43,8 @@ type Applier = (multi: ChainableCommander, message: KafkaMessage) => void;
 /**
  * Replays every topic the projector reads from its beginning into a fresh key space with the projector's own
  * read-model functions: read in fetched batches (readToEnd), decode and validate each message, record its
- * effects, send them as one MULTI per chunk with commands on one key merged (CoalescingMulti), and keep a few
- * MULTIs in flight so Kafka fetches and Redis writes overlap.
+ * effects, merge commands on one key (CoalescingMulti) and send each chunk atomically (one EVAL, or a MULTI),
+ * keeping a few chunks in flight so Kafka fetches and Redis writes overlap.
  * The projector's offsets are stored too, so a projector could take over the rebuilt key space.
  */
 export async function rebuildReadModels(options: RebuildOptions): Promise<RebuildResult> {
@@ -67,11 +72,8 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
   const started = Date.now();
   const inFlight = new Set<Promise<void>>();
   let failure: Error | undefined;
-  const send = async (multi: ChainableCommander): Promise<void> => {
-    const sent = multi.exec().then((results) => {
-      const failed = results?.find(([error]) => error);
-      if (!results || failed) throw failed?.[0] ?? new Error('redis transaction discarded');
-    });
+  const writer = options.writer ?? 'script';
+  const send = async (sent: Promise<void>): Promise<void> => {
     const tracked = sent.catch((error: unknown) => {
       failure ??= error instanceof Error ? error : new Error(String(error));
     });
@@ -95,7 +97,7 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
             const merged = new CoalescingMulti();
             for (const message of part) apply(merged.commander, message);
             offsets.record(merged.commander, topic, partition, part[part.length - 1]!.offset);
-            await send(merged.writeTo(redis.multi()));
+            await send(writer === 'multi' ? execMulti(merged.writeTo(redis.multi())) : redis.eval(APPLY_COMMANDS_LUA, 0, JSON.stringify(merged.commands())).then(() => undefined));
           }
           progress.add(batch.length);
         },
@@ -110,6 +112,12 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
   const events = Object.values(byTopic).reduce((a, b) => a + b, 0);
   logger.info({ keyPrefix: options.keyPrefix, events, ms }, 'read models rebuilt');
   return { keyPrefix: options.keyPrefix, events, byTopic, ms, eventsPerSecond: Math.round((events * 1000) / Math.max(ms, 1)) };
+}
+
+async function execMulti(multi: ChainableCommander): Promise<void> {
+  const results = await multi.exec();
+  const failed = results?.find(([error]) => error);
+  if (!results || failed) throw failed?.[0] ?? new Error('redis transaction discarded');
 }
 
 export function globEscape(text: string): string {
