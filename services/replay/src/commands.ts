@@ -66,7 +66,9 @@ export async function runReplayCommand(deps: ReplayDeps, command: ReplayCommand)
       return compared.differences.length === 0 ? 0 : 1;
     }
     case 'verify': {
-      const report = await verifyTopics({ kafka, logger, topics: [topics.consultationEvents], ...bar(deps, 'verify') });
+      const p = bar(deps, 'verify');
+      const report = await verifyTopics({ kafka, logger, topics: [topics.consultationEvents], ...p });
+      p.progress?.done();
       for (const link of report.broken) out(formatBrokenLink(link));
       out(
         `verified ${report.events} events in ${report.streams} streams in ${(report.ms / 1000).toFixed(1)} s ` +
@@ -75,14 +77,16 @@ export async function runReplayCommand(deps: ReplayDeps, command: ReplayCommand)
       return report.broken.length === 0 ? 0 : 1;
     }
     case 'export': {
+      const p = bar(deps, 'export');
       const result = await exportEvents({
         kafka,
         logger,
         topic: topics.consultationEvents,
         file: command.file,
         ...(command.consultation !== undefined ? { consultation: command.consultation } : {}),
-        ...bar(deps, 'export'),
+        ...p,
       });
+      p.progress?.done();
       out(`exported ${result.events} events of ${result.streams} streams to ${command.file} in ${(result.ms / 1000).toFixed(1)} s`);
       return 0;
     }

@@ -20,17 +20,24 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-const { values } = parseArgs({
-  options: {
-    consultation: { type: 'string' },
-    'as-of': { type: 'string' },
-    rebuild: { type: 'boolean' },
-    keep: { type: 'boolean' },
-    verify: { type: 'boolean' },
-    export: { type: 'string' },
-    help: { type: 'boolean' },
-  },
-});
+function parse() {
+  try {
+    return parseArgs({
+      options: {
+        consultation: { type: 'string' },
+        'as-of': { type: 'string' },
+        rebuild: { type: 'boolean' },
+        keep: { type: 'boolean' },
+        verify: { type: 'boolean' },
+        export: { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    });
+  } catch (error) {
+    return fail(error instanceof Error ? error.message : String(error));
+  }
+}
+const { values } = parse();
 if (values.help) fail('');
 let command: ReplayCommand;
 if (values.rebuild) command = { kind: 'rebuild', keep: values.keep ?? false };
@@ -45,21 +52,31 @@ else if (values.consultation) {
 const config = loadConfig(ReplayEnv);
 // The report is stdout; logs go to stderr with the progress bar.
 const logger = pino({ name: 'replay', level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL }, pino.destination(2));
-const infra = await provideInfrastructure({ logger });
-const kafka = createKafka({ brokers: infra.kafkaBrokers.split(','), clientId: 'replay', logger });
-const redis = createRedis(infra.redisUrl, logger);
-let code = 1;
+let code = 2;
 try {
-  code = await runReplayCommand(
-    { kafka, redis, logger, topics: topicNames(config.TOPIC_PREFIX), keyPrefix: config.KEY_PREFIX, out: (line) => process.stdout.write(`${line}\n`), progress: progressOnStderr },
-    command,
-  );
+  const infra = await provideInfrastructure({ logger });
+  const kafka = createKafka({ brokers: infra.kafkaBrokers.split(','), clientId: 'replay', logger });
+  const redis = createRedis(infra.redisUrl, logger);
+  try {
+    code = await runReplayCommand(
+      {
+        kafka,
+        redis,
+        logger,
+        topics: topicNames(config.TOPIC_PREFIX),
+        keyPrefix: config.KEY_PREFIX,
+        out: (line) => process.stdout.write(`${line}\n`),
+        progress: progressOnStderr,
+      },
+      command,
+    );
+  } finally {
+    redis.disconnect();
+    await infra.stop();
+  }
 } catch (error) {
   logger.error({ err: error }, 'replay failed');
   process.stderr.write(`replay failed: ${error instanceof Error ? error.message : String(error)}\n`);
   code = 2;
-} finally {
-  redis.disconnect();
-  await infra.stop();
 }
 process.exit(code);
