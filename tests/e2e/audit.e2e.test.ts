@@ -171,6 +171,17 @@ describe('audit replay: history, state as of a moment, rebuild, verification, ex
     expect((await history(main.id, 'auditor', '?limit=0')).status).toBe(400);
   });
 
+  it('serves the same history after a Redis flush: the projector rebuilds it from Kafka', async () => {
+    const before = await history(main.id, 'auditor');
+    await stack.stopProjector();
+    expect(await stack.flushRedis()).toBeGreaterThan(0);
+    expect(await stack.redis.exists(`${stack.keyPrefix}:cons:${main.id}:history`)).toBe(0);
+    await stack.startProjector();
+    await stack.until(async () => (await stack.redis.llen(`${stack.keyPrefix}:cons:${main.id}:history`)) === 7, 30_000, 'history rebuilt');
+    await stack.until(async () => (await history(main.id, 'auditor')).status === 200, 30_000, 'auditor key projected again');
+    expect((await history(main.id, 'auditor')).body).toEqual(before.body);
+  });
+
   it('rebuilds every read model into a fresh key space equal to the live one, and reports an altered key', async () => {
     // More than one stream, a closed-by-nobody consultation, comments in another visibility.
     for (const [i, visibility] of (['own', 'addressees'] as const).entries()) {

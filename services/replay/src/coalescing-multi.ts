@@ -61,9 +61,12 @@ export class CoalescingMulti {
     const args: Args = [];
     for (let i = 1; i < raw.length; i++) {
       const a = raw[i];
-      if (Array.isArray(a)) for (const x of a as Args) args.push(x);
-      else if (a !== null && typeof a === 'object') for (const [f, v] of Object.entries(a)) args.push(f, v as string | number);
-      else args.push(a as string | number);
+      if (typeof a !== 'object' || a === null) args.push(a as string | number);
+      else if (Array.isArray(a)) for (const x of a as Args) args.push(x);
+      else {
+        const fields = a as Record<string, string | number>;
+        for (const f in fields) args.push(f, fields[f]!);
+      }
     }
     if (typeof key !== 'string' || !SINGLE_KEY.has(name) || (name === 'del' && args.length > 0)) {
       this.flushGroups();

@@ -51,8 +51,8 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
   const { kafka, redis, logger, topics } = options;
   const progress = options.progress ?? silentProgress;
   const keys = new KeySpace(options.keyPrefix);
-  const [, existing] = await redis.scan('0', 'MATCH', `${globEscape(options.keyPrefix)}:*`, 'COUNT', 100);
-  if (existing.length > 0) throw new Error(`key space ${options.keyPrefix} is not empty: a rebuild needs a fresh one`);
+  if (await hasKeys(redis, options.keyPrefix))
+    throw new Error(`key space ${options.keyPrefix} is not empty: a rebuild needs a fresh one`);
   const readModel = new ConsultationReadModel(keys);
   const offsets = new RedisOffsetStore(keys, 'projector');
   const chunk = options.chunk ?? 1_000;
@@ -118,6 +118,16 @@ async function execMulti(multi: ChainableCommander): Promise<void> {
   const results = await multi.exec();
   const failed = results?.find(([error]) => error);
   if (!results || failed) throw failed?.[0] ?? new Error('redis transaction discarded');
+}
+
+async function hasKeys(redis: Redis, prefix: string): Promise<boolean> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${globEscape(prefix)}:*`, 'COUNT', 1000);
+    if (keys.length > 0) return true;
+    cursor = next;
+  } while (cursor !== '0');
+  return false;
 }
 
 export function globEscape(text: string): string {
