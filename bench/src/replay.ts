@@ -98,7 +98,7 @@ function* consultationEvents(total: number, runId: string): Generator<Consultati
 }
 
 /** Bulk loader: sendBatch of 2,000 (a partition batch stays under the 1 MB message limit), several in flight, no idempotence (order per connection is kept). */
-async function produce(kafka: Kafka, topic: string, total: number, runId: string): Promise<number> {
+export async function produceReplayEvents(kafka: Kafka, topic: string, total: number, runId: string): Promise<number> {
   const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: false });
   await producer.connect();
   const started = Date.now();
@@ -175,7 +175,7 @@ export async function replayBenchmark(ctx: {
   const benchmark = 'replay';
   try {
     await ensureTopics(kafka, topicSpecs(topics), logger);
-    const produceMs = await produce(kafka, topics.consultationEvents, total, runId);
+    const produceMs = await produceReplayEvents(kafka, topics.consultationEvents, total, runId);
     logger.info({ events: total, ms: produceMs }, 'replay bench: events produced');
     const rawMs = await rawConsume(kafka, topics.consultationEvents, total, logger);
     const raw = Math.round((total * 1000) / Math.max(rawMs, 1));

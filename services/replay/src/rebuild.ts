@@ -23,6 +23,8 @@ export interface RebuildOptions {
    * MULTI/EXEC of commands. Same effects; the script saves the client most of its per-command work.
    */
   writer?: 'script' | 'multi';
+  /** Consumers per topic, each reading some of its partitions (default 2). */
+  readers?: number;
 }
 
 export interface RebuildResult {
@@ -83,10 +85,26 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
   };
 
   const byTopic: Record<string, number> = {};
+  // Each topic's partitions are split among a few readers (consumers): kafkajs fetches again only once a
+  // fetch is processed, so while one reader waits for the broker another applies. Order per partition holds.
+  const readers = options.readers ?? 2;
+  const jobs: { topic: string; apply: Applier; partitions: number[] }[] = [];
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (const [topic, apply] of appliers) {
+      const partitions = (await admin.fetchTopicOffsets(topic)).filter((o) => Number(o.high) > Number(o.low)).map((o) => o.partition);
+      for (let r = 0; r < Math.min(readers, partitions.length); r++)
+        jobs.push({ topic, apply, partitions: partitions.filter((_, i) => i % readers === r) });
+    }
+  } finally {
+    await admin.disconnect();
+  }
   await Promise.all(
-    appliers.map(async ([topic, apply]) => {
+    jobs.map(async ({ topic, apply, partitions }) => {
       const { messages } = await readToEnd(kafka, {
         topic,
+        partitions,
         logger,
         groupIdPrefix: `${topic}.rebuild`,
         timeoutMs: 30 * 60_000,
@@ -102,9 +120,10 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
           progress.add(batch.length);
         },
       });
-      byTopic[topic] = messages;
+      byTopic[topic] = (byTopic[topic] ?? 0) + messages;
     }),
   );
+  for (const [topic] of appliers) byTopic[topic] ??= 0;
   await Promise.all(inFlight);
   if (failure) throw failure;
   progress.done();
