@@ -43,10 +43,22 @@ describe('audit replay: history, state as of a moment, rebuild, verification, ex
     dir = await mkdtemp(join(tmpdir(), 'audit-'));
   });
   afterAll(async () => {
+    // Rebuilt key spaces sit beside the stack's (`<prefix>-rebuild-…`): remove them even after a failure.
+    if (stack) for (const prefix of await rebuiltPrefixes()) await new KeySpace(prefix).clear(stack.redis);
     await stack?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
+  const rebuiltPrefixes = async (): Promise<Set<string>> => {
+    const found = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, keys] = await stack.redis.scan(cursor, 'MATCH', `${stack.keyPrefix}-rebuild-*`, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) found.add(key.slice(0, key.indexOf(':', stack.keyPrefix.length + 1)));
+    } while (cursor !== '0');
+    return found;
+  };
   const deps = (out: string[] = []) => ({
     kafka: stack.kafka,
     redis: stack.redis,
@@ -242,6 +254,8 @@ describe('audit replay: history, state as of a moment, rebuild, verification, ex
     const restored = await cli({ kind: 'rebuild' });
     expect(restored.out.at(-1)).toMatch(/: 0 differences$/);
     expect(restored.code).toBe(0);
+    // Neither the CLI nor this test leaves a rebuilt key space behind.
+    expect(await rebuiltPrefixes()).toEqual(new Set());
   });
 
   it('exports NDJSON that the documented outside procedure verifies, and that catches an altered line', async () => {

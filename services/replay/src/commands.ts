@@ -54,16 +54,20 @@ export async function runReplayCommand(deps: ReplayDeps, command: ReplayCommand)
     }
     case 'rebuild': {
       const keyPrefix = rebuildPrefix(deps.keyPrefix);
-      const result = await rebuildReadModels({ kafka, redis, logger, topics, keyPrefix, ...bar(deps, 'rebuild') });
-      const compared = await compareKeySpaces(redis, deps.keyPrefix, keyPrefix);
-      for (const d of compared.differences) out(formatDifference(d));
-      out(
-        `rebuilt ${result.events} messages into ${keyPrefix} in ${(result.ms / 1000).toFixed(1)} s (${result.eventsPerSecond} events/s); ` +
-          `compared ${compared.keys} keys with ${deps.keyPrefix}: ${compared.differences.length} differences`,
-      );
-      if (!command.keep) await new KeySpace(keyPrefix).clear(redis);
-      else out(`kept the rebuilt key space ${keyPrefix}`);
-      return compared.differences.length === 0 ? 0 : 1;
+      try {
+        const result = await rebuildReadModels({ kafka, redis, logger, topics, keyPrefix, ...bar(deps, 'rebuild') });
+        const compared = await compareKeySpaces(redis, deps.keyPrefix, keyPrefix);
+        for (const d of compared.differences) out(formatDifference(d));
+        out(
+          `rebuilt ${result.events} messages into ${keyPrefix} in ${(result.ms / 1000).toFixed(1)} s (${result.eventsPerSecond} events/s); ` +
+            `compared ${compared.keys} keys with ${deps.keyPrefix}: ${compared.differences.length} differences`,
+        );
+        if (command.keep) out(`kept the rebuilt key space ${keyPrefix}`);
+        return compared.differences.length === 0 ? 0 : 1;
+      } finally {
+        // A failed rebuild never leaves a half-built key space behind; a kept one stays for inspection.
+        if (!command.keep) await new KeySpace(keyPrefix).clear(redis);
+      }
     }
     case 'verify': {
       const p = bar(deps, 'verify');
