@@ -1,3 +1,4 @@
 export * from './errors.js';
 export * from './consultation.js';
 export * from './statements.js';
+export * from './as-of.js';

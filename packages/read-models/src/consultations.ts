@@ -68,6 +68,10 @@ export class ConsultationReadModel {
   private revisions(commentId: string): string {
     return this.keys.key('comment', commentId, 'revisions');
   }
+  /** Every event of a consultation, as produced (JSON), in sequence order: the audit history. */
+  private history(id: string): string {
+    return this.keys.key('cons', id, 'history');
+  }
   private statusIndex(status: 'open' | 'closed' | 'all'): string {
     return this.keys.key('cons', 'index', status);
   }
@@ -84,9 +88,14 @@ export class ConsultationReadModel {
 
   // ---- writes (projector) ----
 
-  applyEvent(multi: ChainableCommander, event: ConsultationEvent): void {
+  /**
+   * `raw` is the event's JSON exactly as produced (the Kafka message value), kept in the history list so its
+   * hash chain still verifies; without it the decoded event is serialised.
+   */
+  applyEvent(multi: ChainableCommander, event: ConsultationEvent, raw?: string): void {
     const id = event.key;
     const key = this.consultation(id);
+    multi.rpush(this.history(id), raw ?? JSON.stringify(event));
     switch (event.type) {
       case 'consultation.opened': {
         const d = event.data;
@@ -278,6 +287,25 @@ export class ConsultationReadModel {
     };
     if (fields.withdrawnAt) view.withdrawnAt = fields.withdrawnAt;
     return view;
+  }
+
+  /**
+   * Events of a consultation with a sequence above `after`, in sequence order, as produced (JSON text). The
+   * list holds sequence n at index n-1, so a page is one LRANGE; should a stream ever hold anything else (a
+   * broken chain), the whole list is read and filtered instead.
+   */
+  async historyPage(redis: Redis, id: string, options: { after?: number; limit: number }): Promise<string[]> {
+    const after = options.after ?? 0;
+    const page = await redis.lrange(this.history(id), after, after + options.limit - 1);
+    const sequenceOf = (raw: string): number => Number((JSON.parse(raw) as { sequence?: unknown }).sequence);
+    if (page.every((raw, i) => sequenceOf(raw) === after + i + 1)) return page;
+    const all = await redis.lrange(this.history(id), 0, -1);
+    return all.filter((raw) => sequenceOf(raw) > after).slice(0, options.limit);
+  }
+
+  /** The whole history of a consultation, as produced (JSON text), in the order it was projected. */
+  async fullHistory(redis: Redis, id: string): Promise<string[]> {
+    return redis.lrange(this.history(id), 0, -1);
   }
 
   async outcome(redis: Redis, commandId: string): Promise<CommandOutcome | null> {

@@ -24,6 +24,7 @@ import { commandRoutes } from './routes/commands.js';
 import { commentRoutes } from './routes/comments.js';
 import { consultationRoutes } from './routes/consultations.js';
 import { csoContext, csoRoutes } from './routes/csos.js';
+import { historyRoutes } from './routes/history.js';
 import { operationsRoutes } from './routes/operations.js';
 import { statementRoutes } from './routes/statements.js';
 import { eventRoutes } from './routes/events.js';
@@ -136,6 +137,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }),
   );
   await app.register(eventRoutes({ redis, readModel: notifications }));
+  await app.register(historyRoutes(context));
 
   return {
     app,

@@ -127,8 +127,9 @@ export class Projector {
     if (topic === topics.consultationEvents) {
       const versions = new Map<string, number>();
       for (const message of messages) {
-        const event = consultationEventCodec.decode(message.value);
-        this.readModel.applyEvent(multi, event);
+        const raw = message.value?.toString('utf8') ?? null;
+        const event = consultationEventCodec.decode(raw);
+        this.readModel.applyEvent(multi, event, raw ?? undefined);
         versions.set(event.key, event.sequence);
       }
       notice.versions = [...versions];

@@ -19,6 +19,7 @@ import {
 } from '../schemas.js';
 import type { ConsultationView } from '@consult/domain';
 import type { Principal } from '../auth.js';
+import { consultationAsOfRequest } from './history.js';
 
 /** Member states see the consultations addressed to them; everyone else with a key sees them all. */
 export function canSee(principal: Principal, view: ConsultationView): boolean {
@@ -105,6 +106,8 @@ export function consultationRoutes(context: GatewayContext): FastifyPluginAsyncT
         },
       },
       async (request) => {
+        if (request.query.asOf !== undefined)
+          return consultationAsOfRequest(request, context, request.params.id, request.query.asOf);
         const view = await context.readModel.get(context.redis, request.params.id);
         if (!view || !canSee(request.principal, view))
           throw new HttpProblem('consultation-not-found', `no consultation ${request.params.id}`);

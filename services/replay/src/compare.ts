@@ -1,0 +1,143 @@
+import type { Redis } from '@consult/redis';
+import { globEscape } from './rebuild.js';
+
+/** Keys (relative to the prefix) that differ between key spaces by nature: consumer offsets. */
+export const DEFAULT_IGNORED: readonly RegExp[] = [/^offsets:/];
+
+export type DifferenceKind = 'missing-in-rebuild' | 'missing-in-live' | 'type' | 'value';
+
+export interface KeyDifference {
+  /** The key without its prefix, e.g. `cons:<id>`. */
+  key: string;
+  kind: DifferenceKind;
+  detail: string;
+}
+
+export interface CompareResult {
+  keys: number;
+  differences: KeyDifference[];
+}
+
+type Value =
+  | { type: 'string'; value: string | null }
+  | { type: 'hash'; value: Record<string, string> }
+  | { type: 'list'; value: string[] }
+  | { type: 'set'; value: string[] }
+  | { type: 'zset'; value: string[] }
+  | { type: 'none' | 'other'; value: null };
+
+async function scanSuffixes(redis: Redis, prefix: string): Promise<Set<string>> {
+  const result = new Set<string>();
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${globEscape(prefix)}:*`, 'COUNT', 2000);
+    cursor = next;
+    for (const key of keys) result.add(key.slice(prefix.length + 1));
+  } while (cursor !== '0');
+  return result;
+}
+
+async function readValues(redis: Redis, keys: string[]): Promise<Value[]> {
+  const types = ((await redis.pipeline(keys.map((k) => ['type', k])).exec()) ?? []).map(([, t]) => String(t));
+  const pipeline = redis.pipeline();
+  types.forEach((type, i) => {
+    const key = keys[i]!;
+    if (type === 'string') pipeline.get(key);
+    else if (type === 'hash') pipeline.hgetall(key);
+    else if (type === 'list') pipeline.lrange(key, 0, -1);
+    else if (type === 'set') pipeline.smembers(key);
+    else if (type === 'zset') pipeline.zrange(key, 0, -1, 'WITHSCORES');
+    else pipeline.exists(key);
+  });
+  const results = (await pipeline.exec()) ?? [];
+  return types.map((type, i): Value => {
+    const value = results[i]?.[1];
+    switch (type) {
+      case 'string':
+        return { type, value: value as string | null };
+      case 'hash':
+        return { type, value: value as Record<string, string> };
+      case 'list':
+        return { type, value: value as string[] };
+      case 'set':
+        return { type, value: [...(value as string[])].sort() };
+      case 'zset':
+        return { type, value: value as string[] };
+      case 'none':
+        return { type: 'none', value: null };
+      default:
+        return { type: 'other', value: null };
+    }
+  });
+}
+
+const short = (v: unknown): string => {
+  const text = typeof v === 'string' ? v : JSON.stringify(v);
+  return text.length > 160 ? `${text.slice(0, 157)}...` : text;
+};
+
+/** What differs between two values of the same type, or null; hashes field by field, lists item by item. */
+export function describeDifference(live: Value, rebuilt: Value): string | null {
+  if (live.type === 'hash' && rebuilt.type === 'hash') {
+    const fields = new Set([...Object.keys(live.value), ...Object.keys(rebuilt.value)]);
+    const diffs = [...fields]
+      .sort()
+      .filter((f) => live.value[f] !== rebuilt.value[f])
+      .map((f) => `field ${f}: live ${short(live.value[f] ?? '(absent)')} rebuilt ${short(rebuilt.value[f] ?? '(absent)')}`);
+    return diffs.length > 0 ? diffs.join('; ') : null;
+  }
+  if ((live.type === 'list' || live.type === 'set' || live.type === 'zset') && live.type === rebuilt.type) {
+    const a = live.value;
+    const b = rebuilt.value;
+    const step = live.type === 'zset' ? 2 : 1;
+    for (let i = 0; i < Math.max(a.length, b.length); i += step) {
+      const x = a.slice(i, i + step).join(' score ');
+      const y = b.slice(i, i + step).join(' score ');
+      if (x !== y) return `${live.type} length live ${a.length / step} rebuilt ${b.length / step}; first difference at index ${i / step}: live ${short(x || '(absent)')} rebuilt ${short(y || '(absent)')}`;
+    }
+    return null;
+  }
+  if (live.type === 'string' && rebuilt.type === 'string')
+    return live.value === rebuilt.value ? null : `live ${short(live.value)} rebuilt ${short(rebuilt.value)}`;
+  return live.type === rebuilt.type ? null : `type live ${live.type} rebuilt ${rebuilt.type}`;
+}
+
+/**
+ * Compares two key spaces key by key, type-aware (string, hash, list, set, zset): every key present on one
+ * side only, of another type, or with another value is a difference. TTLs and consumer offsets are ignored.
+ */
+export async function compareKeySpaces(
+  redis: Redis,
+  livePrefix: string,
+  rebuiltPrefix: string,
+  options: { ignore?: readonly RegExp[]; batch?: number } = {},
+): Promise<CompareResult> {
+  const ignore = options.ignore ?? DEFAULT_IGNORED;
+  const [live, rebuilt] = await Promise.all([scanSuffixes(redis, livePrefix), scanSuffixes(redis, rebuiltPrefix)]);
+  const all = [...new Set([...live, ...rebuilt])].filter((k) => !ignore.some((re) => re.test(k))).sort();
+  const differences: KeyDifference[] = [];
+  const batch = options.batch ?? 500;
+  for (let start = 0; start < all.length; start += batch) {
+    const suffixes = all.slice(start, start + batch);
+    const [liveValues, rebuiltValues] = await Promise.all([
+      readValues(redis, suffixes.map((s) => `${livePrefix}:${s}`)),
+      readValues(redis, suffixes.map((s) => `${rebuiltPrefix}:${s}`)),
+    ]);
+    suffixes.forEach((key, i) => {
+      const a = liveValues[i]!;
+      const b = rebuiltValues[i]!;
+      if (a.type === 'none' && b.type !== 'none') differences.push({ key, kind: 'missing-in-live', detail: `rebuilt has a ${b.type}` });
+      else if (b.type === 'none' && a.type !== 'none') differences.push({ key, kind: 'missing-in-rebuild', detail: `live has a ${a.type}` });
+      else if (a.type !== b.type) differences.push({ key, kind: 'type', detail: `live ${a.type} rebuilt ${b.type}` });
+      else {
+        const detail = describeDifference(a, b);
+        if (detail) differences.push({ key, kind: 'value', detail });
+      }
+    });
+  }
+  return { keys: all.length, differences };
+}
+
+export function formatDifference(d: KeyDifference): string {
+  return `DIFF ${d.kind} ${d.key}: ${d.detail}`;
+}

@@ -1,0 +1,60 @@
+import type { Logger } from '@consult/config';
+import { consultationEventCodec, type ConsultationEvent } from '@consult/contracts';
+import { consultationAsOf, type ConsultationView } from '@consult/domain';
+import type { Kafka } from '@consult/kafka';
+import { readEventRecords } from './events.js';
+import type { ProgressSink } from './progress.js';
+
+export interface HistoryOptions {
+  kafka: Kafka;
+  logger: Logger;
+  topic: string;
+  consultation: string;
+  progress?: ProgressSink;
+}
+
+/** Every event of one consultation from Kafka (the system of record), decoded, in stored order. */
+export async function consultationHistory(options: HistoryOptions): Promise<ConsultationEvent[]> {
+  const events: ConsultationEvent[] = [];
+  await readEventRecords({
+    kafka: options.kafka,
+    logger: options.logger,
+    topic: options.topic,
+    key: options.consultation,
+    ...(options.progress ? { progress: options.progress } : {}),
+    onRecords: (records) => {
+      for (const r of records) events.push(consultationEventCodec.decode(r.value));
+    },
+  });
+  return events;
+}
+
+/** The consultation as it stood at `asOf`, replayed through the domain (the same code the API uses). */
+export function stateAsOf(events: readonly ConsultationEvent[], asOf: string): (ConsultationView & { asOf: string }) | null {
+  const view = consultationAsOf(events, asOf);
+  return view ? { ...view, asOf } : null;
+}
+
+/** One line per event: sequence, time, type, actor, a short hash and what changed. */
+export function formatHistoryLine(event: ConsultationEvent): string {
+  const d = event.data as Record<string, unknown>;
+  const what = (() => {
+    switch (event.type) {
+      case 'consultation.opened':
+        return `${event.data.reference} deadline ${event.data.deadline} addressees ${event.data.addressees.join(',')}`;
+      case 'consultation.comment-submitted':
+        return `${event.data.trackingNumber} ${event.data.memberState} (${event.data.language}, ${event.data.body.length} chars)`;
+      case 'consultation.comment-amended':
+        return `comment ${event.data.commentId} ${event.data.memberState} revision ${event.data.revision}`;
+      case 'consultation.comment-withdrawn':
+        return `comment ${event.data.commentId} ${event.data.memberState}`;
+      case 'consultation.deadline-extended':
+        return `${event.data.previousDeadline} -> ${event.data.deadline}: ${event.data.reason}`;
+      case 'consultation.closed':
+        return `responded ${event.data.responded.join(',') || '-'} pending ${event.data.pending.join(',') || '-'}`;
+      default:
+        return JSON.stringify(d);
+    }
+  })();
+  return `#${event.sequence} ${event.occurredAt} ${event.type} by ${event.actor.kind}:${event.actor.id} hash ${event.hash.slice(0, 12)} ${what}`;
+}

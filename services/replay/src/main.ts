@@ -1,0 +1,82 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '@consult/config';
+import { topicNames } from '@consult/contracts';
+import { provideInfrastructure } from '@consult/environment';
+import { createKafka } from '@consult/kafka';
+import { createRedis } from '@consult/redis';
+import { pino } from 'pino';
+import { progressOnStderr, runReplayCommand, type ReplayCommand } from './commands.js';
+import { ReplayEnv } from './config.js';
+
+const USAGE = `usage:
+  npm run replay -- --consultation <id> [--as-of <RFC 3339>]   history, or the state at that moment (JSON)
+  npm run replay -- --rebuild [--keep]                          rebuild read models into a fresh key space and compare
+  npm run replay -- --verify                                    check every stream's sequence and hash chain
+  npm run replay -- --export <file> [--consultation <id>]       NDJSON of events with their chain (docs/audit-export.md)
+env: TOPIC_PREFIX, KEY_PREFIX (and KAFKA_BROKERS, REDIS_URL, else the local launcher)`;
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function parse() {
+  try {
+    return parseArgs({
+      options: {
+        consultation: { type: 'string' },
+        'as-of': { type: 'string' },
+        rebuild: { type: 'boolean' },
+        keep: { type: 'boolean' },
+        verify: { type: 'boolean' },
+        export: { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    });
+  } catch (error) {
+    return fail(error instanceof Error ? error.message : String(error));
+  }
+}
+const { values } = parse();
+if (values.help) fail('');
+let command: ReplayCommand;
+if (values.rebuild) command = { kind: 'rebuild', keep: values.keep ?? false };
+else if (values.verify) command = { kind: 'verify' };
+else if (values.export) command = { kind: 'export', file: values.export, ...(values.consultation ? { consultation: values.consultation } : {}) };
+else if (values.consultation) {
+  const asOf = values['as-of'];
+  if (asOf !== undefined && Number.isNaN(Date.parse(asOf))) fail(`--as-of ${asOf} is not an RFC 3339 date-time`);
+  command = { kind: 'history', consultation: values.consultation, ...(asOf !== undefined ? { asOf } : {}) };
+} else fail('say what to do');
+
+const config = loadConfig(ReplayEnv);
+// The report is stdout; logs go to stderr with the progress bar.
+const logger = pino({ name: 'replay', level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL }, pino.destination(2));
+let code = 2;
+try {
+  const infra = await provideInfrastructure({ logger });
+  const kafka = createKafka({ brokers: infra.kafkaBrokers.split(','), clientId: 'replay', logger });
+  const redis = createRedis(infra.redisUrl, logger);
+  try {
+    code = await runReplayCommand(
+      {
+        kafka,
+        redis,
+        logger,
+        topics: topicNames(config.TOPIC_PREFIX),
+        keyPrefix: config.KEY_PREFIX,
+        out: (line) => process.stdout.write(`${line}\n`),
+        progress: progressOnStderr,
+      },
+      command,
+    );
+  } finally {
+    redis.disconnect();
+    await infra.stop();
+  }
+} catch (error) {
+  logger.error({ err: error }, 'replay failed');
+  process.stderr.write(`replay failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  code = 2;
+}
+process.exit(code);
