@@ -102,7 +102,7 @@ describe('audit replay: history, state as of a moment, rebuild, verification, ex
     await record(main.id);
     expect((await stack.client('KHM').withdrawComment(main.id, khm.body.commentId)).status).toBe(200);
     await record(main.id);
-    const later = futureIso(7 * 86_400_000);
+    const later = futureIso(60 * 86_400_000);
     expect((await secretariat.extendDeadline(main.id, { deadline: later, reason: 'Requested by KAZ' })).status).toBe(201);
     await record(main.id);
     // A rejected command leaves the history alone.

@@ -173,7 +173,7 @@ describe('deadlines, restarts and rebuilds', () => {
     await stack.client('KHM').amendComment(a.id, posted.body.commentId, { body: 'one, amended', language: 'ru' });
     const thb = await stack.client('THA').postComment(b.id, { body: 'two', language: 'en' }, 'r2');
     await stack.client('THA').withdrawComment(b.id, thb.body.commentId);
-    await secretariat.extendDeadline(b.id, { deadline: futureIso(30 * 86_400_000), reason: 'more time' });
+    await secretariat.extendDeadline(b.id, { deadline: futureIso(60 * 86_400_000), reason: 'more time' });
     const snapshot = async () => ({
       a: (await secretariat.getConsultation(a.id)).body,
       b: (await secretariat.getConsultation(b.id)).body,

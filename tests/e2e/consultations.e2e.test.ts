@@ -156,12 +156,12 @@ describe('consultations and comments through the API', () => {
     const sooner = await secretariat.extendDeadline(consultation.id, { deadline: futureIso(60_000), reason: 'typo' });
     expect(sooner.status).toBe(422);
     expect(sooner.problem?.code).toBe('deadline-not-later');
-    const later = futureIso(7 * 86_400_000);
+    const later = futureIso(60 * 86_400_000);
     const extended = await secretariat.extendDeadline(consultation.id, { deadline: later, reason: 'Requested by KAZ' });
     expect(extended.status).toBe(201);
     expect(extended.body).toMatchObject({ previousDeadline: consultation.deadline, deadline: later });
     expect((await secretariat.getConsultation(consultation.id)).body).toMatchObject({ deadline: later, deadlineExtensions: 1 });
-    const byMember = await stack.client('KAZ').extendDeadline(consultation.id, { deadline: futureIso(8 * 86_400_000), reason: 'x' });
+    const byMember = await stack.client('KAZ').extendDeadline(consultation.id, { deadline: futureIso(61 * 86_400_000), reason: 'x' });
     expect(byMember.status).toBe(403);
   });
 

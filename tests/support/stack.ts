@@ -234,7 +234,8 @@ export function consultationInput(overrides: Record<string, unknown> = {}) {
       { language: 'kk', title: 'Рәсімдер ережесінің жобасы' },
     ],
     addressees: ['KHM', 'THA', 'KAZ'],
-    deadline: futureIso(3_600_000),
+    // Far enough ahead that no default reminder (7 d, 1 d, 1 h) falls due while a test runs.
+    deadline: futureIso(30 * 86_400_000),
     ...overrides,
   };
 }

@@ -71,7 +71,7 @@ export async function runReplayCommand(deps: ReplayDeps, command: ReplayCommand)
     }
     case 'verify': {
       const p = bar(deps, 'verify');
-      const report = await verifyTopics({ kafka, logger, topics: [topics.consultationEvents], ...p });
+      const report = await verifyTopics({ kafka, logger, topics: [topics.consultationEvents, topics.csoEvents], ...p });
       p.progress?.done();
       for (const link of report.broken) out(formatBrokenLink(link));
       out(

@@ -1,7 +1,13 @@
 import type { Logger } from '@consult/config';
-import { commandOutcomeCodec, consultationEventCodec, identityEventCodec, type TopicNames } from '@consult/contracts';
+import {
+  commandOutcomeCodec,
+  consultationEventCodec,
+  csoEventCodec,
+  identityEventCodec,
+  type TopicNames,
+} from '@consult/contracts';
 import { readToEnd, type Kafka, type KafkaMessage } from '@consult/kafka';
-import { ConsultationReadModel } from '@consult/read-models';
+import { ConsultationReadModel, CsoReadModel } from '@consult/read-models';
 import { KeySpace, RedisOffsetStore, type ChainableCommander, type Redis } from '@consult/redis';
 import { APPLY_COMMANDS_LUA, CoalescingMulti } from './coalescing-multi.js';
 import { silentProgress, type ProgressSink } from './progress.js';
@@ -56,6 +62,7 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
   if (await hasKeys(redis, options.keyPrefix))
     throw new Error(`key space ${options.keyPrefix} is not empty: a rebuild needs a fresh one`);
   const readModel = new ConsultationReadModel(keys);
+  const csoReadModel = new CsoReadModel(keys);
   const offsets = new RedisOffsetStore(keys, 'projector');
   const chunk = options.chunk ?? 1_000;
   const maxInFlight = options.maxInFlight ?? 4;
@@ -69,6 +76,8 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
     ],
     [topics.consultationOutcomes, (multi, m) => readModel.applyOutcome(multi, commandOutcomeCodec.decode(m.value))],
     [topics.identityEvents, (multi, m) => readModel.applyIdentity(multi, identityEventCodec.decode(m.value))],
+    [topics.csoEvents, (multi, m) => csoReadModel.applyEvent(multi, csoEventCodec.decode(m.value))],
+    [topics.csoOutcomes, (multi, m) => readModel.applyOutcome(multi, commandOutcomeCodec.decode(m.value))],
   ];
 
   const started = Date.now();
