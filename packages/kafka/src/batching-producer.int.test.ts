@@ -38,6 +38,17 @@ describe('BatchingProducer under concurrent load', () => {
     });
   }
 
+  it('splits a burst larger than one broker request instead of failing it', async () => {
+    const topic = await freshTopic(kafka, 1);
+    const producer = new BatchingProducer(kafka, testLogger);
+    producers.push(producer);
+    await producer.connect();
+    const sends = Array.from({ length: 5_000 }, (_, i) => producer.send(topic, [{ key: 'k', value: `${i}:${'x'.repeat(1_024)}` }]));
+    await Promise.all(sends);
+    const messages = await consumeAll(kafka, topic, 5_000);
+    expect(messages.map((m) => Number(m.value!.toString().split(':')[0]))).toEqual(Array.from({ length: 5_000 }, (_, i) => i));
+  });
+
   it('rejects every send of a failed request and accepts nothing after close', async () => {
     const producer = new BatchingProducer(kafka, testLogger);
     await producer.connect();

@@ -1,10 +1,12 @@
 import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
 import { PRODUCER_DEFAULTS } from './client.js';
+import { MAX_REQUEST_BYTES, messageBytes } from './sizing.js';
 
 interface Pending {
   topic: string;
   messages: Message[];
+  bytes: number;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -55,7 +57,8 @@ export class BatchingProducer {
     if (this.closed) return Promise.reject(new Error('producer is closed'));
     if (!this.connected) return Promise.reject(new Error('producer is not connected'));
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ topic, messages, resolve, reject });
+      const bytes = messages.reduce((sum, m) => sum + messageBytes(m), 0);
+      this.queue.push({ topic, messages, bytes, resolve, reject });
       if (!this.inFlight) this.schedule();
     });
   }
@@ -71,10 +74,17 @@ export class BatchingProducer {
     while (this.queue.length > 0) {
       const taken: Pending[] = [];
       let count = 0;
-      while (this.queue.length > 0 && (count === 0 || count + this.queue[0]!.messages.length <= this.maxBatchMessages)) {
+      let bytes = 0;
+      // Bounded by count and by size: the broker refuses record batches over max.message.bytes.
+      while (
+        this.queue.length > 0 &&
+        (count === 0 ||
+          (count + this.queue[0]!.messages.length <= this.maxBatchMessages && bytes + this.queue[0]!.bytes <= MAX_REQUEST_BYTES))
+      ) {
         const next = this.queue.shift()!;
         taken.push(next);
         count += next.messages.length;
+        bytes += next.bytes;
       }
       const byTopic = new Map<string, Message[]>();
       for (const p of taken) {

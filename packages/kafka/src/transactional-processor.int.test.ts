@@ -54,6 +54,22 @@ describe('TransactionalProcessor', () => {
     expect(new Set(values).size).toBe(500);
   });
 
+  it('commits a chunk whose outputs exceed what the broker takes in one request', async () => {
+    const input = await freshTopic(kafka, 1);
+    const output = await freshTopic(kafka, 1);
+    // 3,000 × 1 KiB outputs in one transaction: three times the broker's default max.message.bytes.
+    await produce(input, Array.from({ length: 3_000 }, (_, i) => `big${i}`));
+    const processor = echo(uniqueName('big'), input, output, {
+      maxMessagesPerTransaction: 3_000,
+      process: (_p: number, messages: KafkaMessage[]) => [
+        { topic: output, messages: messages.map((m) => ({ key: m.key, value: `${m.value!.toString()}:${'x'.repeat(1_024)}` })) },
+      ],
+    });
+    await processor.start();
+    const out = await consumeAll(kafka, output, 3_000, 60_000);
+    expect(out).toHaveLength(3_000);
+  }, 90_000);
+
   it('aborts a failed transaction and commits the retry once', async () => {
     const input = await freshTopic(kafka, 1);
     const output = await freshTopic(kafka, 1);

@@ -1,6 +1,7 @@
 import type { Consumer, Kafka, KafkaMessage, Producer, TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
 import { PRODUCER_DEFAULTS } from './client.js';
+import { splitBySize } from './sizing.js';
 
 export interface TransactionalProcessorOptions {
   kafka: Kafka;
@@ -140,9 +141,10 @@ export class TransactionalProcessor {
     }
     const transaction = await producer.transaction();
     try {
-      // kafkajs mishandles a topic with no messages inside a transaction: send only non-empty ones.
-      const topicMessages = outputs.filter((t) => t.messages.length > 0);
-      if (topicMessages.length > 0) await transaction.sendBatch({ topicMessages, acks: -1 });
+      // kafkajs mishandles a topic with no messages inside a transaction: send only non-empty ones, in
+      // requests the broker accepts; all of them still commit or abort together.
+      for (const topicMessages of splitBySize(outputs.filter((t) => t.messages.length > 0)))
+        await transaction.sendBatch({ topicMessages, acks: -1 });
       await transaction.sendOffsets({
         consumerGroupId: options.groupId,
         topics: [
