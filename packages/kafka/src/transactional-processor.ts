@@ -59,7 +59,10 @@ export class TransactionalProcessor {
       groupId: options.groupId,
       readUncommitted: false,
       allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 100,
+      // Under load the broker gathers up to 64 KiB or 5 ms before answering: fewer, larger transactions for
+      // at most 5 ms more latency when traffic is light.
+      minBytes: 64 * 1024,
+      maxWaitTimeInMs: 5,
       sessionTimeout: options.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
       maxBytesPerPartition: 4 * 1024 * 1024,

@@ -233,6 +233,10 @@ export class ConsultationReadModel {
     return { items: views.filter((v): v is ConsultationView => v !== null), total };
   }
 
+  async exists(redis: Redis, id: string): Promise<boolean> {
+    return (await redis.hexists(this.consultation(id), 'doc')) === 1;
+  }
+
   async versionOf(redis: Redis, id: string): Promise<number> {
     return Number((await redis.hget(this.consultation(id), 'version')) ?? 0);
   }

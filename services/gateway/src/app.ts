@@ -16,7 +16,7 @@ import Fastify, {
 } from 'fastify';
 import { KeyDirectory, type Principal } from './auth.js';
 import { CommandBus } from './command-bus.js';
-import type { GatewayContext } from './context.js';
+import { KnownConsultations, type GatewayContext } from './context.js';
 import { ProjectionListener } from './projection-listener.js';
 import { errorHandler, HttpProblem, sendProblem } from './problems.js';
 import { ReadinessProbe } from './readiness.js';
@@ -73,7 +73,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const bus = new CommandBus(producer, listener, topics.consultationCommands, options.decisionTimeoutMs ?? 5_000);
   const keys = new KeyDirectory(redis, readModel, options.authCacheTtlMs ?? 5_000);
   const readiness = new ReadinessProbe(kafka, redis, topics, options.keyPrefix, options.readyMaxLag ?? 1_000);
-  const context: GatewayContext = { redis, readModel, bus, instanceId: options.instanceId ?? randomUUID() };
+  const context: GatewayContext = {
+    redis,
+    readModel,
+    bus,
+    instanceId: options.instanceId ?? randomUUID(),
+    consultations: new KnownConsultations(redis, readModel),
+  };
 
   const app = Fastify({
     loggerInstance: logger,

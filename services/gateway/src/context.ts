@@ -12,6 +12,30 @@ export interface GatewayContext {
   readModel: ConsultationReadModel;
   bus: CommandBus;
   instanceId: string;
+  consultations: KnownConsultations;
+}
+
+/**
+ * Whether a consultation exists, remembered once seen: consultations are never deleted, so a positive answer
+ * stays true and posting a comment costs no read-model lookup. Unknown ids are asked each time.
+ */
+export class KnownConsultations {
+  private readonly known = new Set<string>();
+  constructor(
+    private readonly redis: Redis,
+    private readonly readModel: ConsultationReadModel,
+    private readonly capacity = 100_000,
+  ) {}
+
+  async exists(id: string): Promise<boolean> {
+    if (this.known.has(id)) return true;
+    const found = await this.readModel.exists(this.redis, id);
+    if (found) {
+      if (this.known.size >= this.capacity) this.known.clear();
+      this.known.add(id);
+    }
+    return found;
+  }
 }
 
 declare module 'fastify' {

@@ -54,6 +54,7 @@ export class Projector {
       groupId: options.groupId ?? projectorGroupId(options.topics, options.keyPrefix),
       readUncommitted: false,
       allowAutoTopicCreation: false,
+      // Answer fetches at once: the projector is the last hop before a waiting request is answered.
       maxWaitTimeInMs: 100,
       maxBytesPerPartition: 4 * 1024 * 1024,
     });

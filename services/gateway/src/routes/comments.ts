@@ -44,6 +44,10 @@ export function commentRoutes(context: GatewayContext): FastifyPluginAsyncTypebo
     if (!view) throw new HttpProblem('consultation-not-found', `no consultation ${id}`);
     return view;
   };
+  /** For writes: the writer decides everything else, so only existence is checked here (and remembered). */
+  const mustExist = async (id: string): Promise<void> => {
+    if (!(await context.consultations.exists(id))) throw new HttpProblem('consultation-not-found', `no consultation ${id}`);
+  };
 
   return async (app) => {
     app.post(
@@ -62,7 +66,7 @@ export function commentRoutes(context: GatewayContext): FastifyPluginAsyncTypebo
         const principal = requireKind(request, 'member-state');
         const idempotencyKey = request.headers['idempotency-key'];
         if (!idempotencyKey) throw new HttpProblem('idempotency-key-required', 'send an Idempotency-Key header (1–200 visible ASCII characters)');
-        await existing(request.params.id);
+        await mustExist(request.params.id);
         const command = commandFor(request, context, 'consultation.submit-comment', request.params.id, {
           commentId: randomUUID(),
           memberState: principal.id,
@@ -93,7 +97,7 @@ export function commentRoutes(context: GatewayContext): FastifyPluginAsyncTypebo
       },
       async (request, reply) => {
         const principal = requireKind(request, 'member-state');
-        await existing(request.params.id);
+        await mustExist(request.params.id);
         const command = commandFor(request, context, 'consultation.amend-comment', request.params.id, {
           commentId: request.params.commentId,
           memberState: principal.id,
@@ -118,7 +122,7 @@ export function commentRoutes(context: GatewayContext): FastifyPluginAsyncTypebo
       },
       async (request, reply) => {
         const principal = requireKind(request, 'member-state');
-        await existing(request.params.id);
+        await mustExist(request.params.id);
         const command = commandFor(request, context, 'consultation.withdraw-comment', request.params.id, {
           commentId: request.params.commentId,
           memberState: principal.id,
