@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '@consult/config';
 import { provideInfrastructure, repositoryRoot } from '@consult/environment';
+import { deadlineBenchmark } from './deadlines.js';
 import { gatewayBenchmark } from './gateway.js';
+import { notificationBenchmark } from './notifications.js';
+import { replayBenchmark } from './replay.js';
 import type { BenchRow } from './types.js';
 
 /**
@@ -11,7 +14,9 @@ import type { BenchRow } from './types.js';
  * prints one table and writes bench/results/<time>.json and latest.json. Figures are ratios to a baseline
  * measured in the same run wherever one exists: these machines are small and noisy.
  */
-const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, events: { type: 'string' } },
+});
 const only = values.only ? new Set(values.only.split(',')) : undefined;
 const quick = values.quick ?? false;
 const logger = createLogger('bench', { level: 'warn', pretty: false });
@@ -25,6 +30,11 @@ try {
     rows.push(
       ...(await gatewayBenchmark({ ...ctx, seconds: quick ? 5 : 15, concurrency: 256, gateways: 2, rywSamples: quick ? 100 : 500 })),
     );
+  if (!only || only.has('replay'))
+    rows.push(...(await replayBenchmark({ ...ctx, events: Number(values.events ?? (quick ? 100_000 : 1_000_000)) })));
+  if (!only || only.has('deadlines')) rows.push(...(await deadlineBenchmark({ ...ctx, reminders: quick ? 2_000 : 10_000 })));
+  if (!only || only.has('notifications'))
+    rows.push(...(await notificationBenchmark({ ...ctx, notifications: quick ? 2_000 : 10_000 })));
 } finally {
   await infra.stop();
 }
