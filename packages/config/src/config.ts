@@ -24,6 +24,13 @@ export const CommonEnv = {
   INSTANCE_ID: Type.Optional(Type.String({ minLength: 1 })),
 };
 
+/** What tools (admin, devstack, replay) read: prefixes and log level, with infrastructure found for them. */
+export const ToolEnv = {
+  TOPIC_PREFIX: CommonEnv.TOPIC_PREFIX,
+  KEY_PREFIX: CommonEnv.KEY_PREFIX,
+  LOG_LEVEL: CommonEnv.LOG_LEVEL,
+};
+
 /**
  * Reads the environment once, applies defaults, converts numbers and booleans, and validates. Only the keys the
  * schema names are read, so nothing else in the code needs `process.env`.

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { createLogger, runProcess } from '@consult/config';
+import { createLogger, loadConfig, runProcess, ToolEnv } from '@consult/config';
 import { allTopicSpecs, isMemberStateCode, topicNames } from '@consult/contracts';
 import { provideInfrastructure } from '@consult/environment';
 import { BatchingProducer, createKafka, ensureTopics } from '@consult/kafka';
@@ -12,7 +12,8 @@ const USAGE = `usage:
 
 const KINDS = ['secretariat', 'member-state', 'cso', 'standing-committee', 'auditor'] as const;
 
-const logger = createLogger('admin', { level: process.env.LOG_LEVEL ?? 'warn' });
+const config = loadConfig({ ...ToolEnv, LOG_LEVEL: { ...ToolEnv.LOG_LEVEL, default: 'warn' } });
+const logger = createLogger('admin', { level: config.LOG_LEVEL });
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {
@@ -36,7 +37,7 @@ if (noun !== 'keys' || !verb || !['create', 'revoke', 'seed-dev'].includes(verb)
 await runProcess(logger, async () => {
   const infra = await provideInfrastructure({ logger });
   const kafka = createKafka({ brokers: infra.kafkaBrokers.split(','), clientId: 'admin', logger });
-  const topics = topicNames(process.env.TOPIC_PREFIX ?? '');
+  const topics = topicNames(config.TOPIC_PREFIX);
   await ensureTopics(kafka, allTopicSpecs(topics), logger);
   const producer = new BatchingProducer(kafka, logger);
   await producer.connect();

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { BatchingProducer, createKafka, ensureTopics } from '@consult/kafka';
-import { createLogger } from '@consult/config';
+import { createLogger, loadConfig, ToolEnv } from '@consult/config';
+import { Type } from '@sinclair/typebox';
 import { allTopicSpecs, topicNames } from '@consult/contracts';
 import { provideInfrastructure, repositoryRoot } from '@consult/environment';
 import { DEV_KEYS, issueKeys } from '@consult/admin';
@@ -12,7 +13,8 @@ import { DEMO_REFERENCE, seedDemo } from './demo.js';
  * and the demo consultation, and on Ctrl-C stops the services and whatever infrastructure it started.
  */
 const logger = createLogger('devstack', { level: 'info', pretty: process.stdout.isTTY });
-const port = Number(process.env.PORT ?? 8080);
+const config = loadConfig({ ...ToolEnv, PORT: Type.Integer({ minimum: 1, maximum: 65_535, default: 8080 }) });
+const port = config.PORT;
 const baseUrl = `http://127.0.0.1:${port}`;
 const SERVICES = ['consultation', 'statements', 'projector', 'deadlines', 'notifier', 'gateway'] as const;
 
@@ -48,7 +50,7 @@ process.on('SIGTERM', () => void stopAll(0));
 
 try {
   const kafka = createKafka({ brokers: infra.kafkaBrokers.split(','), clientId: 'devstack', logger });
-  const topics = topicNames(process.env.TOPIC_PREFIX ?? '');
+  const topics = topicNames(config.TOPIC_PREFIX);
   await ensureTopics(kafka, allTopicSpecs(topics), logger);
   const root = repositoryRoot();
   for (const service of SERVICES) {
@@ -58,7 +60,7 @@ try {
         KAFKA_BROKERS: infra.kafkaBrokers,
         REDIS_URL: infra.redisUrl,
         PORT: String(port),
-        LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+        LOG_LEVEL: config.LOG_LEVEL,
       },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
