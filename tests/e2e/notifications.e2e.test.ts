@@ -243,7 +243,7 @@ describe('notifications to member-state systems', () => {
     tha.close();
 
     expect((await stack.client('KAZ').postComment(id, { body: 'Kazakhstan agrees.', language: 'en' }, randomUUID())).status).toBe(201);
-    expect((await stack.client('secretariat').extendDeadline(id, { deadline: futureIso(5 * 3_600_000), reason: 'more time' })).status).toBe(201);
+    expect((await stack.client('secretariat').extendDeadline(id, { deadline: futureIso(60 * 86_400_000), reason: 'more time' })).status).toBe(201);
     const resumed = await EventStream.open(stack.baseUrl, 'THA', lastId);
     await stack.until(async () => resumed.of(id).length >= 1, 10_000, 'resumed events');
     await new Promise((r) => setTimeout(r, 300));
