@@ -1,20 +1,18 @@
 import {
-  chainHash,
-  commandOutcomeCodec,
   ContractViolation,
   csoCommandCodec,
   csoEventCodec,
   csoWriterGroupId,
   deterministicUuid,
   identityEventCodec,
-  type CommandOutcome,
   type CsoCommand,
   type CsoEvent,
   type IdentityEvent,
   type TopicNames,
 } from '@consult/contracts';
-import { decideCso, evolveCso, type CsoState } from '@consult/domain';
-import { readToEnd, TransactionalProcessor, type Kafka, type KafkaMessage, type TopicMessages } from '@consult/kafka';
+import { decideCso, evolveCso, type Cso } from '@consult/domain';
+import { TransactionalProcessor, type Kafka, type KafkaMessage, type TopicMessages } from '@consult/kafka';
+import { ChainedStreams, outcomeMessage, outcomeOf } from '@consult/streams';
 import type { Logger } from '@consult/config';
 
 export interface CsoWriterOptions {
@@ -23,12 +21,6 @@ export interface CsoWriterOptions {
   topics: TopicNames;
   groupId?: string;
   now?: () => Date;
-}
-
-interface ChainHead {
-  sequence: number;
-  hash: string | null;
-  occurredAt: string;
 }
 
 const SOURCE = 'statements-service';
@@ -47,9 +39,7 @@ const SOURCE = 'statements-service';
  * everything a notifier needs (actor, time, statement id, CSO id).
  */
 export class CsoWriter {
-  private readonly states = new Map<string, CsoState>();
-  private readonly heads = new Map<string, ChainHead>();
-  private readonly streamsByPartition = new Map<number, Set<string>>();
+  private readonly streams: ChainedStreams<Cso, CsoEvent>;
   private readonly processor: TransactionalProcessor;
   private readonly now: () => Date;
   private readonly logger: Logger;
@@ -57,15 +47,24 @@ export class CsoWriter {
   constructor(private readonly options: CsoWriterOptions) {
     this.now = options.now ?? (() => new Date());
     this.logger = options.logger;
+    this.streams = new ChainedStreams<Cso, CsoEvent>({
+      kafka: options.kafka,
+      logger: options.logger,
+      topic: options.topics.csoEvents,
+      source: SOURCE,
+      decode: (raw) => csoEventCodec.decode(raw),
+      encode: (event) => csoEventCodec.encode(event),
+      evolve: evolveCso,
+    });
     this.processor = new TransactionalProcessor({
       kafka: options.kafka,
       logger: options.logger,
       groupId: options.groupId ?? csoWriterGroupId(options.topics),
       inputTopic: options.topics.csoCommands,
       transactionalIdPrefix: `${options.topics.csoCommands}.writer`,
-      onAssigned: (partitions) => this.load(partitions),
+      onAssigned: async (partitions) => void (await this.streams.load(partitions)),
       process: (partition, messages) => this.process(partition, messages),
-      onAborted: (partition) => this.load([partition]),
+      onAborted: async (partition) => void (await this.streams.load([partition])),
     });
   }
 
@@ -79,60 +78,6 @@ export class CsoWriter {
 
   async stop(): Promise<void> {
     await this.processor.stop();
-  }
-
-  /** Loading right after topics were created can meet a partition without a leader yet: retry what is retriable. */
-  private async load(partitions: number[]): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.loadOnce(partitions);
-      } catch (error) {
-        const retriable = (error as { retriable?: unknown }).retriable === true;
-        if (!retriable || attempt >= 5) throw error;
-        this.logger.warn({ err: error, attempt }, 'loading CSO state failed; retrying');
-        await new Promise((r) => setTimeout(r, 200 * attempt));
-      }
-    }
-  }
-
-  private async loadOnce(partitions: number[]): Promise<void> {
-    const started = Date.now();
-    for (const partition of partitions) {
-      for (const id of this.streamsByPartition.get(partition) ?? []) {
-        this.states.delete(id);
-        this.heads.delete(id);
-      }
-      this.streamsByPartition.set(partition, new Set());
-    }
-    const { messages } = await readToEnd(this.options.kafka, {
-      topic: this.options.topics.csoEvents,
-      partitions,
-      logger: this.logger,
-      groupIdPrefix: `${this.options.topics.csoEvents}.writer-load`,
-      onBatch: (partition, batch) => {
-        for (const message of batch) this.applyStored(partition, message);
-      },
-    });
-    this.logger.info({ partitions, events: messages, ms: Date.now() - started }, 'CSO state loaded');
-  }
-
-  private applyStored(partition: number, message: KafkaMessage): void {
-    const event = csoEventCodec.decode(message.value);
-    const head = this.heads.get(event.key);
-    const expected = (head?.sequence ?? 0) + 1;
-    const { hash, ...unhashed } = event;
-    if (event.sequence !== expected || event.previousHash !== (head?.hash ?? null) || chainHash(unhashed, event.previousHash) !== hash) {
-      this.logger.error({ key: event.key, sequence: event.sequence, expected, offset: message.offset }, 'broken event chain');
-    }
-    this.remember(partition, event.key, evolveCso(this.states.get(event.key) ?? null, event), event);
-  }
-
-  private remember(partition: number, key: string, state: CsoState, event: CsoEvent): void {
-    this.states.set(key, state);
-    this.heads.set(key, { sequence: event.sequence, hash: event.hash, occurredAt: event.occurredAt });
-    const streams = this.streamsByPartition.get(partition);
-    if (streams) streams.add(key);
-    else this.streamsByPartition.set(partition, new Set([key]));
   }
 
   /** API keys issued or revoked with an accreditation, as identity events (key = key id). */
@@ -156,7 +101,7 @@ export class CsoWriter {
       };
     }
     if (event.type === 'cso.accreditation-revoked') {
-      const state = this.states.get(event.key);
+      const state = this.streams.state(event.key);
       if (!state) return null;
       return {
         ...meta,
@@ -182,59 +127,16 @@ export class CsoWriter {
         continue;
       }
       const decidedAt = this.now().toISOString();
-      const state = this.states.get(command.key) ?? null;
-      const decision = decideCso(state, command);
-      let outcome: CommandOutcome['result'];
-      if (decision.ok) {
-        let current = state;
+      const decision = decideCso(this.streams.state(command.key), command);
+      if (decision.ok)
         decision.events.forEach((draft, index) => {
-          const head = this.heads.get(command.key);
-          const occurredAt = head && head.occurredAt > decidedAt ? head.occurredAt : decidedAt;
-          const unhashed = {
-            id: deterministicUuid(`${command.id}:${index}`),
-            source: SOURCE,
-            type: draft.type,
-            version: 1 as const,
-            occurredAt,
-            key: command.key,
-            correlationId: command.correlationId,
-            causationId: command.id,
-            actor: command.actor,
-            sequence: (head?.sequence ?? 0) + 1,
-            previousHash: head?.hash ?? null,
-            data: draft.data,
-          };
-          const event = { ...unhashed, hash: chainHash(unhashed, unhashed.previousHash) } as CsoEvent;
-          events.messages.push({ key: command.key, value: csoEventCodec.encode(event), headers: { 'event-type': event.type } });
+          const { event, message: eventMessage } = this.streams.append(partition, command, index, draft, decidedAt);
+          events.messages.push(eventMessage);
           const keyEvent = this.identityFor(command, event, decidedAt);
           if (keyEvent)
             identity.messages.push({ key: keyEvent.key, value: identityEventCodec.encode(keyEvent), headers: { 'event-type': keyEvent.type } });
-          current = evolveCso(current, event);
-          this.remember(partition, command.key, current, event);
         });
-        outcome = {
-          status: 'accepted',
-          sequence: this.heads.get(command.key)?.sequence ?? 0,
-          replayed: decision.replayed,
-          receipt: decision.receipt,
-        };
-      } else {
-        outcome = { status: 'rejected', code: decision.error.code, detail: decision.error.detail };
-      }
-      outcomes.messages.push({
-        key: command.key,
-        value: commandOutcomeCodec.encode({
-          type: 'command.outcome',
-          version: 1,
-          commandId: command.id,
-          commandType: command.type,
-          key: command.key,
-          decidedAt,
-          actor: command.actor,
-          result: outcome,
-        }),
-        headers: { 'command-id': command.id },
-      });
+      outcomes.messages.push(outcomeMessage(command, decidedAt, outcomeOf(decision, this.streams.sequence(command.key))));
     }
     return [events, outcomes, identity];
   }

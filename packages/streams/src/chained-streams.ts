@@ -1,0 +1,172 @@
+import { chainHash, commandOutcomeCodec, deterministicUuid, type Actor, type CommandOutcome } from '@consult/contracts';
+import type { Logger } from '@consult/config';
+import { readToEnd, type Kafka, type KafkaMessage, type Message } from '@consult/kafka';
+
+/** What every event of a hash-chained stream carries. */
+export interface ChainedEvent {
+  id: string;
+  type: string;
+  key: string;
+  occurredAt: string;
+  sequence: number;
+  previousHash: string | null;
+  hash: string;
+}
+
+/** The command fields a chained event inherits: its id (causation), correlation, actor and stream key. */
+export interface CommandMeta {
+  id: string;
+  type: string;
+  key: string;
+  correlationId: string;
+  actor: Actor;
+}
+
+interface ChainHead {
+  sequence: number;
+  hash: string | null;
+  occurredAt: string;
+}
+
+export interface ChainedStreamsOptions<S, E extends ChainedEvent> {
+  kafka: Kafka;
+  logger: Logger;
+  /** The history topic the streams are rebuilt from. */
+  topic: string;
+  /** `source` of the events this writer produces. */
+  source: string;
+  decode: (raw: Buffer | null) => E;
+  encode: (event: E) => string;
+  evolve: (state: S | null, event: E) => S | null;
+}
+
+/**
+ * The state a single writer keeps for the streams of the partitions it owns: each stream's domain state and
+ * chain head, rebuilt from the history topic on assignment (verifying the chain as it goes), and extended by
+ * `append`, which chains a drafted event (sequence, previousHash, hash) and returns the message to produce.
+ * Event ids derive from the command id, so deciding the same command again yields the same events.
+ */
+export class ChainedStreams<S, E extends ChainedEvent> {
+  private readonly states = new Map<string, S | null>();
+  private readonly heads = new Map<string, ChainHead>();
+  private readonly streamsByPartition = new Map<number, Set<string>>();
+
+  constructor(private readonly options: ChainedStreamsOptions<S, E>) {}
+
+  state(key: string): S | null {
+    return this.states.get(key) ?? null;
+  }
+
+  /** The sequence of a stream's last event (0 before the first). */
+  sequence(key: string): number {
+    return this.heads.get(key)?.sequence ?? 0;
+  }
+
+  /** Forgets these partitions' streams and reads them again from the history topic. */
+  async load(partitions: number[]): Promise<number> {
+    const { kafka, logger, topic } = this.options;
+    const started = Date.now();
+    for (const partition of partitions) {
+      for (const key of this.streamsByPartition.get(partition) ?? []) {
+        this.states.delete(key);
+        this.heads.delete(key);
+      }
+      this.streamsByPartition.set(partition, new Set());
+    }
+    const { messages } = await readToEnd(kafka, {
+      topic,
+      partitions,
+      logger,
+      groupIdPrefix: `${topic}.writer-load`,
+      onBatch: (partition, batch) => {
+        for (const message of batch) this.applyStored(partition, message);
+      },
+    });
+    logger.info({ topic, partitions, events: messages, ms: Date.now() - started }, 'stream state loaded');
+    return messages;
+  }
+
+  private applyStored(partition: number, message: KafkaMessage): void {
+    const event = this.options.decode(message.value);
+    const head = this.heads.get(event.key);
+    const expected = (head?.sequence ?? 0) + 1;
+    const { hash, ...unhashed } = event;
+    if (
+      event.sequence !== expected ||
+      event.previousHash !== (head?.hash ?? null) ||
+      chainHash(unhashed, event.previousHash) !== hash
+    ) {
+      // The writer never extends a broken chain silently; the audit verifier reports where it broke.
+      this.options.logger.error({ key: event.key, sequence: event.sequence, expected, offset: message.offset }, 'broken event chain');
+    }
+    this.remember(partition, event);
+  }
+
+  private remember(partition: number, event: E): void {
+    this.states.set(event.key, this.options.evolve(this.states.get(event.key) ?? null, event));
+    this.heads.set(event.key, { sequence: event.sequence, hash: event.hash, occurredAt: event.occurredAt });
+    const streams = this.streamsByPartition.get(partition);
+    if (streams) streams.add(event.key);
+    else this.streamsByPartition.set(partition, new Set([event.key]));
+  }
+
+  /**
+   * Chains the `index`-th event a command produced onto its stream, applies it to the stream's state and
+   * returns it with the message to produce. `occurredAt` never goes backwards within a stream.
+   */
+  append(
+    partition: number,
+    command: CommandMeta,
+    index: number,
+    draft: { type: string; data: unknown },
+    decidedAt: string,
+  ): { event: E; message: Message } {
+    const head = this.heads.get(command.key);
+    const unhashed = {
+      id: deterministicUuid(`${command.id}:${index}`),
+      source: this.options.source,
+      type: draft.type,
+      version: 1 as const,
+      occurredAt: head && head.occurredAt > decidedAt ? head.occurredAt : decidedAt,
+      key: command.key,
+      correlationId: command.correlationId,
+      causationId: command.id,
+      actor: command.actor,
+      sequence: (head?.sequence ?? 0) + 1,
+      previousHash: head?.hash ?? null,
+      data: draft.data,
+    };
+    const event = { ...unhashed, hash: chainHash(unhashed, unhashed.previousHash) } as unknown as E;
+    const message: Message = { key: command.key, value: this.options.encode(event), headers: { 'event-type': event.type } };
+    this.remember(partition, event);
+    return { event, message };
+  }
+}
+
+/** The outcome message of a command, keyed like it, for the gateway waiting on it and for the status URL. */
+export function outcomeMessage(command: CommandMeta, decidedAt: string, result: CommandOutcome['result']): Message {
+  return {
+    key: command.key,
+    value: commandOutcomeCodec.encode({
+      type: 'command.outcome',
+      version: 1,
+      commandId: command.id,
+      commandType: command.type,
+      key: command.key,
+      decidedAt,
+      actor: command.actor,
+      result,
+    }),
+    headers: { 'command-id': command.id },
+  };
+}
+
+/** The result of a decision as an outcome: accepted with the stream's sequence after it, or rejected. */
+export function outcomeOf(
+  decision: { ok: true; replayed: boolean; receipt: Record<string, unknown> } | { ok: false; error: { code: string; detail: string } },
+  sequence: number,
+): CommandOutcome['result'] {
+  return decision.ok
+    ? { status: 'accepted', sequence, replayed: decision.replayed, receipt: decision.receipt }
+    : { status: 'rejected', code: decision.error.code, detail: decision.error.detail };
+}
