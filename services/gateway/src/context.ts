@@ -45,7 +45,26 @@ declare module 'fastify' {
   }
 }
 
-/** Builds a command stamped with the request's receipt time, actor and correlation id. */
+/**
+ * The envelope every command gets from the gateway: a fresh id, the request's receipt time (the one clock
+ * on-time decisions use), its actor and correlation id. Callers narrow it to their stream's command type.
+ */
+export function stampedCommand(request: FastifyRequest, instanceId: string, type: string, key: string, data: unknown) {
+  const correlation = request.headers['x-correlation-id'];
+  return {
+    id: randomUUID(),
+    type,
+    version: 1 as const,
+    key,
+    receivedAt: request.receivedAt,
+    correlationId: typeof correlation === 'string' && correlation.length > 0 ? correlation.slice(0, 128) : request.id,
+    actor: { kind: request.principal.kind, id: request.principal.id },
+    replyTo: instanceId,
+    data,
+  };
+}
+
+/** A consultation command stamped by this gateway. */
 export function commandFor<T extends ConsultationCommandType>(
   request: FastifyRequest,
   context: GatewayContext,
@@ -53,18 +72,7 @@ export function commandFor<T extends ConsultationCommandType>(
   key: string,
   data: ConsultationCommandOf<T>['data'],
 ): ConsultationCommandOf<T> {
-  const correlation = request.headers['x-correlation-id'];
-  return {
-    id: randomUUID(),
-    type,
-    version: 1,
-    key,
-    receivedAt: request.receivedAt,
-    correlationId: typeof correlation === 'string' && correlation.length > 0 ? correlation.slice(0, 128) : request.id,
-    actor: { kind: request.principal.kind, id: request.principal.id },
-    replyTo: context.instanceId,
-    data,
-  } as unknown as ConsultationCommandOf<T>;
+  return stampedCommand(request, context.instanceId, type, key, data) as unknown as ConsultationCommandOf<T>;
 }
 
 /**

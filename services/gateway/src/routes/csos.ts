@@ -13,7 +13,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { requireKind } from '../auth.js';
 import type { CommandRoute, Dispatched } from '../command-bus.js';
-import { answer, type GatewayContext } from '../context.js';
+import { answer, stampedCommand, type GatewayContext } from '../context.js';
 import { HttpProblem } from '../problems.js';
 import { IdempotencyHeaders, IdParams, Pending, Problem } from '../schemas.js';
 import { AccreditCsoBody, CsoList, CsoResponse, ListCsosQuery, RenewalBody, RevocationBody } from './statement-schemas.js';
@@ -47,18 +47,7 @@ export function csoCommandFor<T extends CsoCommandType>(
   key: string,
   data: CsoCommandOf<T>['data'],
 ): CsoCommandOf<T> {
-  const correlation = request.headers['x-correlation-id'];
-  return {
-    id: randomUUID(),
-    type,
-    version: 1,
-    key,
-    receivedAt: request.receivedAt,
-    correlationId: typeof correlation === 'string' && correlation.length > 0 ? correlation.slice(0, 128) : request.id,
-    actor: { kind: request.principal.kind, id: request.principal.id },
-    replyTo: context.instanceId,
-    data,
-  } as unknown as CsoCommandOf<T>;
+  return stampedCommand(request, context.instanceId, type, key, data) as unknown as CsoCommandOf<T>;
 }
 
 /** A fresh API secret in the admin tool's format: 32 random bytes, URL-safe, recognisable prefix. */
