@@ -1,4 +1,4 @@
-import { writerGroupId, type TopicNames } from '@consult/contracts';
+import { csoWriterGroupId, writerGroupId, type TopicNames } from '@consult/contracts';
 import type { Kafka } from '@consult/kafka';
 import { KeySpace, RedisOffsetStore, type Redis } from '@consult/redis';
 
@@ -6,7 +6,7 @@ export interface Readiness {
   ready: boolean;
   kafka: 'up' | 'down';
   redis: 'up' | 'down';
-  /** Messages not yet processed by the writer and the projector (null when unknown). */
+  /** Messages not yet processed by the single writers and the projector (null when unknown). */
   lag: { writer: number | null; projector: number | null };
   checkedAt: string;
 }
@@ -46,30 +46,28 @@ export class ReadinessProbe {
     let kafkaUp = false;
     let writer: number | null = null;
     let projector: number | null = null;
+    const { topics } = this;
     try {
       await admin.connect();
-      const [commandEnds, eventEnds, outcomeEnds] = await Promise.all([
-        admin.fetchTopicOffsets(this.topics.consultationCommands),
-        admin.fetchTopicOffsets(this.topics.consultationEvents),
-        admin.fetchTopicOffsets(this.topics.consultationOutcomes),
-      ]);
       kafkaUp = true;
-      const [committed] = await admin.fetchOffsets({
-        groupId: writerGroupId(this.topics),
-        topics: [this.topics.consultationCommands],
-      });
-      writer = commandEnds.reduce((sum, end) => {
-        const at = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
-        return sum + Math.max(0, Number(end.high) - Math.max(0, Number(at)));
-      }, 0);
+      const ends = async (topic: string) => admin.fetchTopicOffsets(topic);
+      // Both single writers: the consultation writer and the CSO writer, each against its command topic.
+      writer = 0;
+      for (const [groupId, topic] of [
+        [writerGroupId(topics), topics.consultationCommands],
+        [csoWriterGroupId(topics), topics.csoCommands],
+      ] as const) {
+        const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        for (const end of await ends(topic)) {
+          const at = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
+          writer += Math.max(0, Number(end.high) - Math.max(0, Number(at)));
+        }
+      }
       if (redisUp) {
         const next = await this.offsets.nextOffsets(this.redis);
         projector = 0;
-        for (const [topic, ends] of [
-          [this.topics.consultationEvents, eventEnds],
-          [this.topics.consultationOutcomes, outcomeEnds],
-        ] as const) {
-          for (const end of ends) {
+        for (const topic of [topics.consultationEvents, topics.consultationOutcomes, topics.csoEvents, topics.csoOutcomes]) {
+          for (const end of await ends(topic)) {
             const at = next.get(RedisOffsetStore.field(topic, end.partition)) ?? 0n;
             // Transaction markers take offsets too: one marker past the last applied record is caught up.
             projector += Math.max(0, Number(end.high) - Number(at) - 1);
@@ -77,11 +75,13 @@ export class ReadinessProbe {
         }
       }
     } catch {
-      // Kafka down or topics missing: reported as such below.
+      // Kafka down (kafka: down) or topics missing (lag unknown): either way not ready.
+      if (projector === null) writer = null;
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
     const ready = kafkaUp && redisUp && writer !== null && writer <= this.maxLag && projector !== null && projector <= this.maxLag;
     return { ready, kafka: kafkaUp ? 'up' : 'down', redis: redisUp ? 'up' : 'down', lag: { writer, projector }, checkedAt: new Date().toISOString() };
   }
+
 }
