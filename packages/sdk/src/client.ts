@@ -1,3 +1,5 @@
+import { consultationHistory, CsoApi, SubscriptionApi } from './more.js';
+
 /**
  * A small typed client for the consultation API, for member-state integrators, the demo and our own tests.
  * It never throws for HTTP statuses: every call returns the status, the parsed body and the headers, so
@@ -106,6 +108,20 @@ function toSearchParams(query: Record<string, string | number | undefined>): URL
 
 export class ConsultationClient {
   constructor(private readonly options: ClientOptions) {}
+
+  /** CSO accreditation and statements. */
+  get csos(): CsoApi {
+    return new CsoApi(this);
+  }
+
+  /** Webhook subscriptions and their deliveries. */
+  get subscriptions(): SubscriptionApi {
+    return new SubscriptionApi(this);
+  }
+
+  history(consultationId: string, query: { after?: number; limit?: number } = {}) {
+    return consultationHistory(this, consultationId, query);
+  }
 
   withKey(apiKey: string): ConsultationClient {
     return new ConsultationClient({ ...this.options, apiKey });
