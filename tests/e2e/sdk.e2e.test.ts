@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConsultationClient } from '@consult/sdk';
+import { ConsultationClient, type Pending } from '@consult/sdk';
 import { consultationInput, futureIso, Stack } from '../support/stack.js';
 
 /** The client SDK that integrators use, against the real API: every method answers what the API promises. */
 describe('the client SDK', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await new Stack().start();
+    stack = await new Stack({ decisionTimeoutMs: 1_500 }).start();
   });
   afterAll(async () => stack?.stop());
 
@@ -55,5 +55,16 @@ describe('the client SDK', () => {
     const history = await stack.client('auditor').history(consultation.id);
     expect(history.body.items.map((e) => e.type)).toEqual(['consultation.opened', 'consultation.comment-submitted']);
     expect((await khm.history(consultation.id)).status).toBe(403);
+  });
+
+  it('follows a 202 to its decision', async () => {
+    const consultation = (await stack.client('secretariat').createConsultation(consultationInput())).body;
+    await stack.stopWriter();
+    const posted = await stack.client('THA').postComment(consultation.id, { body: 'Queued.', language: 'en' }, 'sdk-202');
+    expect(posted.status).toBe(202);
+    const restarted = stack.startWriter();
+    const decided = await stack.client('THA').awaitDecision(posted.body as unknown as Pending, { timeoutMs: 30_000 });
+    await restarted;
+    expect(decided.body).toMatchObject({ status: 'accepted', receipt: { memberState: 'THA' } });
   });
 });

@@ -211,6 +211,22 @@ export class ConsultationClient {
     return this.request('POST', `/v1/consultations/${consultationId}/deadline-extensions`, input);
   }
 
+  /**
+   * Follows a 202 to its decision: polls the status URL until the command is accepted or rejected (the
+   * command is durably queued, so it will be decided), or until `timeoutMs`.
+   */
+  async awaitDecision(
+    pending: Pending,
+    options: { timeoutMs?: number; intervalMs?: number } = {},
+  ): Promise<ApiResponse<{ commandId: string; status: string; receipt?: Record<string, unknown> }>> {
+    const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+    for (;;) {
+      const status = await this.commandStatus(pending.commandId);
+      if (status.body?.status !== 'pending' || Date.now() > deadline) return status;
+      await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 250));
+    }
+  }
+
   commandStatus(commandId: string): Promise<ApiResponse<{ commandId: string; status: string; receipt?: Record<string, unknown> }>> {
     return this.request('GET', `/v1/commands/${commandId}`);
   }

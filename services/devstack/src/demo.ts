@@ -1,7 +1,21 @@
 import { DEV_KEYS } from '@consult/admin';
-import { ConsultationClient } from '@consult/sdk';
+import { ConsultationClient, type ApiResponse, type Pending } from '@consult/sdk';
 
 export const DEMO_REFERENCE = 'IO/218';
+
+/**
+ * The receipt of an accepted request, following a 202 to its decision as an integrator would: on a brand-new
+ * broker the first transaction (which creates Kafka's transaction log) can outlast the gateway's wait.
+ */
+async function receiptOf(client: ConsultationClient, response: ApiResponse<unknown>, what: string): Promise<Record<string, unknown>> {
+  if (response.status === 201) return response.body as Record<string, unknown>;
+  if (response.status === 202) {
+    const decided = await client.awaitDecision(response.body as Pending);
+    if (decided.body.status === 'accepted' && decided.body.receipt) return decided.body.receipt;
+    throw new Error(`${what}: ${JSON.stringify(decided.body)}`);
+  }
+  throw new Error(`${what}: ${response.status} ${JSON.stringify(response.body)}`);
+}
 
 /**
  * Seeds the demo: a consultation circulated in English, Russian and Kazakh to five member states, with
@@ -26,8 +40,7 @@ export async function seedDemo(baseUrl: string): Promise<{ consultationId: strin
     },
     'demo-IO-218',
   );
-  if (created.status !== 201) throw new Error(`demo consultation not created: ${created.status} ${JSON.stringify(created.body)}`);
-  const consultationId = created.body.id;
+  const consultationId = String((await receiptOf(secretariat, created, 'demo consultation not created')).id);
   const comments: [keyof typeof DEV_KEYS, string, string][] = [
     ['KHM', 'en', 'Cambodia supports the draft and proposes that rule 12 allow written procedure.'],
     ['KAZ', 'ru', 'Казахстан поддерживает проект и предлагает уточнить правило 7 о кворуме.'],
@@ -35,7 +48,7 @@ export async function seedDemo(baseUrl: string): Promise<{ consultationId: strin
   for (const [state, language, body] of comments) {
     const client = secretariat.withKey(DEV_KEYS[state].secret);
     const posted = await client.postComment(consultationId, { body, language }, `demo-${state}-1`);
-    if (posted.status !== 201) throw new Error(`demo comment from ${state} failed: ${posted.status} ${JSON.stringify(posted.body)}`);
+    await receiptOf(client, posted, `demo comment from ${state} failed`);
   }
   return { consultationId };
 }
