@@ -53,3 +53,14 @@ export const PRODUCER_DEFAULTS: ProducerConfig = {
   createPartitioner: Partitioners.DefaultPartitioner,
   allowAutoTopicCreation: false,
 };
+
+/** The id of the Kafka cluster, which identifies the logs that derived state was built from. */
+export async function clusterIdOf(kafka: Kafka): Promise<string> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return (await admin.describeCluster()).clusterId;
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,2 +1,3 @@
 export * from './client.js';
 export * from './offsets.js';
+export * from './cluster-binding.js';

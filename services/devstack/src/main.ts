@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { BatchingProducer, createKafka, ensureTopics } from '@consult/kafka';
+import { BatchingProducer, clusterIdOf, createKafka, ensureTopics } from '@consult/kafka';
+import { bindKeySpaceToCluster, createRedis, KeySpace } from '@consult/redis';
 import { createLogger, loadConfig, ToolEnv } from '@consult/config';
 import { Type } from '@sinclair/typebox';
 import { allTopicSpecs, topicNames } from '@consult/contracts';
@@ -52,6 +53,12 @@ try {
   const kafka = createKafka({ brokers: infra.kafkaBrokers.split(','), clientId: 'devstack', logger });
   const topics = topicNames(config.TOPIC_PREFIX);
   await ensureTopics(kafka, allTopicSpecs(topics), logger);
+  // A key space left by another broker (a reset one, another clone) is all derived: clear it before any
+  // service starts, rather than let the services refuse it.
+  const redis = createRedis(infra.redisUrl, logger);
+  const binding = await bindKeySpaceToCluster(redis, new KeySpace(config.KEY_PREFIX), await clusterIdOf(kafka), 'reset');
+  if (binding === 'reset') logger.warn({ keyPrefix: config.KEY_PREFIX }, 'the Redis key space was built from another Kafka cluster: cleared, to be rebuilt');
+  redis.disconnect();
   const root = repositoryRoot();
   for (const service of SERVICES) {
     const child = spawn(process.execPath, [join(root, 'services', service, 'dist', 'main.js')], {
@@ -61,6 +68,7 @@ try {
         REDIS_URL: infra.redisUrl,
         PORT: String(port),
         LOG_LEVEL: config.LOG_LEVEL,
+        KEY_PREFIX: config.KEY_PREFIX,
       },
       stdio: ['ignore', 'inherit', 'inherit'],
     });

@@ -1,7 +1,7 @@
 import { createLogger, kafkaBrokerList, loadConfig, runProcess } from '@consult/config';
 import { allTopicSpecs, topicNames } from '@consult/contracts';
-import { createKafka, ensureTopics } from '@consult/kafka';
-import { createRedis } from '@consult/redis';
+import { clusterIdOf, createKafka, ensureTopics } from '@consult/kafka';
+import { bindKeySpaceToCluster, createRedis, KeySpace } from '@consult/redis';
 import { NotifierEnv } from './config.js';
 import { Notifier } from './notifier.js';
 
@@ -13,6 +13,8 @@ await runProcess(logger, async () => {
   const redis = createRedis(config.REDIS_URL, logger);
   const topics = topicNames(config.TOPIC_PREFIX);
   await ensureTopics(kafka, allTopicSpecs(topics), logger);
+  // Derived state of another Kafka cluster would silently hide new events: refuse it.
+  await bindKeySpaceToCluster(redis, new KeySpace(config.KEY_PREFIX), await clusterIdOf(kafka), 'fail');
   const notifier = new Notifier({
     kafka,
     redis,

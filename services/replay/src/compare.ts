@@ -2,11 +2,12 @@ import type { Redis } from '@consult/redis';
 import { globEscape } from './rebuild.js';
 
 /**
- * Keys (relative to the prefix) left out of the comparison: consumer offsets, which differ by nature, and the
+ * Keys (relative to the prefix) left out of the comparison: consumer offsets and the Kafka cluster binding,
+ * which differ by nature, and the
  * state of the deadline service and the notifier, which each rebuild their own from Kafka after a flush
  * (their own suites test that); the replay rebuild covers the projector's read models.
  */
-export const DEFAULT_IGNORED: readonly RegExp[] = [/^offsets:/, /^deadlines:/, /^notif:/];
+export const DEFAULT_IGNORED: readonly RegExp[] = [/^offsets:/, /^kafka-cluster$/, /^deadlines:/, /^notif:/];
 
 export type DifferenceKind = 'missing-in-rebuild' | 'missing-in-live' | 'type' | 'value';
 
