@@ -9,3 +9,4 @@ export * from './topics.js';
 export * from './canonical.js';
 export * from './codec.js';
 export * from './notifications.js';
+export * from './quarantine.js';

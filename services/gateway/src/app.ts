@@ -3,7 +3,7 @@ import { notificationTopicNames, type TopicNames } from '@consult/contracts';
 import type { Logger } from '@consult/config';
 import { BatchingProducer, type Kafka } from '@consult/kafka';
 import { ConsultationReadModel, CsoReadModel, NotificationReadModel } from '@consult/read-models';
-import { KeySpace, type Redis } from '@consult/redis';
+import { KeySpace, RedisOffsetStore, type Redis } from '@consult/redis';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -71,8 +71,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const listener = new ProjectionListener(redis, readModel, logger);
   await Promise.all([producer.connect(), listener.start()]);
   const bus = new CommandBus(producer, listener, topics.consultationCommands, options.decisionTimeoutMs ?? 5_000);
-  const keys = new KeyDirectory(redis, readModel, options.authCacheTtlMs ?? 5_000);
-  const readiness = new ReadinessProbe(kafka, redis, topics, options.keyPrefix, options.readyMaxLag ?? 1_000);
+  const projectorOffsets = new RedisOffsetStore(new KeySpace(options.keyPrefix), 'projector');
+  const identityField = RedisOffsetStore.field(topics.identityEvents, 0);
+  const keys = new KeyDirectory(redis, readModel, options.authCacheTtlMs ?? 5_000, async () =>
+    (await redis.hexists(projectorOffsets.hashKey, identityField)) === 1,
+  );
+  const readiness = new ReadinessProbe(kafka, redis, topics, options.keyPrefix, options.readyMaxLag ?? 200);
   const context: GatewayContext = {
     redis,
     readModel,

@@ -24,6 +24,8 @@ export class KeyDirectory {
     private readonly redis: Redis,
     private readonly readModel: ConsultationReadModel,
     private readonly ttlMs = 5_000,
+    /** Whether the key directory holds the identity topic at all (false while it is rebuilt after a flush). */
+    private readonly directoryLoaded: () => Promise<boolean> = async () => true,
   ) {}
 
   async authenticate(authorization: string | undefined): Promise<Principal> {
@@ -34,6 +36,10 @@ export class KeyDirectory {
     let entry = this.cache.get(hash);
     if (!entry || entry.expiresAt < now) {
       const principal = await this.readModel.principalByKeyHash(this.redis, hash);
+      // A key the directory does not hold because the directory itself is being rebuilt (Redis was flushed
+      // or restarted) is not unknown: the caller should retry, not drop its key.
+      if (!principal && !(await this.directoryLoaded()))
+        throw new HttpProblem('service-unavailable', 'the API key directory is being rebuilt from Kafka; retry shortly');
       // Unknown keys are cached briefly too, so a flood of bad keys does not become a flood of Redis reads.
       entry = { principal, expiresAt: now + (principal ? this.ttlMs : 1_000) };
       if (this.cache.size > 10_000) this.cache.clear();

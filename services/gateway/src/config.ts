@@ -9,5 +9,5 @@ export const GatewayEnv = {
   DECISION_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 60_000, default: 5_000 }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1_024, maximum: 10_485_760, default: 262_144 }),
   AUTH_CACHE_TTL_MS: Type.Integer({ minimum: 0, maximum: 300_000, default: 5_000 }),
-  READY_MAX_LAG: Type.Integer({ minimum: 0, default: 1_000 }),
+  READY_MAX_LAG: Type.Integer({ minimum: 0, default: 200 }),
 };

@@ -91,6 +91,8 @@ export function isProblemCode(code: string): code is ProblemCode {
 }
 
 export function sendProblem(reply: FastifyReply, problem: HttpProblem, instance?: string): FastifyReply {
+  // A 503 is passing (a dependency restarting, a directory rebuilding): say when to come back.
+  if (problem.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
   return reply.code(problem.status).type('application/problem+json').send(problem.toDocument(instance));
 }
 

@@ -40,7 +40,7 @@ export class Notifier {
     const directory = this.directory;
     const directoryReady = this.directoryReady;
     this.producer = new BatchingProducer(kafka, logger.child({ component: 'delivery-producer' }));
-    this.projector = new NotificationProjector({ kafka, redis, logger, topics, notificationTopics, keyPrefix, directory });
+    this.projector = new NotificationProjector({ kafka, redis, logger, topics, notificationTopics, keyPrefix, directory, producer: this.producer });
     this.router = new NotificationRouter({ kafka, logger, topics, notificationTopics, directory, directoryReady });
     this.worker = new DeliveryWorker({
       kafka,
