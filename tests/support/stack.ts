@@ -189,6 +189,11 @@ export class Stack {
     await this.producer!.send(this.topics.consultationCommands, [{ key: command.key, value: JSON.stringify(command) }]);
   }
 
+  /** Produces records as they are (e.g. poison) to any topic of this stack. */
+  async produceRaw(topic: string, messages: { key: string | null; value: string | Buffer | null }[]): Promise<void> {
+    await this.producer!.send(topic, messages);
+  }
+
   /** Deletes every Redis key of this stack: read models, offsets, API keys. */
   async flushRedis(): Promise<number> {
     return new KeySpace(this.keyPrefix).clear(this.redis);

@@ -9,6 +9,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, {
   LogController,
+  type FastifyError,
   type FastifyInstance,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
@@ -18,7 +19,7 @@ import { KeyDirectory, type Principal } from './auth.js';
 import { CommandBus } from './command-bus.js';
 import { KnownConsultations, type GatewayContext } from './context.js';
 import { ProjectionListener } from './projection-listener.js';
-import { errorHandler, HttpProblem, sendProblem } from './problems.js';
+import { errorHandler, HttpProblem, problemFromError, sendProblem } from './problems.js';
 import { ReadinessProbe } from './readiness.js';
 import { commandRoutes } from './routes/commands.js';
 import { commentRoutes } from './routes/comments.js';
@@ -110,7 +111,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     reply.header('x-request-id', request.id);
     return payload;
   });
-  app.setErrorHandler(errorHandler);
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
+    // Right after a Redis flush the read models are rebuilt from Kafka within seconds: a resource missing
+    // then may exist, so the answer is "retry" rather than a 404 an integrator would act on.
+    if (problemFromError(error).status === 404 && (await readiness.rebuilding().catch(() => false)))
+      return sendProblem(reply, new HttpProblem('service-unavailable', 'the read models are being rebuilt from Kafka; retry shortly'), request.url);
+    return errorHandler.call(app, error, request, reply);
+  });
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, new HttpProblem('not-found', `${request.method} ${request.url} does not exist`), request.url),
   );

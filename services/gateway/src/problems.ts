@@ -54,6 +54,7 @@ export const PROBLEM_KINDS = {
   'illegal-transition': { status: 409, title: 'The statement cannot make this transition from its current state' },
   'accreditation-not-in-future': { status: 422, title: 'accreditedUntil must be in the future' },
   'related-consultation-not-found': { status: 422, title: 'relatesTo names no consultation' },
+  'malformed-command': { status: 400, title: 'The command does not match its contract; it was set aside (quarantined) and changed nothing' },
   'service-unavailable': { status: 503, title: 'The service cannot take requests right now; retry later' },
   internal: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, ProblemKind> & Record<DomainErrorCode, ProblemKind> & Record<CsoErrorCode, ProblemKind>;

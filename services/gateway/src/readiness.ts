@@ -37,6 +37,34 @@ export class ReadinessProbe {
     this.offsets = new RedisOffsetStore(new KeySpace(keyPrefix), 'projector');
   }
 
+  /**
+   * Whether the read models are being rebuilt: some partition of a topic they are built from holds records
+   * but the projector has stored no offset for it (after a Redis flush or restart, until its first batch is
+   * applied again). A "not found" then means "not rebuilt yet", and the gateway answers 503, not 404.
+   */
+  async rebuilding(): Promise<boolean> {
+    const { topics } = this;
+    const now = Date.now();
+    if (!this.partitionsWithData || now - this.partitionsWithData.at > 1_000) {
+      const admin = this.kafka.admin();
+      try {
+        await admin.connect();
+        const fields: string[] = [];
+        for (const topic of [topics.consultationEvents, topics.csoEvents, topics.identityEvents])
+          for (const o of await admin.fetchTopicOffsets(topic)) if (Number(o.high) > 0) fields.push(RedisOffsetStore.field(topic, o.partition));
+        this.partitionsWithData = { at: now, fields };
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+    }
+    const fields = this.partitionsWithData.fields;
+    if (fields.length === 0) return false;
+    const stored = await this.redis.hmget(this.offsets.hashKey, ...fields);
+    return stored.some((v) => v === null);
+  }
+
+  private partitionsWithData: { at: number; fields: string[] } | undefined;
+
   async check(): Promise<Readiness> {
     if (this.last && Date.now() - Date.parse(this.last.checkedAt) < 1_000) return this.last;
     this.inFlight ??= this.measure().finally(() => (this.inFlight = undefined));
