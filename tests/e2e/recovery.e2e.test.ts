@@ -149,6 +149,29 @@ describe('recovery', () => {
     expect(await stack.readModel.principalByKeyHash(stack.redis, sha256Hex(DEV_KEYS.KHM.secret))).not.toBeNull();
   }, 120_000);
 
+  it('accepts a comment received before the deadline whose command reaches the writer after the closing', async () => {
+    const deadlineMs = Date.now() + 2_000;
+    const created = await stack.client('secretariat').createConsultation(consultationInput({ deadline: new Date(deadlineMs).toISOString() }));
+    const id = created.body.id as string;
+    await stack.until(async () => (await stack.client('secretariat').getConsultation(id)).body.status === 'closed', 20_000, 'the closing');
+    // The gateway stamped it 1.5 s before the deadline; a broker restart held it up past the closing.
+    const commandId = randomUUID();
+    await stack.sendCommand({
+      id: commandId,
+      type: 'consultation.submit-comment',
+      version: 1,
+      key: id,
+      receivedAt: new Date(deadlineMs - 1_500).toISOString(),
+      correlationId: commandId,
+      actor: { kind: 'member-state', id: 'THA' },
+      data: { commentId: randomUUID(), memberState: 'THA', idempotencyKey: 'held-up', body: 'Thailand supports the draft.', language: 'en', bodyHash: 'a'.repeat(64) },
+    });
+    await stack.until(async () => (await stack.client('THA').commandStatus(commandId)).body.status !== 'pending', 20_000, 'a decision');
+    expect((await stack.client('THA').commandStatus(commandId)).body).toMatchObject({ status: 'accepted' });
+    const view = await stack.client('secretariat').getConsultation(id);
+    expect(view.body).toMatchObject({ status: 'closed', responses: { THA: 'commented' } });
+  }, 60_000);
+
   it('is not ready while a single writer is down, and ready again once it is back', async () => {
     const readyz = async () => (await (await fetch(`${stack.baseUrl}/readyz`)).json()) as { ready: boolean; reasons: string[] };
     await stack.until(async () => (await readyz()).ready, 20_000, 'ready');

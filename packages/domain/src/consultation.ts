@@ -169,6 +169,22 @@ function decideOpen(state: ConsultationState, cmd: ConsultationCommandOf<'consul
   });
 }
 
+/**
+ * Comments, amendments and withdrawals follow the receipt-time rule alone: one the gateway received at or
+ * before the deadline is accepted even if it reaches the writer after the closing (a slow network, a broker
+ * restart, a retry, another service's clock running ahead). The closing then records who had responded when
+ * it was decided, and the late-processed comment follows it in the history.
+ */
+function requireOnTime(state: ConsultationState, receivedAt: string): DomainError | Consultation {
+  if (!state) return { code: 'consultation-not-found', detail: 'no such consultation' };
+  if (!isOnTime(state, receivedAt))
+    return {
+      code: 'consultation-closed',
+      detail: `the deadline ${state.deadline} has passed (received at ${utc(receivedAt)})`,
+    };
+  return state;
+}
+
 function requireOpenAndOnTime(state: ConsultationState, receivedAt: string): DomainError | Consultation {
   if (!state) return { code: 'consultation-not-found', detail: 'no such consultation' };
   if (state.status === 'closed' || !isOnTime(state, receivedAt))
@@ -197,7 +213,7 @@ function decideSubmit(state: ConsultationState, cmd: ConsultationCommandOf<'cons
   }
   if (!state.addressees.includes(d.memberState))
     return rejection('not-an-addressee', `${d.memberState} is not an addressee of ${state.reference}`);
-  const open = requireOpenAndOnTime(state, cmd.receivedAt);
+  const open = requireOnTime(state, cmd.receivedAt);
   if (isError(open)) return { ok: false, error: open };
   const n = (state.submissionsByState.get(d.memberState) ?? 0) + 1;
   const data: ConsultationEventOf<'consultation.comment-submitted'>['data'] = {
@@ -229,7 +245,7 @@ function ownComment(state: Consultation, commentId: string, memberState: string)
 }
 
 function decideAmend(state: ConsultationState, cmd: ConsultationCommandOf<'consultation.amend-comment'>): Decision {
-  const open = requireOpenAndOnTime(state, cmd.receivedAt);
+  const open = requireOnTime(state, cmd.receivedAt);
   if (isError(open)) return { ok: false, error: open };
   const comment = ownComment(open, cmd.data.commentId, cmd.data.memberState);
   if (!('commentId' in comment)) return { ok: false, error: comment };
@@ -265,7 +281,7 @@ function decideWithdraw(
   state: ConsultationState,
   cmd: ConsultationCommandOf<'consultation.withdraw-comment'>,
 ): Decision {
-  const open = requireOpenAndOnTime(state, cmd.receivedAt);
+  const open = requireOnTime(state, cmd.receivedAt);
   if (isError(open)) return { ok: false, error: open };
   const comment = ownComment(open, cmd.data.commentId, cmd.data.memberState);
   if (!('commentId' in comment)) return { ok: false, error: comment };

@@ -200,6 +200,32 @@ describe('amendments, withdrawals and extensions', () => {
   });
 });
 
+describe('the receipt-time rule against a late closing', () => {
+  const system = { kind: 'system' as never, id: 'deadlines' };
+  it('accepts a comment received before the deadline that reaches the writer after the closing', () => {
+    const { state } = run([open(), submit('KHM', 'a', 'x', at(-100))]);
+    const closed = apply(state, decide(state, command('consultation.close', {}, at(2_000), system)));
+    expect(closed?.status).toBe('closed');
+    // Received 1.5 s before the deadline, processed after the closing (a broker restart held it up).
+    const late = decide(closed, submit('THA', 'b', 'y', at(-1_500)));
+    expect(late).toMatchObject({ ok: true, receipt: { receivedAt: at(-1_500) } });
+    expect(viewOf(apply(closed, late))?.responses).toMatchObject({ KHM: 'commented', THA: 'commented', KAZ: 'pending' });
+    // One received after the deadline is refused, closed or not.
+    expect(decide(closed, submit('KAZ', 'c', 'z', at(1)))).toMatchObject({ ok: false, error: { code: 'consultation-closed' } });
+  });
+
+  it('accepts amendments and withdrawals received in time after the closing, but no extension of a closed consultation', () => {
+    const first = submit('KHM', 'a', 'x', at(-100));
+    const { state } = run([open(), first]);
+    const closed = apply(state, decide(state, command('consultation.close', {}, at(2_000), system)));
+    const commentId = (first.data as { commentId: string }).commentId;
+    const amend = command('consultation.amend-comment', { commentId, memberState: 'KHM', body: 'x2', language: 'en', bodyHash: 'b'.repeat(64) }, at(-10));
+    expect(decide(closed, amend)).toMatchObject({ ok: true });
+    const extend = command('consultation.extend-deadline', { deadline: at(86_400_000), reason: 'late' }, at(-5), { kind: 'secretariat' as never, id: 's' });
+    expect(decide(closed, extend)).toMatchObject({ ok: false, error: { code: 'consultation-closed' } });
+  });
+});
+
 describe('invariants (property-based)', () => {
   const memberState = fc.constantFrom('KHM', 'THA', 'KAZ', 'RUS');
   const action = fc.oneof(
