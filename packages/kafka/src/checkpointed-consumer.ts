@@ -70,7 +70,7 @@ export class CheckpointedConsumer {
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
       maxBytesPerPartition: 4 * 1024 * 1024,
-      sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+      sessionTimeout: options.sessionTimeoutMs ?? 6_000,
       heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
     });
   }

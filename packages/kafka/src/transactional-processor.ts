@@ -69,7 +69,7 @@ export class TransactionalProcessor {
       minBytes: 64 * 1024,
       maxWaitTimeInMs: 5,
       // A dead writer's partitions move on after this long; loads and long chunks heartbeat meanwhile.
-      sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+      sessionTimeout: options.sessionTimeoutMs ?? 6_000,
       heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
       maxBytesPerPartition: 4 * 1024 * 1024,
     });
