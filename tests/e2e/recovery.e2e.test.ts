@@ -4,7 +4,7 @@ import { DEV_KEYS } from '@consult/admin';
 import { notificationTopicNames, quarantinedRecordCodec, sha256Hex } from '@consult/contracts';
 import { readToEnd } from '@consult/kafka';
 import { KeySpace, RedisOffsetStore } from '@consult/redis';
-import { compareKeySpaces, rebuildPrefix, rebuildReadModels } from '@consult/replay';
+import { compareKeySpaces, rebuildPrefix, rebuildReadModels, runReplayCommand } from '@consult/replay';
 import { consultationInput, Stack } from '../support/stack.js';
 
 /**
@@ -141,6 +141,11 @@ describe('recovery', () => {
     }, 30_000, 'every poison record quarantined');
     expect(records.some((r) => r.topic === stack.topics.consultationCommands && r.reason.length > 0)).toBe(true);
     expect(records.some((r) => r.topic === stack.topics.csoCommands)).toBe(true);
+    // The replay tool lists each quarantined record once, with its position and reason.
+    const lines: string[] = [];
+    expect(await runReplayCommand({ kafka: stack.kafka, redis: stack.redis, logger: stack.logger, topics: stack.topics, keyPrefix: stack.keyPrefix, out: (l) => lines.push(l) }, { kind: 'quarantine' })).toBe(0);
+    expect(lines.at(-1)).toMatch(/^\d+ quarantined records$/);
+    expect(lines.some((l) => l.startsWith(`${stack.topics.identityEvents}[0]@`) && l.includes('not JSON'))).toBe(true);
     const ready = (await (await fetch(`${stack.baseUrl}/readyz`)).json()) as { quarantined: number };
     expect(ready.quarantined).toBeGreaterThanOrEqual(consumed.length * 3);
     // The rebuild skips what the projector quarantined, so it still equals the live key space.
