@@ -24,7 +24,7 @@ describe('recovery', () => {
   async function seed(comments: number): Promise<string> {
     const created = await stack.client('secretariat').createConsultation(consultationInput());
     expect(created.status).toBe(201);
-    const id = created.body.id as string;
+    const id = created.body.id;
     for (let i = 0; i < comments; i++) {
       const state = (['KHM', 'THA', 'KAZ'] as const)[i % 3]!;
       const posted = await stack.client(state).postComment(id, { body: `comment ${i}`, language: 'en' }, `rec-${id}-${i}`);
@@ -157,7 +157,7 @@ describe('recovery', () => {
   it('accepts a comment received before the deadline whose command reaches the writer after the closing', async () => {
     const deadlineMs = Date.now() + 2_000;
     const created = await stack.client('secretariat').createConsultation(consultationInput({ deadline: new Date(deadlineMs).toISOString() }));
-    const id = created.body.id as string;
+    const id = created.body.id;
     await stack.until(async () => (await stack.client('secretariat').getConsultation(id)).body.status === 'closed', 20_000, 'the closing');
     // The gateway stamped it 1.5 s before the deadline; a broker restart held it up past the closing.
     const commandId = randomUUID();
