@@ -209,7 +209,7 @@ describe('the receipt-time rule against a late closing', () => {
     // Received 1.5 s before the deadline, processed after the closing (a broker restart held it up).
     const late = decide(closed, submit('THA', 'b', 'y', at(-1_500)));
     expect(late).toMatchObject({ ok: true, receipt: { receivedAt: at(-1_500) } });
-    expect(viewOf(apply(closed, late))?.responses).toMatchObject({ KHM: 'commented', THA: 'commented', KAZ: 'pending' });
+    expect(viewOf(apply(closed, late)!).responses).toMatchObject({ KHM: 'commented', THA: 'commented', KAZ: 'pending' });
     // One received after the deadline is refused, closed or not.
     expect(decide(closed, submit('KAZ', 'c', 'z', at(1)))).toMatchObject({ ok: false, error: { code: 'consultation-closed' } });
   });
