@@ -125,7 +125,20 @@ export function problemFromError(error: FastifyError | HttpProblem | Error): Htt
     return new HttpProblem('invalid-json', error.message);
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500)
     return new HttpProblem(fe.statusCode === 404 ? 'not-found' : 'validation-failed', fe.message);
+  if (isUnavailable(error))
+    return new HttpProblem('service-unavailable', 'a dependency (Redis or Kafka) is restarting; nothing was changed, retry shortly');
   return new HttpProblem('internal');
+}
+
+/** Redis or Kafka out of reach (restarting, failing over): a passing condition, so 503, never 500. */
+function isUnavailable(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  return (
+    error.name === 'MaxRetriesPerRequestError' ||
+    error.name.startsWith('KafkaJS') ||
+    /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT/.test(error.message) ||
+    (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code))
+  );
 }
 
 export function errorHandler(
