@@ -57,7 +57,8 @@ export function stampedCommand(request: FastifyRequest, instanceId: string, type
     version: 1 as const,
     key,
     receivedAt: request.receivedAt,
-    correlationId: typeof correlation === 'string' && correlation.length > 0 ? correlation.slice(0, 128) : request.id,
+    // Only a plain token is copied into events; anything else is replaced by the request id.
+    correlationId: typeof correlation === 'string' && /^[\x21-\x7E]{1,128}$/.test(correlation) ? correlation : request.id,
     actor: { kind: request.principal.kind, id: request.principal.id },
     replyTo: instanceId,
     data,
