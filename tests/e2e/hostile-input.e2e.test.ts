@@ -72,7 +72,7 @@ describe('hostile input is refused at the edge, and text is stored exactly as se
 
   it('refuses a URL that does not parse (port 99999) in subscriptions and documents', async () => {
     await refused(
-      () => post('/v1/subscriptions', SEC, JSON.stringify({ url: 'http://example.org:99999/hook', events: ['comment.submitted'], secret: 's'.repeat(24) })),
+      () => post('/v1/subscriptions', SEC, JSON.stringify({ url: 'http://example.org:99999/hook', events: ['consultation.comment-submitted'], secret: 's'.repeat(24) })),
       'validation-failed',
     );
     await refused(

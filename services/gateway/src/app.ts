@@ -92,7 +92,21 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       // Unknown fields and wrong types are errors, never silently removed or coerced.
       // Lengths count UTF-16 code units, as the event contracts do (`unicode: false`), and the formats are the
       // text rule's (text-rule.ts), so nothing that passes the HTTP schema fails deeper inside.
-      customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true, useDefaults: false, unicode: false },
+      customOptions: {
+        removeAdditional: false,
+        coerceTypes: false,
+        allErrors: true,
+        useDefaults: false,
+        unicode: false,
+        // Ajv calls `unicode` deprecated but honours it; its own notices go to our log, without that one.
+        logger: {
+          log: (...args: unknown[]) => logger.debug({ ajv: args }, 'ajv'),
+          warn: (...args: unknown[]) => {
+            if (!String(args[0]).startsWith('DEPRECATED: option unicode')) logger.warn({ ajv: args }, 'ajv');
+          },
+          error: (...args: unknown[]) => logger.error({ ajv: args }, 'ajv'),
+        },
+      },
       onCreate: (ajv) => {
         ajv.addFormat('date-time', { type: 'string', validate: isDateTime });
         ajv.addFormat('uri', { type: 'string', validate: isUri });
