@@ -6,7 +6,7 @@ import type {
   ConsultationEventOf,
   ConsultationEventType,
 } from '@consult/contracts';
-import { isMemberStateCode } from '@consult/contracts';
+import { canonicalJson, isMemberStateCode } from '@consult/contracts';
 import { rejection, type DomainError } from './errors.js';
 
 export interface CommentRecord {
@@ -33,6 +33,8 @@ export interface Consultation {
   readonly reminderOffsetsSeconds: readonly number[];
   readonly commentVisibility: CommentVisibility;
   readonly openedAt: string;
+  /** What the opening asked for (canonical JSON): a retry with the same Idempotency-Key must ask the same. */
+  readonly openedWith: string;
   deadline: string;
   status: 'open' | 'closed';
   closedAt: string | null;
@@ -136,12 +138,27 @@ function decideReminder(state: ConsultationState, cmd: ConsultationCommandOf<'co
   });
 }
 
+/** The opening request in one comparable form, from the command or from the event it became. */
+function openingRequest(d: ConsultationCommandOf<'consultation.open'>['data']): string {
+  return canonicalJson({
+    reference: d.reference,
+    title: d.title,
+    summary: d.summary ?? null,
+    documents: d.documents,
+    addressees: [...new Set(d.addressees)],
+    deadline: d.deadline,
+    reminderOffsetsSeconds: [...d.reminderOffsetsSeconds].sort((a, b) => b - a),
+    commentVisibility: d.commentVisibility,
+  });
+}
+
 function decideOpen(state: ConsultationState, cmd: ConsultationCommandOf<'consultation.open'>): Decision {
   const d = cmd.data;
   if (state) {
-    // Retrying the same creation (same reference) is answered with the original receipt.
-    if (state.reference === d.reference) return accepted([], openingReceipt(state), true);
-    return rejection('consultation-exists', `consultation ${state.id} exists with another reference`);
+    // The id comes from the Idempotency-Key: a retry of the same request gets the original receipt; the same
+    // key with anything else asked differently is a conflict, as for comments.
+    if (state.openedWith === openingRequest(d)) return accepted([], openingReceipt(state), true);
+    return rejection('idempotency-key-reused', `consultation ${state.id} was opened with this Idempotency-Key and another request body`);
   }
   if (ms(d.deadline) <= ms(cmd.receivedAt))
     return rejection('deadline-not-in-future', `deadline ${d.deadline} is not after ${cmd.receivedAt}`);
@@ -347,6 +364,7 @@ export function evolve(state: ConsultationState, event: AppliedEvent): Consultat
       reminderOffsetsSeconds: d.reminderOffsetsSeconds,
       commentVisibility: d.commentVisibility,
       openedAt: d.openedAt,
+      openedWith: openingRequest(d),
       deadline: d.deadline,
       status: 'open',
       closedAt: null,

@@ -108,6 +108,14 @@ describe('opening a consultation', () => {
     const again = decide(state, open());
     expect(again).toMatchObject({ ok: true, replayed: true, events: [] });
   });
+
+  it('refuses the same Idempotency-Key (same id) with any other field, not only another reference', () => {
+    const { state } = run([open()]);
+    const other = open();
+    (other.data as { title: string }).title = 'Another title';
+    expect(decide(state, other)).toMatchObject({ ok: false, error: { code: 'idempotency-key-reused' } });
+    expect(decide(state, open(OPENED_AT, '2030-12-24T17:00:00Z'))).toMatchObject({ ok: false, error: { code: 'idempotency-key-reused' } });
+  });
 });
 
 describe('comments and the deadline', () => {
