@@ -249,7 +249,7 @@ describe('fuzzing every route', () => {
   type Encoding =
     | { kind: 'json' }
     | { kind: 'truncated'; at: number }
-    | { kind: 'invalid-utf8'; at: number; bytes: number[] }
+    | { kind: 'invalid-utf8'; at: number; bytes: readonly number[] }
     | { kind: 'deep'; depth: number }
     | { kind: 'huge' }
     | { kind: 'empty' }

@@ -17,6 +17,8 @@ export interface CommentRecord {
   /** Hash of the first submission's body and language: an idempotent retry must carry the same. */
   readonly submittedBodyHash: string;
   readonly submittedAt: string;
+  /** Hash of the current revision's body and language: amending to the same text adds no revision. */
+  bodyHash: string;
   revision: number;
   language: string;
   withdrawn: boolean;
@@ -39,6 +41,8 @@ export interface Consultation {
   status: 'open' | 'closed';
   closedAt: string | null;
   deadlineExtensions: number;
+  /** The last extension: the same extension again (a retry) is answered with its receipt and adds nothing. */
+  lastExtension: { previousDeadline: string; deadline: string; reason: string } | null;
   readonly comments: Map<string, CommentRecord>;
   /** `${memberState} ${idempotencyKey}` → commentId */
   readonly idempotency: Map<string, string>;
@@ -251,6 +255,20 @@ function decideAmend(state: ConsultationState, cmd: ConsultationCommandOf<'consu
   const comment = ownComment(open, cmd.data.commentId, cmd.data.memberState);
   if (!('commentId' in comment)) return { ok: false, error: comment };
   const c = comment;
+  // The same text again (a retried PUT) is answered with the current revision, and adds none.
+  if (c.bodyHash === cmd.data.bodyHash)
+    return accepted(
+      [],
+      {
+        commentId: c.commentId,
+        trackingNumber: c.trackingNumber,
+        revision: c.revision,
+        receivedAt: c.lastChangedAt,
+        memberState: c.memberState,
+        consultationId: open.id,
+      },
+      true,
+    );
   const revision = c.revision + 1;
   return accepted(
     [
@@ -306,6 +324,9 @@ function decideWithdraw(
 function decideExtend(state: ConsultationState, cmd: ConsultationCommandOf<'consultation.extend-deadline'>): Decision {
   const open = requireOpenAndOnTime(state, cmd.receivedAt);
   if (isError(open)) return { ok: false, error: open };
+  const last = open.lastExtension;
+  if (last && last.deadline === open.deadline && last.deadline === cmd.data.deadline && last.reason === cmd.data.reason)
+    return accepted([], { id: open.id, previousDeadline: last.previousDeadline, deadline: last.deadline }, true);
   if (ms(cmd.data.deadline) <= ms(open.deadline))
     return rejection(
       'deadline-not-later',
@@ -369,6 +390,7 @@ export function evolve(state: ConsultationState, event: AppliedEvent): Consultat
       status: 'open',
       closedAt: null,
       deadlineExtensions: 0,
+      lastExtension: null,
       comments: new Map(),
       idempotency: new Map(),
       submissionsByState: new Map(),
@@ -389,6 +411,7 @@ export function evolve(state: ConsultationState, event: AppliedEvent): Consultat
         idempotencyKey: d.idempotencyKey,
         submittedBodyHash: d.bodyHash,
         submittedAt: d.receivedAt,
+        bodyHash: d.bodyHash,
         revision: 1,
         language: d.language,
         withdrawn: false,
@@ -403,6 +426,7 @@ export function evolve(state: ConsultationState, event: AppliedEvent): Consultat
       const c = state.comments.get(event.data.commentId);
       if (c) {
         c.revision = event.data.revision;
+        c.bodyHash = event.data.bodyHash;
         c.language = event.data.language;
         c.lastChangedAt = event.data.receivedAt;
       }
@@ -420,6 +444,7 @@ export function evolve(state: ConsultationState, event: AppliedEvent): Consultat
     case 'consultation.deadline-extended':
       state.deadline = event.data.deadline;
       state.deadlineExtensions += 1;
+      state.lastExtension = { previousDeadline: event.data.previousDeadline, deadline: event.data.deadline, reason: event.data.reason };
       return state;
     case 'consultation.closed':
       state.status = 'closed';

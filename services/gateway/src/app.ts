@@ -16,6 +16,7 @@ import Fastify, {
 } from 'fastify';
 import { KeyDirectory, type Principal } from './auth.js';
 import { CommandBus } from './command-bus.js';
+import { SentCommands } from './sent-commands.js';
 import { KnownConsultations, type GatewayContext } from './context.js';
 import { ProjectionListener } from './projection-listener.js';
 import { errorHandler, HttpProblem, sendProblem } from './problems.js';
@@ -71,7 +72,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const producer = new BatchingProducer(kafka, logger.child({ component: 'command-producer' }));
   const listener = new ProjectionListener(redis, readModel, logger);
   await Promise.all([producer.connect(), listener.start()]);
-  const bus = new CommandBus(producer, listener, topics.consultationCommands, options.decisionTimeoutMs ?? 5_000);
+  const sentCommands = new SentCommands(redis, new KeySpace(options.keyPrefix));
+  const bus = new CommandBus(producer, listener, topics.consultationCommands, options.decisionTimeoutMs ?? 5_000, sentCommands);
   const keys = new KeyDirectory(redis, readModel, options.authCacheTtlMs ?? 5_000);
   const readiness = new ReadinessProbe(kafka, redis, topics, options.keyPrefix, options.readyMaxLag ?? 1_000);
   const context: GatewayContext = {
@@ -80,6 +82,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     bus,
     instanceId: options.instanceId ?? randomUUID(),
     consultations: new KnownConsultations(redis, readModel),
+    sentCommands,
   };
 
   const app = Fastify({

@@ -5,6 +5,7 @@ import type { Redis } from '@consult/redis';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CommandBus, Dispatched } from './command-bus.js';
 import { HttpProblem, isProblemCode, sendProblem } from './problems.js';
+import type { SentCommands } from './sent-commands.js';
 
 /** What the routes need; built once in app.ts. */
 export interface GatewayContext {
@@ -13,6 +14,7 @@ export interface GatewayContext {
   bus: CommandBus;
   instanceId: string;
   consultations: KnownConsultations;
+  sentCommands: SentCommands;
 }
 
 /**

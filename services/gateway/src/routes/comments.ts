@@ -91,6 +91,7 @@ export function commentRoutes(context: GatewayContext): FastifyPluginAsyncTypebo
           summary: 'Amend a comment (its own member state, before the deadline); every revision is kept',
           tags: ['comments'],
           params: CommentParams,
+          headers: IdempotencyHeaders,
           body: CommentBodySchema,
           response: { 200: CommentReceipt, 202: Pending, '4xx': Problem },
         },
@@ -114,9 +115,10 @@ export function commentRoutes(context: GatewayContext): FastifyPluginAsyncTypebo
       '/v1/consultations/:id/comments/:commentId',
       {
         schema: {
-          summary: 'Withdraw a comment (its own member state, before the deadline)',
+          summary: 'Withdraw a comment (its own member state, before the deadline); with an Idempotency-Key a retry gets the first answer',
           tags: ['comments'],
           params: CommentParams,
+          headers: IdempotencyHeaders,
           response: { 200: CommentReceipt, 202: Pending, '4xx': Problem },
         },
       },
@@ -128,6 +130,22 @@ export function commentRoutes(context: GatewayContext): FastifyPluginAsyncTypebo
           memberState: principal.id,
         });
         const dispatched = await context.bus.dispatch(command);
+        // A retried withdrawal (same Idempotency-Key) gets the first answer, built from the withdrawn comment.
+        if (
+          request.headers['idempotency-key'] &&
+          dispatched.state === 'decided' &&
+          dispatched.outcome.result.status === 'rejected' &&
+          dispatched.outcome.result.code === 'comment-withdrawn'
+        ) {
+          const comment = await context.readModel.commentById(context.redis, request.params.commentId);
+          if (comment?.withdrawnAt && comment.memberState === principal.id) {
+            const { commentId, trackingNumber, memberState, consultationId, withdrawnAt } = comment;
+            return reply
+              .code(200)
+              .header('idempotent-replayed', 'true')
+              .send({ commentId, trackingNumber, memberState, consultationId, withdrawnAt, receivedAt: withdrawnAt, status: 'withdrawn' });
+          }
+        }
         return answer(reply, dispatched, command.id, (receipt) => ({
           status: 200,
           body: { ...receipt, receivedAt: receipt.withdrawnAt, status: 'withdrawn' },

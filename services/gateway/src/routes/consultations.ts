@@ -89,8 +89,13 @@ export function consultationRoutes(context: GatewayContext): FastifyPluginAsyncT
       async (request) => {
         const limit = Number(request.query.limit ?? 50);
         const offset = Number(request.query.offset ?? 0);
-        const { items, total } = await context.readModel.list(context.redis, request.query.status, { offset, limit });
-        return { items: items.filter((v) => canSee(request.principal, v)), total, offset, limit };
+        const principal = request.principal;
+        // A member state pages through, and counts, only the consultations addressed to it.
+        const { items, total } =
+          principal.kind === 'member-state'
+            ? await context.readModel.listFor(context.redis, principal.id, request.query.status, { offset, limit })
+            : await context.readModel.list(context.redis, request.query.status, { offset, limit });
+        return { items: items.filter((v) => canSee(principal, v)), total, offset, limit };
       },
     );
 
@@ -119,9 +124,10 @@ export function consultationRoutes(context: GatewayContext): FastifyPluginAsyncT
       '/v1/consultations/:id/deadline-extensions',
       {
         schema: {
-          summary: 'Extend the deadline (secretariat); the new deadline must be later than the current one',
+          summary: 'Extend the deadline (secretariat); the new deadline must be later than the current one; the same extension again gets the first answer',
           tags: ['consultations'],
           params: IdParams,
+          headers: IdempotencyHeaders,
           body: DeadlineExtensionBody,
           response: { 201: DeadlineExtensionResponse, 202: Pending, '4xx': Problem },
         },

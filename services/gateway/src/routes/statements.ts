@@ -84,6 +84,7 @@ export function statementRoutes(context: CsoContext): FastifyPluginAsyncTypebox 
     summary,
     tags: ['cso-statements'],
     params: IdParams,
+    headers: IdempotencyHeaders,
     response: { 200: StatementResponse, 202: Pending, '4xx': Problem },
   });
 
