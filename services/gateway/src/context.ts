@@ -18,11 +18,12 @@ export interface GatewayContext {
 }
 
 /**
- * Whether a consultation exists, remembered once seen: consultations are never deleted, so a positive answer
- * stays true and posting a comment costs no read-model lookup. Unknown ids are asked each time.
+ * Whether a consultation exists and to whom it is addressed, remembered once seen: consultations are never
+ * deleted and their addressees never change, so posting a comment costs no read-model lookup. Unknown ids are
+ * asked each time.
  */
 export class KnownConsultations {
-  private readonly known = new Set<string>();
+  private readonly known = new Map<string, ReadonlySet<string>>();
   constructor(
     private readonly redis: Redis,
     private readonly readModel: ConsultationReadModel,
@@ -30,13 +31,22 @@ export class KnownConsultations {
   ) {}
 
   async exists(id: string): Promise<boolean> {
-    if (this.known.has(id)) return true;
-    const found = await this.readModel.exists(this.redis, id);
-    if (found) {
-      if (this.known.size >= this.capacity) this.known.clear();
-      this.known.add(id);
-    }
-    return found;
+    return (await this.addresseesOf(id)) !== null;
+  }
+
+  async isAddressee(id: string, memberState: string): Promise<boolean> {
+    return (await this.addresseesOf(id))?.has(memberState) ?? false;
+  }
+
+  private async addresseesOf(id: string): Promise<ReadonlySet<string> | null> {
+    const known = this.known.get(id);
+    if (known) return known;
+    const view = await this.readModel.get(this.redis, id);
+    if (!view) return null;
+    const addressees = new Set(view.addressees);
+    if (this.known.size >= this.capacity) this.known.clear();
+    this.known.set(id, addressees);
+    return addressees;
   }
 }
 

@@ -21,9 +21,17 @@ import type { ConsultationView } from '@consult/domain';
 import type { Principal } from '../auth.js';
 import { consultationAsOfRequest } from './history.js';
 
-/** Member states see the consultations addressed to them; everyone else with a key sees them all. */
+/**
+ * Who reads consultations: the secretariat and auditors all of them, a member state those addressed to it.
+ * CSOs and the Standing Committee take part through statements only: a consultation's addressees and who has
+ * responded are not theirs to see (docs/security.md).
+ */
+export const CONSULTATION_READERS = ['secretariat', 'auditor', 'member-state'] as const;
+
+/** Member states see the consultations addressed to them; the secretariat and auditors see them all. */
 export function canSee(principal: Principal, view: ConsultationView): boolean {
-  return principal.kind !== 'member-state' || view.addressees.includes(principal.id);
+  if (principal.kind === 'member-state') return view.addressees.includes(principal.id);
+  return principal.kind === 'secretariat' || principal.kind === 'auditor';
 }
 
 export function consultationRoutes(context: GatewayContext): FastifyPluginAsyncTypebox {
@@ -87,6 +95,7 @@ export function consultationRoutes(context: GatewayContext): FastifyPluginAsyncT
         },
       },
       async (request) => {
+        requireKind(request, ...CONSULTATION_READERS);
         const limit = Number(request.query.limit ?? 50);
         const offset = Number(request.query.offset ?? 0);
         const principal = request.principal;
@@ -111,6 +120,7 @@ export function consultationRoutes(context: GatewayContext): FastifyPluginAsyncT
         },
       },
       async (request) => {
+        requireKind(request, ...CONSULTATION_READERS);
         if (request.query.asOf !== undefined)
           return consultationAsOfRequest(request, context, request.params.id, request.query.asOf);
         const view = await context.readModel.get(context.redis, request.params.id);

@@ -90,6 +90,9 @@ export function subscriptionRoutes(context: SubscriptionRoutesContext): FastifyP
         },
       },
       async (request, reply) => {
+        // Auditors only read, through the API and under their own key: no webhook pushes data to a URL of theirs.
+        if (request.principal.kind === 'auditor')
+          throw new HttpProblem('forbidden', 'auditors read through the API; they cannot subscribe webhooks');
         const { url, events, secret } = request.body;
         const parsed = new URL(url);
         if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
