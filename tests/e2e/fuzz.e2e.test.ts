@@ -431,7 +431,7 @@ describe('fuzzing every route', () => {
         }
         else if (c.mutation.kind === 'remove') value = setAt(base, all[c.mutation.at % all.length]!, undefined, true);
         else if (c.mutation.kind === 'unknown-field' && base && typeof base === 'object')
-          value = { ...(base as object), [c.mutation.name]: c.mutation.value };
+          value = { ...(base), [c.mutation.name]: c.mutation.value };
         else if (c.mutation.kind === 'random-json') value = c.mutation.value;
         const headers: Record<string, string> = {};
         if (c.authorization !== undefined) headers.authorization = c.authorization;

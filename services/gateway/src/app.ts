@@ -125,7 +125,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     try {
       assertUtf8Charset(request.headers['content-type']);
-      parseJson(request, decodeUtf8(body as Buffer), done);
+      void parseJson(request, decodeUtf8(body as Buffer), done);
     } catch (error) {
       done(error as Error, undefined);
     }

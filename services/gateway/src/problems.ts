@@ -110,7 +110,7 @@ export function problemFromError(error: FastifyError | HttpProblem | Error): Htt
       message:
         v.keyword === 'additionalProperties'
           ? `unknown field '${String((v.params as { additionalProperty?: string }).additionalProperty)}'`
-          : schemaMessage(v.keyword, v.params as Record<string, unknown>, v.message ?? 'is invalid'),
+          : schemaMessage(v.keyword, v.params, v.message ?? 'is invalid'),
     }));
     return new HttpProblem('validation-failed', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
   }
