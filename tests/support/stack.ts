@@ -25,6 +25,8 @@ export interface StackOptions {
   closeGraceMs?: number;
   /** Delivery timings for the notifier; tests compress them (see NOTIFIER_TEST_POLICY). */
   notifierPolicy?: Partial<DeliveryPolicy>;
+  /** The logger every part logs through (default: warnings and errors to stdout); tests that read logs pass one. */
+  logger?: Logger;
 }
 
 /** Retries in milliseconds rather than minutes, so delivery tests run in seconds. */
@@ -52,7 +54,7 @@ export class Stack {
   private producer: BatchingProducer | undefined;
 
   constructor(readonly options: StackOptions = {}) {
-    this.logger = createLogger('test', { level: process.env.TEST_LOG_LEVEL ?? 'warn', pretty: false });
+    this.logger = options.logger ?? createLogger('test', { level: process.env.TEST_LOG_LEVEL ?? 'warn', pretty: false });
     const id = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
     this.topicPrefix = options.topicPrefix ?? `t${id}`;
     this.keyPrefix = options.keyPrefix ?? `test:${id}`;

@@ -17,10 +17,12 @@ import Fastify, {
 } from 'fastify';
 import { KeyDirectory, type Principal } from './auth.js';
 import { CommandBus } from './command-bus.js';
+import { SentCommands } from './sent-commands.js';
 import { KnownConsultations, type GatewayContext } from './context.js';
 import { ProjectionListener } from './projection-listener.js';
 import { errorHandler, HttpProblem, problemFromError, sendProblem } from './problems.js';
 import { ReadinessProbe } from './readiness.js';
+import { assertText, assertUtf8Charset, decodeUtf8, isDateTime, isUri } from './text-rule.js';
 import { commandRoutes } from './routes/commands.js';
 import { commentRoutes } from './routes/comments.js';
 import { consultationRoutes } from './routes/consultations.js';
@@ -71,7 +73,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const producer = new BatchingProducer(kafka, logger.child({ component: 'command-producer' }));
   const listener = new ProjectionListener(redis, readModel, logger);
   await Promise.all([producer.connect(), listener.start()]);
-  const bus = new CommandBus(producer, listener, topics.consultationCommands, options.decisionTimeoutMs ?? 5_000);
+  const sentCommands = new SentCommands(redis, new KeySpace(options.keyPrefix));
+  const bus = new CommandBus(producer, listener, topics.consultationCommands, options.decisionTimeoutMs ?? 5_000, sentCommands);
   const projectorOffsets = new RedisOffsetStore(new KeySpace(options.keyPrefix), 'projector');
   const identityField = RedisOffsetStore.field(topics.identityEvents, 0);
   const keys = new KeyDirectory(redis, readModel, options.authCacheTtlMs ?? 5_000, async () =>
@@ -84,6 +87,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     bus,
     instanceId: options.instanceId ?? randomUUID(),
     consultations: new KnownConsultations(redis, readModel),
+    sentCommands,
   };
 
   const app = Fastify({
@@ -94,18 +98,55 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     genReqId: () => randomUUID(),
     ajv: {
       // Unknown fields and wrong types are errors, never silently removed or coerced.
-      customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true, useDefaults: false },
+      // Lengths count UTF-16 code units, as the event contracts do (`unicode: false`), and the formats are the
+      // text rule's (text-rule.ts), so nothing that passes the HTTP schema fails deeper inside.
+      customOptions: {
+        removeAdditional: false,
+        coerceTypes: false,
+        allErrors: true,
+        useDefaults: false,
+        unicode: false,
+        // Ajv calls `unicode` deprecated but honours it; its own notices go to our log, without that one.
+        logger: {
+          log: (...args: unknown[]) => logger.debug({ ajv: args }, 'ajv'),
+          warn: (...args: unknown[]) => {
+            if (!String(args[0]).startsWith('DEPRECATED: option unicode')) logger.warn({ ajv: args }, 'ajv');
+          },
+          error: (...args: unknown[]) => logger.error({ ajv: args }, 'ajv'),
+        },
+      },
+      onCreate: (ajv) => {
+        ajv.addFormat('date-time', { type: 'string', validate: isDateTime });
+        ajv.addFormat('uri', { type: 'string', validate: isUri });
+      },
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // The API speaks JSON only: any other media type is a 415, not a string the schema then rejects.
   app.removeContentTypeParser('text/plain');
+  // Bodies are decoded as strict UTF-8: malformed bytes are a 400, never silently replaced with U+FFFD.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    try {
+      assertUtf8Charset(request.headers['content-type']);
+      void parseJson(request, decodeUtf8(body as Buffer), done);
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
   app.decorateRequest('receivedAt', '');
   app.decorateRequest('principal', null as unknown as Principal);
   app.addHook('onRequest', async (request) => {
     request.receivedAt = now().toISOString();
     const path = request.url.split('?', 1)[0] ?? request.url;
     if (!isPublic(path)) request.principal = await keys.authenticate(request.headers.authorization);
+  });
+  // The text rule holds for every string a route can see, before the schema and the handler do.
+  app.addHook('preValidation', async (request) => {
+    assertText(request.params, 'params');
+    assertText(request.query, 'querystring');
+    assertText(request.body, 'body');
   });
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-request-id', request.id);

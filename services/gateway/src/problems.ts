@@ -1,5 +1,6 @@
 import type { CsoErrorCode, DomainErrorCode } from '@consult/domain';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { schemaMessage } from './text-rule.js';
 
 /**
  * Every error the API returns is an RFC 9457 problem document with a stable `code`; the `type` URI resolves
@@ -24,6 +25,11 @@ interface ProblemKind {
 export const PROBLEM_KINDS = {
   'validation-failed': { status: 400, title: 'The request does not match the schema' },
   'invalid-json': { status: 400, title: 'The body is not valid JSON' },
+  'invalid-encoding': { status: 400, title: 'The body is not valid UTF-8' },
+  'invalid-text': {
+    status: 400,
+    title: 'A text field holds a lone surrogate or a control character (only tab, line feed and carriage return are accepted)',
+  },
   'idempotency-key-required': { status: 400, title: 'An Idempotency-Key header is required' },
   unauthorized: { status: 401, title: 'A valid API key is required' },
   forbidden: { status: 403, title: 'This principal may not do this' },
@@ -107,7 +113,7 @@ export function problemFromError(error: FastifyError | HttpProblem | Error): Htt
       message:
         v.keyword === 'additionalProperties'
           ? `unknown field '${String((v.params as { additionalProperty?: string }).additionalProperty)}'`
-          : (v.message ?? 'is invalid'),
+          : schemaMessage(v.keyword, v.params, v.message ?? 'is invalid'),
     }));
     return new HttpProblem('validation-failed', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
   }
