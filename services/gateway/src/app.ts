@@ -14,6 +14,7 @@ import Fastify, {
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from 'fastify';
+import { DEFAULT_SECRETARIAT_TIME_ZONE } from '@consult/domain';
 import { KeyDirectory, type Principal } from './auth.js';
 import { CommandBus } from './command-bus.js';
 import { KnownConsultations, type GatewayContext } from './context.js';
@@ -25,6 +26,7 @@ import { commentRoutes } from './routes/comments.js';
 import { consultationRoutes } from './routes/consultations.js';
 import { csoContext, csoRoutes } from './routes/csos.js';
 import { historyRoutes } from './routes/history.js';
+import { diplomaticPracticeRoutes } from './routes/diplomatic-practice.js';
 import { operationsRoutes } from './routes/operations.js';
 import { statementRoutes } from './routes/statements.js';
 import { eventRoutes } from './routes/events.js';
@@ -43,6 +45,10 @@ export interface GatewayOptions {
   readyMaxLag?: number;
   /** The one clock that stamps receipt times; injectable for tests. */
   now?: () => Date;
+  /** Member states' IANA zones over the default table (MEMBER_STATE_TIME_ZONES). */
+  memberStateTimeZones?: Record<string, string>;
+  /** Where a local-date deadline ends (SECRETARIAT_TIME_ZONE); default Asia/Almaty (the CICA Secretariat, Astana). */
+  secretariatTimeZone?: string;
 }
 
 export type GatewayApp = FastifyInstance<
@@ -79,6 +85,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     bus,
     instanceId: options.instanceId ?? randomUUID(),
     consultations: new KnownConsultations(redis, readModel),
+    zones: {
+      memberStates: options.memberStateTimeZones ?? {},
+      secretariat: options.secretariatTimeZone ?? DEFAULT_SECRETARIAT_TIME_ZONE,
+    },
   };
 
   const app = Fastify({
@@ -144,6 +154,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   );
   await app.register(eventRoutes({ redis, readModel: notifications }));
   await app.register(historyRoutes(context));
+  await app.register(diplomaticPracticeRoutes(context));
 
   return {
     app,

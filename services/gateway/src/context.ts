@@ -13,6 +13,13 @@ export interface GatewayContext {
   bus: CommandBus;
   instanceId: string;
   consultations: KnownConsultations;
+  /** Time zones: configured member states' (over the defaults) and the Secretariat's. */
+  zones: ZoneSettings;
+}
+
+export interface ZoneSettings {
+  memberStates: Readonly<Record<string, string>>;
+  secretariat: string;
 }
 
 /**

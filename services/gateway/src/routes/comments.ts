@@ -17,6 +17,7 @@ import {
   Problem,
 } from '../schemas.js';
 import type { ConsultationView } from '@consult/domain';
+import type { CommentView } from '@consult/read-models';
 
 /** The hash an idempotent retry is compared by: the same key with another body or language is a conflict. */
 export function commentBodyHash(body: CommentBodySchema): string {
@@ -36,6 +37,16 @@ export function readableMemberState(principal: Principal, view: ConsultationView
   if (requested && requested !== principal.id)
     throw new HttpProblem('forbidden', 'member states read only their own comments on this consultation');
   return principal.id;
+}
+
+/** Which document version a comment answered, and whether a corrigendum or revision superseded it since. */
+export function withDocumentVersion(view: ConsultationView, comment: CommentView) {
+  const answered = view.documentVersions.find((v) => v.version === comment.documentVersion);
+  return {
+    ...comment,
+    ...(answered ? { documentSymbol: answered.symbol } : {}),
+    addressesSupersededVersion: comment.documentVersion < view.documentVersion.version,
+  };
 }
 
 export function commentRoutes(context: GatewayContext): FastifyPluginAsyncTypebox {
@@ -154,7 +165,10 @@ export function commentRoutes(context: GatewayContext): FastifyPluginAsyncTypebo
           ...(request.query.after ? { after: Number(request.query.after) } : {}),
           limit: Number(request.query.limit ?? 100),
         });
-        return { items: page.items, next: page.next === null ? null : String(page.next) };
+        return {
+          items: page.items.map((c) => withDocumentVersion(view, c)),
+          next: page.next === null ? null : String(page.next),
+        };
       },
     );
 
@@ -176,7 +190,7 @@ export function commentRoutes(context: GatewayContext): FastifyPluginAsyncTypebo
         const readable = readableMemberState(request.principal, view);
         if (readable && readable !== comment.memberState)
           throw new HttpProblem('comment-not-found', `no comment ${request.params.commentId}`);
-        return comment;
+        return withDocumentVersion(view, comment);
       },
     );
   };
