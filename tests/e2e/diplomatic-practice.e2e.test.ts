@@ -1,7 +1,15 @@
+/* eslint-disable @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-call --
+   the API's answers are read as loose JSON here; the assertions check their shape. */
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportEvents } from '@consult/replay';
 import { consultationInput, futureIso, Stack, type DevKeyName } from '../support/stack.js';
 
 /** Loose shapes of the API's answers, enough for these assertions. */
@@ -239,5 +247,23 @@ describe('diplomatic practice on the real stack', () => {
       documents: [{ language: 'en', title: 'a', original: true }, { language: 'ru', title: 'b', original: true }],
     }));
     expect(twoOriginals.problem?.code).toBe('invalid-documents');
+  });
+
+  it("the audit export's outside verifier passes over the new event types", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'diplomatic-audit-'));
+    try {
+      const file = join(dir, 'events.ndjson');
+      const { events } = await exportEvents({ kafka: stack.kafka, logger: stack.logger, topic: stack.topics.consultationEvents, file });
+      const types = new Set((await readFile(file, 'utf8')).trimEnd().split('\n').map((l) => `${JSON.parse(l).type}@${JSON.parse(l).version}`));
+      for (const type of ['consultation.no-comments-submitted@1', 'consultation.silence-broken@1', 'consultation.document-version-issued@1', 'consultation.closed@2'])
+        expect(types).toContain(type);
+      const doc = await readFile(new URL('../../docs/audit-export.md', import.meta.url), 'utf8');
+      const script = /```js file=verify-export\.mjs\n([\s\S]*?)```/.exec(doc)![1]!;
+      await writeFile(join(dir, 'verify-export.mjs'), script);
+      const { stdout } = await promisify(execFile)('node', [join(dir, 'verify-export.mjs'), file]);
+      expect(stdout).toMatch(new RegExp(`^${events} events, \\d+ consultations, 0 broken$`, 'm'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
