@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDemo } from '@consult/devstack';
 import { exportEvents } from '@consult/replay';
 import { consultationInput, futureIso, Stack, type DevKeyName } from '../support/stack.js';
 
@@ -247,6 +248,22 @@ describe('diplomatic practice on the real stack', () => {
       documents: [{ language: 'en', title: 'a', original: true }, { language: 'ru', title: 'b', original: true }],
     }));
     expect(twoOriginals.problem?.code).toBe('invalid-documents');
+  });
+
+  it('npm start seeds IO/218 with a nil return and a corrigendum, and IO/219 under silence procedure (twice, idempotently)', async () => {
+    const first = await seedDemo(stack.baseUrl);
+    const again = await seedDemo(stack.baseUrl);
+    expect(again).toEqual(first);
+    const io218 = await view(first.consultationId);
+    expect(io218).toMatchObject({
+      reference: 'IO/218',
+      responses: { KHM: 'commented', KAZ: 'commented', MNG: 'no-comments', RUS: 'pending', THA: 'pending' },
+      documentVersion: { version: 2, kind: 'corrigendum', symbol: 'IO/218/Corr.1' },
+    });
+    const io219 = await view(first.silenceConsultationId, { 'accept-language': 'ru' });
+    expect(io219).toMatchObject({ reference: 'IO/219', procedure: 'silence', silence: { outcome: null, brokenBy: [] }, language: 'ru' });
+    // "By <date>": the end of that day in Astana.
+    expect(io219.secretariatDeadline.local).toMatch(/T23:59:59\.999\+05:00$/);
   });
 
   it("the audit export's outside verifier passes over the new event types", async () => {
