@@ -6,7 +6,6 @@ import type {
   ConsultationEventOf,
   ConsultationEventType,
   DocumentVersionKind,
-  LocalDeadline,
   Procedure,
   SilenceBreak,
 } from '@consult/contracts';
