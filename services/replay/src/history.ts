@@ -1,6 +1,6 @@
 import type { Logger } from '@consult/config';
 import { consultationEventCodec, type ConsultationEvent } from '@consult/contracts';
-import { consultationAsOf, type ConsultationView } from '@consult/domain';
+import { consultationAsOf, localizeView, type ConsultationView } from '@consult/domain';
 import type { Kafka } from '@consult/kafka';
 import { readEventRecords } from './events.js';
 import type { ProgressSink } from './progress.js';
@@ -29,10 +29,13 @@ export async function consultationHistory(options: HistoryOptions): Promise<Cons
   return events;
 }
 
-/** The consultation as it stood at `asOf`, replayed through the domain (the same code the API uses). */
+/**
+ * The consultation as it stood at `asOf`, replayed through the domain (the same code the API uses), in the
+ * original language as the API answers without Accept-Language.
+ */
 export function stateAsOf(events: readonly ConsultationEvent[], asOf: string): (ConsultationView & { asOf: string }) | null {
   const view = consultationAsOf(events, asOf);
-  return view ? { ...view, asOf } : null;
+  return view ? { ...localizeView(view, undefined), asOf } : null;
 }
 
 /** One line per event: sequence, time, type, actor, a short hash and what changed. */
