@@ -300,6 +300,31 @@ describe('corrigenda and revisions', () => {
     expect(ofType(plain, 'consultation.deadline-extended')).toHaveLength(0);
   });
 
+  it('property: every comment records the document version in force when it was received', () => {
+    const step = fc.record({ issue: fc.boolean(), memberState: fc.constantFrom(...ADDRESSEES), offsetMs: fc.integer({ min: -100_000, max: -1 }) });
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 20 }), (steps) => {
+        const sorted = [...steps].sort((a, b) => a.offsetMs - b.offsetMs);
+        const commands: ConsultationCommand[] = [open()];
+        const expected: number[] = [];
+        let version = 1;
+        for (const s of sorted) {
+          if (s.issue) {
+            commands.push(issueVersion({ kind: version % 2 ? 'corrigendum' : 'revision' }, at(s.offsetMs)));
+            version += 1;
+          } else {
+            commands.push(comment(s.memberState, at(s.offsetMs)));
+            expected.push(version);
+          }
+        }
+        const r = run(commands);
+        expect(ofType(r, 'consultation.comment-submitted').map((e) => e.data.documentVersion)).toEqual(expected);
+        expect(viewOf(r.state!).documentVersion.version).toBe(version);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('refuses resets on a corrigendum, two originals, and anything after the deadline', () => {
     const r = run([
       open(),

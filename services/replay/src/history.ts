@@ -53,8 +53,16 @@ export function formatHistoryLine(event: ConsultationEvent): string {
         return `comment ${event.data.commentId} ${event.data.memberState}`;
       case 'consultation.deadline-extended':
         return `${event.data.previousDeadline} -> ${event.data.deadline}: ${event.data.reason}`;
-      case 'consultation.closed':
-        return `responded ${event.data.responded.join(',') || '-'} pending ${event.data.pending.join(',') || '-'}`;
+      case 'consultation.closed': {
+        const silence = event.data.silence ? ` silence ${event.data.silence.outcome}${event.data.silence.brokenBy.map((b) => ` ${b.memberState}@${b.receivedAt}`).join('')}` : '';
+        return `responded ${event.data.responded.join(',') || '-'} no-comments ${event.data.noComments.join(',') || '-'} pending ${event.data.pending.join(',') || '-'}${silence}`;
+      }
+      case 'consultation.no-comments-submitted':
+        return `${event.data.memberState} no comments (version ${event.data.documentVersion})`;
+      case 'consultation.silence-broken':
+        return `${event.data.memberState} broke silence: ${event.data.reason}`;
+      case 'consultation.document-version-issued':
+        return `${event.data.symbol} (version ${event.data.version}${event.data.resetsDeadline ? `, deadline reset to ${event.data.deadline}` : ''}${event.data.resetsSilence ? ', silence reset' : ''})`;
       default:
         return JSON.stringify(d);
     }
