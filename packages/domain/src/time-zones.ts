@@ -139,14 +139,29 @@ export function localDeadline(instant: string, timeZone: string, memberState?: s
   return { timeZone, local: toLocalIso(instant, timeZone), text: deadlineText(instant, timeZone, memberState) };
 }
 
-/** Each addressee's deadline in its own zone. */
+/** A deadline's wall clock per zone: views are read far more often than deadlines change. Bounded. */
+const wallClocks = new Map<string, { local: string; wall: string }>();
+
+/** Each addressee's deadline in its own zone; the zone arithmetic is done once per deadline and zone. */
 export function localDeadlinesOf(
   deadline: string,
   memberStates: readonly string[],
   zones: Readonly<Record<string, string>>,
 ): Record<string, LocalDeadline> {
   const out: Record<string, LocalDeadline> = {};
-  for (const code of memberStates) out[code] = localDeadline(deadline, zones[code] ?? 'UTC', code);
+  const ms = Date.parse(deadline);
+  for (const code of memberStates) {
+    const timeZone = zones[code] ?? 'UTC';
+    const key = `${ms} ${timeZone}`;
+    let zone = wallClocks.get(key);
+    if (!zone) {
+      const p = localParts(ms, timeZone);
+      zone = { local: toLocalIso(deadline, timeZone), wall: `${p.day} ${MONTHS[p.month - 1]} ${p.year}, ${pad(p.hour)}:${pad(p.minute)}` };
+      if (wallClocks.size >= 10_000) wallClocks.clear();
+      wallClocks.set(key, zone);
+    }
+    out[code] = { timeZone, local: zone.local, text: `${zone.wall} ${cityOf(timeZone, code)} time` };
+  }
   return out;
 }
 
