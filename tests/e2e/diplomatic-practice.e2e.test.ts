@@ -233,6 +233,10 @@ describe('diplomatic practice on the real stack', () => {
       local: '2030-12-01T23:59:59.999+05:00',
       text: '1 December 2030, 23:59 Astana time',
     });
+    const extended = await api('secretariat', 'POST', `/v1/consultations/${c.id}/deadline-extensions`, { deadline: '2030-12-02', reason: 'One more day' });
+    expect(extended.status, JSON.stringify(extended.body)).toBe(201);
+    expect(extended.body.deadline).toBe('2030-12-02T23:59:59.999+05:00');
+    expect((await api('secretariat', 'POST', `/v1/consultations/${c.id}/deadline-extensions`, { deadline: '2030-02-30', reason: 'x' })).status).toBe(400);
   });
 
   it('Accept-Language: ru gets the Russian titles, de the original; Content-Language names the choice', async () => {
