@@ -186,7 +186,9 @@ function decideReminder(state: ConsultationState, cmd: ConsultationCommandOf<'co
   if (ms(deadline) !== ms(state.deadline))
     return rejection('reminder-stale', `scheduled for deadline ${deadline}; the deadline is now ${state.deadline}`);
   if (ms(cmd.receivedAt) < ms(dueAt)) return rejection('reminder-not-due', `the reminder is due at ${dueAt}`);
-  const { pending } = respondedAndPending(state);
+  // Reminders go to those who have not answered at all: not to commenters, nil returns or silence breakers.
+  const broke = new Set(state.silenceBreaks.map((b) => b.memberState));
+  const pending = respondedAndPending(state).pending.filter((code) => !broke.has(code));
   const localDeadlines = localDeadlinesOf(state.deadline, pending, state.timeZones);
   return accepted(
     [{ type: 'consultation.reminder-issued', data: { offsetSeconds, deadline: state.deadline, dueAt, pending, localDeadlines } }],

@@ -232,6 +232,11 @@ describe('silence procedure', () => {
     });
   });
 
+  it('reminders skip the addressees that broke silence: they have answered', () => {
+    const r = run([open('silence'), breakSilence('RUS', at(-90_000_000)), remind()]);
+    expect(ofType(r, 'consultation.reminder-issued')[0]!.data.pending).toEqual(['KHM', 'THA', 'KAZ']);
+  });
+
   it('only under silence procedure, only addressees', () => {
     const r = run([open('comments'), breakSilence('RUS', at(-1_000))]);
     expect(r.decisions[1]).toMatchObject({ ok: false, error: { code: 'not-under-silence-procedure' } });
