@@ -67,6 +67,12 @@ describe('diplomatic practice on the real stack', () => {
     stack.until(async () => (await view(id)).status === 'closed', 20_000, `consultation ${id} closed`);
 
   it('silence kept is deemed adopted at the deadline; silence broken names the breaker; a late break is refused', async () => {
+    const sub = await api('RUS', 'POST', '/v1/subscriptions', {
+      url: `${receiver.url}/rus-closings`,
+      events: ['consultation.closed'],
+      secret: 'whsec-test-0123456789abcdef',
+    });
+    expect(sub.status).toBe(201);
     const kept = await create({ procedure: 'silence', deadline: futureIso(3_000), addressees: ['KAZ', 'RUS', 'THA'] });
     const broken = await create({ procedure: 'silence', deadline: futureIso(3_000), addressees: ['KAZ', 'RUS', 'THA'] });
     expect(kept.procedure).toBe('silence');
@@ -92,6 +98,14 @@ describe('diplomatic practice on the real stack', () => {
       outcome: 'silence-broken',
       brokenBy: [{ memberState: 'RUS', reason: 'Rule 12 needs consensus', receivedAt: brk.body.receivedAt }],
     });
+
+    // The closing notification carries the outcome.
+    const closingNotice = async (id: string) => {
+      await stack.until(async () => receiver.bodies.some((b) => b.path === '/rus-closings' && b.event.key === id), 15_000, 'closing notice');
+      return receiver.bodies.find((b) => b.path === '/rus-closings' && b.event.key === id)!.event;
+    };
+    expect((await closingNotice(kept.id)).data.silence).toEqual({ outcome: 'deemed-adopted', brokenBy: [] });
+    expect((await closingNotice(broken.id)).data.silence).toMatchObject({ outcome: 'silence-broken', brokenBy: [{ memberState: 'RUS' }] });
 
     // The receipt-time rule: a break the gateway received after the deadline is refused.
     const late = await api('THA', 'POST', `/v1/consultations/${kept.id}/silence-breaks`, { reason: 'too late' });
