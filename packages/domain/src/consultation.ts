@@ -214,7 +214,8 @@ function decideOpen(state: ConsultationState, cmd: ConsultationCommandOf<'consul
     consultationId: cmd.key,
     reference: d.reference,
     title: d.title,
-    documents: withOriginalMarked(d.documents),
+    // As sent: the original is marked when state and views are built (unmarked: the first).
+    documents: d.documents,
     addressees,
     deadline: d.deadline,
     reminderOffsetsSeconds: [...d.reminderOffsetsSeconds].sort((a, b) => b - a),
@@ -525,7 +526,7 @@ export function evolve(state: ConsultationState, event: AppliedEvent): Consultat
         kind: d.kind,
         number: d.number,
         symbol: d.symbol,
-        documents: d.documents,
+        documents: withOriginalMarked(d.documents),
         issuedAt: d.issuedAt,
         resetsDeadline: d.resetsDeadline,
         resetsSilence: d.resetsSilence,
@@ -533,7 +534,7 @@ export function evolve(state: ConsultationState, event: AppliedEvent): Consultat
       if (d.note !== undefined) version.note = d.note;
       if (d.idempotencyKey !== undefined) version.idempotencyKey = d.idempotencyKey;
       state.documentVersions.push(version);
-      state.documents = d.documents;
+      state.documents = version.documents;
       if (d.resetsSilence) state.silenceBreaks = [];
       return state;
     }

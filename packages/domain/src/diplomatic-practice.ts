@@ -11,7 +11,7 @@ import {
   type EventDraft,
 } from './consultation.js';
 import { rejection } from './errors.js';
-import { documentsProblem, withOriginalMarked } from './languages.js';
+import { documentsProblem } from './languages.js';
 
 /**
  * Diplomatic practice: nil returns, the silence procedure, corrigenda and revisions. Pure deciders, like the
@@ -125,7 +125,7 @@ export function decideIssueDocumentVersion(
     kind: d.kind,
     number,
     symbol,
-    documents: withOriginalMarked(d.documents),
+    documents: d.documents,
     issuedAt: cmd.receivedAt,
     resetsDeadline,
     resetsSilence,

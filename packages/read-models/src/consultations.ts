@@ -227,7 +227,7 @@ export class ConsultationReadModel {
           kind: d.kind,
           number: d.number,
           symbol: d.symbol,
-          documents: d.documents,
+          documents: withOriginalMarked(d.documents),
           issuedAt: d.issuedAt,
           resetsDeadline: d.resetsDeadline,
           resetsSilence: d.resetsSilence,
