@@ -39,6 +39,15 @@ export class ContractViolation extends Error {
 export type Upcaster = (event: Record<string, unknown>) => Record<string, unknown>;
 export const upcasters: Record<string, Upcaster> = {};
 
+/**
+ * `consultation.closed` 1 → 2: version 1 predates nil returns, the silence procedure and document versions, so
+ * its consultation followed the comment procedure, nobody answered "no comments" and version 1 was in force.
+ */
+upcasters['consultation.closed@1'] = (event) => {
+  const data = (event.data ?? {}) as Record<string, unknown>;
+  return { ...event, version: 2, data: { ...data, procedure: 'comments', noComments: [], documentVersion: 1 } };
+};
+
 function upcast(value: Record<string, unknown>): Record<string, unknown> {
   let current = value;
   for (let guard = 0; guard < 100; guard++) {

@@ -1,6 +1,19 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { chainedEventSchema, commandSchema } from './envelope.js';
 import {
+  AddresseeTimeZones,
+  BreakSilenceV1,
+  ConsultationClosedV2,
+  DocumentVersionIssuedV1,
+  IssueDocumentVersionV1,
+  LocalDeadline,
+  NoCommentsSubmittedV1,
+  Procedure,
+  SilenceBrokenV1,
+  SubmitNoCommentsV1,
+  TimeZoneName,
+} from './diplomatic-practice.js';
+import {
   CommentVisibility,
   ConsultationDocument,
   LanguageTag,
@@ -38,6 +51,10 @@ export const ConsultationOpenedV1 = chainedEventSchema(
     reminderOffsetsSeconds: ReminderOffsets,
     commentVisibility: CommentVisibility,
     openedAt: Rfc3339,
+    // Optional since issue 13 (absent: comment procedure, zones unknown → UTC).
+    procedure: Type.Optional(Procedure),
+    timeZones: Type.Optional(AddresseeTimeZones),
+    secretariatTimeZone: Type.Optional(TimeZoneName),
   }),
 );
 
@@ -53,6 +70,8 @@ export const CommentSubmittedV1 = chainedEventSchema(
     bodyHash: Sha256Hex,
     idempotencyKey: IdempotencyKey,
     receivedAt: Rfc3339,
+    /** The document version in force when it was received (absent: version 1). */
+    documentVersion: Type.Optional(Type.Integer({ minimum: 1 })),
   }),
 );
 
@@ -67,6 +86,7 @@ export const CommentAmendedV1 = chainedEventSchema(
     language: LanguageTag,
     bodyHash: Sha256Hex,
     receivedAt: Rfc3339,
+    documentVersion: Type.Optional(Type.Integer({ minimum: 1 })),
   }),
 );
 
@@ -87,6 +107,7 @@ export const DeadlineExtendedV1 = chainedEventSchema(
   }),
 );
 
+/** Superseded by version 2 (diplomatic-practice.ts); decoding upcasts it (codec.ts). */
 export const ConsultationClosedV1 = chainedEventSchema(
   'consultation.closed',
   1,
@@ -110,6 +131,8 @@ export const ReminderIssuedV1 = chainedEventSchema(
     deadline: Rfc3339,
     dueAt: Rfc3339,
     pending: Type.Array(MemberStateCode),
+    /** The deadline in each pending addressee's own zone ("20 March 2023, 18:00 Astana time"). */
+    localDeadlines: Type.Optional(Type.Record(Type.String(), LocalDeadline)),
   }),
 );
 
@@ -119,8 +142,11 @@ export const ConsultationEvent = Type.Union([
   CommentAmendedV1,
   CommentWithdrawnV1,
   DeadlineExtendedV1,
-  ConsultationClosedV1,
+  ConsultationClosedV2,
   ReminderIssuedV1,
+  NoCommentsSubmittedV1,
+  SilenceBrokenV1,
+  DocumentVersionIssuedV1,
 ]);
 export type ConsultationEvent = Static<typeof ConsultationEvent>;
 export type ConsultationEventType = ConsultationEvent['type'];
@@ -140,6 +166,9 @@ export const OpenConsultationV1 = commandSchema(
     deadline: Rfc3339,
     reminderOffsetsSeconds: ReminderOffsets,
     commentVisibility: CommentVisibility,
+    procedure: Type.Optional(Procedure),
+    timeZones: Type.Optional(AddresseeTimeZones),
+    secretariatTimeZone: Type.Optional(TimeZoneName),
   }),
 );
 
@@ -198,6 +227,9 @@ export const ConsultationCommand = Type.Union([
   ExtendDeadlineV1,
   CloseConsultationV1,
   IssueReminderV1,
+  SubmitNoCommentsV1,
+  BreakSilenceV1,
+  IssueDocumentVersionV1,
 ]);
 export type ConsultationCommand = Static<typeof ConsultationCommand>;
 export type ConsultationCommandType = ConsultationCommand['type'];

@@ -2,6 +2,7 @@ export * from './primitives.js';
 export * from './iso3166.js';
 export * from './envelope.js';
 export * from './consultation.js';
+export * from './diplomatic-practice.js';
 export * from './statements.js';
 export * from './outcome.js';
 export * from './identity.js';

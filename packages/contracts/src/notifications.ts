@@ -20,6 +20,9 @@ export const NOTIFIABLE_EVENT_TYPES = [
   'consultation.comment-submitted',
   'consultation.comment-amended',
   'consultation.comment-withdrawn',
+  'consultation.no-comments-submitted',
+  'consultation.silence-broken',
+  'consultation.document-version-issued',
 ] as const satisfies readonly ConsultationEventType[];
 export type NotifiableEventType = (typeof NOTIFIABLE_EVENT_TYPES)[number];
 
@@ -198,10 +201,11 @@ export interface Recipient {
 /**
  * The audience of a consultation event. `addressees` are the consultation's (from its `opened` event); only
  * `deadline-extended` needs them, every other event names its audience itself:
- * - opened, deadline-extended → the addressees and the secretariat;
+ * - opened, deadline-extended, document-version-issued (a corrigendum or revision), silence-broken → the
+ *   addressees and the secretariat;
  * - reminder-issued → only the member states still `pending` (not the secretariat: it reminds, it is not reminded);
  * - closed (responded/pending summary) → the secretariat and every addressee;
- * - comment-submitted/amended/withdrawn → the secretariat and the commenting member state.
+ * - comment-submitted/amended/withdrawn, no-comments-submitted → the secretariat and that member state.
  * Auditors may see everything; other principals (CSOs, committees) nothing here.
  */
 export function audienceOf(event: ConsultationEvent, addressees: readonly string[] = []): Audience {
@@ -209,16 +213,31 @@ export function audienceOf(event: ConsultationEvent, addressees: readonly string
     case 'consultation.opened':
       return { secretariat: true, memberStates: [...event.data.addressees] };
     case 'consultation.deadline-extended':
+    case 'consultation.document-version-issued':
+    case 'consultation.silence-broken':
       return { secretariat: true, memberStates: [...addressees] };
     case 'consultation.reminder-issued':
       return { secretariat: false, memberStates: [...event.data.pending] };
     case 'consultation.closed':
-      return { secretariat: true, memberStates: [...new Set([...event.data.responded, ...event.data.pending])] };
+      return {
+        secretariat: true,
+        memberStates: [...new Set([...event.data.responded, ...event.data.noComments, ...event.data.pending])],
+      };
+    case 'consultation.no-comments-submitted':
     case 'consultation.comment-submitted':
     case 'consultation.comment-amended':
     case 'consultation.comment-withdrawn':
       return { secretariat: true, memberStates: [event.data.memberState] };
   }
+}
+
+/** Events whose audience is the consultation's addressees, which the event itself does not name. */
+export function needsAddressees(event: ConsultationEvent): boolean {
+  return (
+    event.type === 'consultation.deadline-extended' ||
+    event.type === 'consultation.document-version-issued' ||
+    event.type === 'consultation.silence-broken'
+  );
 }
 
 export function inAudience(recipient: Recipient, audience: Audience): boolean {

@@ -39,9 +39,9 @@ describe('who receives which consultation event', () => {
     expect(mayReceive(secretariat, event, addressees)).toBe(false);
   });
 
-  it('closed: the secretariat and every addressee, responded or pending', () => {
-    const event = ev('consultation.closed', { responded: ['KHM'], pending: ['THA', 'KAZ'] });
-    expect(['KHM', 'THA', 'KAZ'].every((code) => mayReceive(ms(code), event))).toBe(true);
+  it('closed: the secretariat and every addressee, responded, "no comments" or pending', () => {
+    const event = ev('consultation.closed', { responded: ['KHM'], noComments: ['MNG'], pending: ['THA', 'KAZ'] });
+    expect(['KHM', 'MNG', 'THA', 'KAZ'].every((code) => mayReceive(ms(code), event))).toBe(true);
     expect(mayReceive(secretariat, event)).toBe(true);
     expect(mayReceive(ms('RUS'), event)).toBe(false);
   });
@@ -52,6 +52,18 @@ describe('who receives which consultation event', () => {
       expect(mayReceive(ms('KHM'), event, addressees)).toBe(true);
       expect(mayReceive(ms('THA'), event, addressees)).toBe(false);
       expect(mayReceive(secretariat, event, addressees)).toBe(true);
+    }
+  });
+
+  it('a nil return: the secretariat and that member state; a corrigendum or a silence break: every addressee', () => {
+    const nil = ev('consultation.no-comments-submitted', { memberState: 'KHM' });
+    expect(mayReceive(ms('KHM'), nil, addressees)).toBe(true);
+    expect(mayReceive(ms('THA'), nil, addressees)).toBe(false);
+    expect(mayReceive(secretariat, nil, addressees)).toBe(true);
+    for (const type of ['consultation.document-version-issued', 'consultation.silence-broken']) {
+      const event = ev(type, { memberState: 'KHM' });
+      expect(audienceOf(event, addressees)).toEqual({ secretariat: true, memberStates: addressees });
+      expect(mayReceive(ms('RUS'), event, addressees)).toBe(false);
     }
   });
 

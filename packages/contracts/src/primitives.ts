@@ -60,6 +60,8 @@ export const ConsultationDocument = Type.Object(
     title: Type.String({ minLength: 1, maxLength: 500 }),
     uri: Type.Optional(Type.String({ format: 'uri', maxLength: 2048, pattern: '^https?://' })),
     text: Type.Optional(Type.String({ maxLength: 200_000 })),
+    /** The language the text was negotiated in; the others are translations. Exactly one per version (absent everywhere: the first). */
+    original: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );

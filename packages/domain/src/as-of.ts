@@ -1,4 +1,5 @@
-import { evolve, viewOf, type AppliedEvent, type ConsultationState, type ConsultationView } from './consultation.js';
+import { evolve, type AppliedEvent, type ConsultationState } from './consultation.js';
+import { viewOf, type ConsultationView } from './view.js';
 
 export type DatedEvent = AppliedEvent & { occurredAt: string };
 

@@ -5,9 +5,15 @@ import type {
   ConsultationDocument,
   ConsultationEventOf,
   ConsultationEventType,
+  DocumentVersionKind,
+  Procedure,
+  SilenceBreak,
 } from '@consult/contracts';
 import { canonicalJson, isMemberStateCode } from '@consult/contracts';
+import { decideBreakSilence, decideIssueDocumentVersion, decideNoComments } from './diplomatic-practice.js';
 import { rejection, type DomainError } from './errors.js';
+import { documentsProblem, withOriginalMarked } from './languages.js';
+import { localDeadlinesOf, zonesFor } from './time-zones.js';
 
 export interface CommentRecord {
   readonly commentId: string;
@@ -23,6 +29,32 @@ export interface CommentRecord {
   language: string;
   withdrawn: boolean;
   lastChangedAt: string;
+  /** The document version in force when it was last submitted or amended. */
+  documentVersion: number;
+}
+
+/** One version of the consultation's documents: the original text (1), then corrigenda and revisions. */
+export interface DocumentVersion {
+  version: number;
+  kind: DocumentVersionKind;
+  /** Number within its kind (Corr.1, Rev.2); 0 for the original. */
+  number: number;
+  /** IO/218, IO/218/Corr.1, IO/218/Rev.1 */
+  symbol: string;
+  documents: ConsultationDocument[];
+  issuedAt: string;
+  resetsDeadline: boolean;
+  resetsSilence: boolean;
+  note?: string;
+  idempotencyKey?: string;
+}
+
+/** What the closing decision recorded. */
+export interface Closing {
+  responded: string[];
+  noComments: string[];
+  pending: string[];
+  silence?: { outcome: 'deemed-adopted' | 'silence-broken'; brokenBy: SilenceBreak[] };
 }
 
 export interface Consultation {
@@ -30,13 +62,24 @@ export interface Consultation {
   readonly reference: string;
   readonly title: string;
   readonly summary: string | undefined;
-  readonly documents: readonly ConsultationDocument[];
   readonly addressees: readonly string[];
   readonly reminderOffsetsSeconds: readonly number[];
   readonly commentVisibility: CommentVisibility;
   readonly openedAt: string;
   /** What the opening asked for (canonical JSON): a retry with the same Idempotency-Key must ask the same. */
   readonly openedWith: string;
+  readonly procedure: Procedure;
+  /** Each addressee's IANA zone, as recorded at circulation. */
+  readonly timeZones: Readonly<Record<string, string>>;
+  readonly secretariatTimeZone: string | undefined;
+  /** Current version's documents. */
+  documents: readonly ConsultationDocument[];
+  readonly documentVersions: DocumentVersion[];
+  /** Nil returns in force: member state → when received. A comment replaces one. */
+  readonly noComments: Map<string, string>;
+  /** Breaks of silence counting now (a revision may reset them), first first. */
+  silenceBreaks: SilenceBreak[];
+  closing: Closing | null;
   deadline: string;
   status: 'open' | 'closed';
   closedAt: string | null;
@@ -59,22 +102,22 @@ export interface Consultation {
 export type ConsultationState = Consultation | null;
 
 export type EventDraft = {
-  [T in ConsultationEventType]: { type: T; data: ConsultationEventOf<T>['data'] };
+  [T in ConsultationEventType]: { type: T; version?: ConsultationEventOf<T>['version']; data: ConsultationEventOf<T>['data'] };
 }[ConsultationEventType];
 
 export type Decision =
   | { ok: true; events: EventDraft[]; receipt: Record<string, unknown>; replayed: boolean }
   | { ok: false; error: DomainError };
 
-const ms = (iso: string): number => Date.parse(iso);
-const utc = (iso: string): string => new Date(ms(iso)).toISOString();
+export const ms = (iso: string): number => Date.parse(iso);
+export const utc = (iso: string): string => new Date(ms(iso)).toISOString();
 
 /** A comment is on time when the gateway received it at or before the deadline, whenever it is processed. */
 export function isOnTime(consultation: Consultation, receivedAt: string): boolean {
   return ms(receivedAt) <= ms(consultation.deadline);
 }
 
-function accepted(
+export function accepted(
   events: EventDraft[],
   receipt: Record<string, unknown>,
   replayed = false,
@@ -96,12 +139,20 @@ export function commentReceipt(c: Consultation, comment: CommentRecord): Record<
   };
 }
 
-export function respondedAndPending(c: Consultation): { responded: string[]; pending: string[] } {
+/** Who commented, who answered "no comments" (a nil return is never a comment), and who answered nothing. */
+export function respondedAndPending(c: Consultation): { responded: string[]; noComments: string[]; pending: string[] } {
   const responded: string[] = [];
+  const noComments: string[] = [];
   const pending: string[] = [];
-  for (const code of c.addressees) ((c.activeByState.get(code) ?? 0) > 0 ? responded : pending).push(code);
-  return { responded, pending };
+  for (const code of c.addressees) {
+    if ((c.activeByState.get(code) ?? 0) > 0) responded.push(code);
+    else if (c.noComments.has(code)) noComments.push(code);
+    else pending.push(code);
+  }
+  return { responded, noComments, pending };
 }
+
+export const currentVersion = (c: Consultation): DocumentVersion => c.documentVersions[c.documentVersions.length - 1]!;
 
 /** Decides what a command means against the current state. Pure: no clock, no IO, never mutates `state`. */
 export function decide(state: ConsultationState, command: ConsultationCommand): Decision {
@@ -120,6 +171,12 @@ export function decide(state: ConsultationState, command: ConsultationCommand): 
       return decideClose(state, command);
     case 'consultation.issue-reminder':
       return decideReminder(state, command);
+    case 'consultation.submit-no-comments':
+      return decideNoComments(state, command);
+    case 'consultation.break-silence':
+      return decideBreakSilence(state, command);
+    case 'consultation.issue-document-version':
+      return decideIssueDocumentVersion(state, command);
   }
 }
 
@@ -135,11 +192,14 @@ function decideReminder(state: ConsultationState, cmd: ConsultationCommandOf<'co
   if (ms(deadline) !== ms(state.deadline))
     return rejection('reminder-stale', `scheduled for deadline ${deadline}; the deadline is now ${state.deadline}`);
   if (ms(cmd.receivedAt) < ms(dueAt)) return rejection('reminder-not-due', `the reminder is due at ${dueAt}`);
-  const { pending } = respondedAndPending(state);
-  return accepted([{ type: 'consultation.reminder-issued', data: { offsetSeconds, deadline: state.deadline, dueAt, pending } }], {
-    ...receipt,
-    pending,
-  });
+  // Reminders go to those who have not answered at all: not to commenters, nil returns or silence breakers.
+  const broke = new Set(state.silenceBreaks.map((b) => b.memberState));
+  const pending = respondedAndPending(state).pending.filter((code) => !broke.has(code));
+  const localDeadlines = localDeadlinesOf(state.deadline, pending, state.timeZones);
+  return accepted(
+    [{ type: 'consultation.reminder-issued', data: { offsetSeconds, deadline: state.deadline, dueAt, pending, localDeadlines } }],
+    { ...receipt, pending },
+  );
 }
 
 /** The opening request in one comparable form, from the command or from the event it became. */
@@ -153,6 +213,7 @@ function openingRequest(d: ConsultationCommandOf<'consultation.open'>['data']): 
     deadline: d.deadline,
     reminderOffsetsSeconds: [...d.reminderOffsetsSeconds].sort((a, b) => b - a),
     commentVisibility: d.commentVisibility,
+    procedure: d.procedure ?? 'comments',
   });
 }
 
@@ -168,19 +229,25 @@ function decideOpen(state: ConsultationState, cmd: ConsultationCommandOf<'consul
     return rejection('deadline-not-in-future', `deadline ${d.deadline} is not after ${cmd.receivedAt}`);
   const unknown = d.addressees.filter((code) => !isMemberStateCode(code));
   if (unknown.length > 0) return rejection('unknown-member-state', `unknown member-state codes: ${unknown.join(', ')}`);
+  const problem = documentsProblem(d.documents);
+  if (problem) return rejection('invalid-documents', problem);
   const addressees = [...new Set(d.addressees)];
   const data: ConsultationEventOf<'consultation.opened'>['data'] = {
     consultationId: cmd.key,
     reference: d.reference,
     title: d.title,
+    // As sent: the original is marked when state and views are built (unmarked: the first).
     documents: d.documents,
     addressees,
     deadline: d.deadline,
     reminderOffsetsSeconds: [...d.reminderOffsetsSeconds].sort((a, b) => b - a),
     commentVisibility: d.commentVisibility,
     openedAt: cmd.receivedAt,
+    procedure: d.procedure ?? 'comments',
+    timeZones: zonesFor(addressees, d.timeZones),
   };
   if (d.summary !== undefined) data.summary = d.summary;
+  if (d.secretariatTimeZone !== undefined) data.secretariatTimeZone = d.secretariatTimeZone;
   return accepted([{ type: 'consultation.opened', data }], {
     id: cmd.key,
     reference: d.reference,
@@ -206,7 +273,7 @@ function requireOnTime(state: ConsultationState, receivedAt: string): DomainErro
   return state;
 }
 
-function requireOpenAndOnTime(state: ConsultationState, receivedAt: string): DomainError | Consultation {
+export function requireOpenAndOnTime(state: ConsultationState, receivedAt: string): DomainError | Consultation {
   if (!state) return { code: 'consultation-not-found', detail: 'no such consultation' };
   if (state.status === 'closed' || !isOnTime(state, receivedAt))
     return {
@@ -216,7 +283,7 @@ function requireOpenAndOnTime(state: ConsultationState, receivedAt: string): Dom
   return state;
 }
 
-const isError = (v: DomainError | Consultation): v is DomainError => 'code' in v;
+export const isError = (v: DomainError | Consultation): v is DomainError => 'code' in v;
 
 function decideSubmit(state: ConsultationState, cmd: ConsultationCommandOf<'consultation.submit-comment'>): Decision {
   const d = cmd.data;
@@ -246,6 +313,7 @@ function decideSubmit(state: ConsultationState, cmd: ConsultationCommandOf<'cons
     bodyHash: d.bodyHash,
     idempotencyKey: d.idempotencyKey,
     receivedAt: cmd.receivedAt,
+    documentVersion: currentVersion(state).version,
   };
   return accepted([{ type: 'consultation.comment-submitted', data }], {
     commentId: data.commentId,
@@ -298,6 +366,7 @@ function decideAmend(state: ConsultationState, cmd: ConsultationCommandOf<'consu
           language: cmd.data.language,
           bodyHash: cmd.data.bodyHash,
           receivedAt: cmd.receivedAt,
+          documentVersion: currentVersion(open).version,
         },
       },
     ],
@@ -364,22 +433,30 @@ function decideExtend(state: ConsultationState, cmd: ConsultationCommandOf<'cons
   );
 }
 
+/**
+ * The closing decision at the deadline. Under silence procedure the text is deemed adopted unless some
+ * addressee broke silence; breaks were only ever accepted when received by the deadline (receipt-time rule).
+ */
 function decideClose(state: ConsultationState, cmd: ConsultationCommandOf<'consultation.close'>): Decision {
   if (!state) return rejection('consultation-not-found', 'no such consultation');
-  const summary = respondedAndPending(state);
   if (state.status === 'closed')
-    return accepted([], { id: state.id, closedAt: state.closedAt, deadline: state.deadline, ...summary }, true);
+    return accepted([], { id: state.id, closedAt: state.closedAt, deadline: state.deadline, ...state.closing }, true);
   if (ms(cmd.receivedAt) < ms(state.deadline))
     return rejection('deadline-not-reached', `the deadline ${state.deadline} has not passed`);
-  return accepted(
-    [
-      {
-        type: 'consultation.closed',
-        data: { closedAt: cmd.receivedAt, deadline: state.deadline, ...summary },
-      },
-    ],
-    { id: state.id, closedAt: cmd.receivedAt, deadline: state.deadline, ...summary },
-  );
+  const summary = respondedAndPending(state);
+  const data: ConsultationEventOf<'consultation.closed'>['data'] = {
+    closedAt: cmd.receivedAt,
+    deadline: state.deadline,
+    procedure: state.procedure,
+    ...summary,
+    documentVersion: currentVersion(state).version,
+  };
+  if (state.procedure === 'silence') {
+    const brokenBy = state.silenceBreaks.filter((b) => ms(b.receivedAt) <= ms(state.deadline));
+    data.silence = { outcome: brokenBy.length > 0 ? 'silence-broken' : 'deemed-adopted', brokenBy };
+  }
+  const { closedAt: _closedAt, deadline: _deadline, procedure: _procedure, documentVersion: _version, ...closing } = data;
+  return accepted([{ type: 'consultation.closed', version: 2, data }], { id: state.id, closedAt: data.closedAt, deadline: data.deadline, ...closing });
 }
 
 export type AppliedEvent = EventDraft & { sequence?: number };
@@ -396,12 +473,30 @@ export function evolve(state: ConsultationState, event: AppliedEvent): Consultat
       reference: d.reference,
       title: d.title,
       summary: d.summary,
-      documents: d.documents,
+      documents: withOriginalMarked(d.documents),
       addressees: d.addressees,
       reminderOffsetsSeconds: d.reminderOffsetsSeconds,
       commentVisibility: d.commentVisibility,
       openedAt: d.openedAt,
       openedWith: openingRequest(d),
+      procedure: d.procedure ?? 'comments',
+      timeZones: d.timeZones ?? zonesFor(d.addressees),
+      secretariatTimeZone: d.secretariatTimeZone,
+      documentVersions: [
+        {
+          version: 1,
+          kind: 'original',
+          number: 0,
+          symbol: d.reference,
+          documents: withOriginalMarked(d.documents),
+          issuedAt: d.openedAt,
+          resetsDeadline: false,
+          resetsSilence: false,
+        },
+      ],
+      noComments: new Map(),
+      silenceBreaks: [],
+      closing: null,
       deadline: d.deadline,
       status: 'open',
       closedAt: null,
@@ -432,7 +527,10 @@ export function evolve(state: ConsultationState, event: AppliedEvent): Consultat
         language: d.language,
         withdrawn: false,
         lastChangedAt: d.receivedAt,
+        documentVersion: d.documentVersion ?? 1,
       });
+      // A comment replaces a nil return: the addressee has commented after all.
+      state.noComments.delete(d.memberState);
       state.idempotency.set(`${d.memberState} ${d.idempotencyKey}`, d.commentId);
       state.submissionsByState.set(d.memberState, (state.submissionsByState.get(d.memberState) ?? 0) + 1);
       state.activeByState.set(d.memberState, (state.activeByState.get(d.memberState) ?? 0) + 1);
@@ -445,6 +543,7 @@ export function evolve(state: ConsultationState, event: AppliedEvent): Consultat
         c.bodyHash = event.data.bodyHash;
         c.language = event.data.language;
         c.lastChangedAt = event.data.receivedAt;
+        c.documentVersion = event.data.documentVersion ?? c.documentVersion;
       }
       return state;
     }
@@ -462,72 +561,44 @@ export function evolve(state: ConsultationState, event: AppliedEvent): Consultat
       state.deadlineExtensions += 1;
       state.lastExtension = { previousDeadline: event.data.previousDeadline, deadline: event.data.deadline, reason: event.data.reason };
       return state;
-    case 'consultation.closed':
+    case 'consultation.closed': {
+      const { responded, noComments, pending, silence } = event.data;
       state.status = 'closed';
       state.closedAt = event.data.closedAt;
+      state.closing = { responded, noComments, pending, ...(silence ? { silence } : {}) };
       return state;
+    }
     case 'consultation.reminder-issued':
       state.remindersIssued.add(reminderKey(event.data.deadline, event.data.offsetSeconds));
       return state;
+    case 'consultation.no-comments-submitted':
+      state.noComments.set(event.data.memberState, event.data.receivedAt);
+      return state;
+    case 'consultation.silence-broken': {
+      const { memberState, reason, receivedAt } = event.data;
+      state.silenceBreaks.push({ memberState, reason, receivedAt });
+      return state;
+    }
+    case 'consultation.document-version-issued': {
+      const d = event.data;
+      const version: DocumentVersion = {
+        version: d.version,
+        kind: d.kind,
+        number: d.number,
+        symbol: d.symbol,
+        documents: withOriginalMarked(d.documents),
+        issuedAt: d.issuedAt,
+        resetsDeadline: d.resetsDeadline,
+        resetsSilence: d.resetsSilence,
+      };
+      if (d.note !== undefined) version.note = d.note;
+      if (d.idempotencyKey !== undefined) version.idempotencyKey = d.idempotencyKey;
+      state.documentVersions.push(version);
+      state.documents = version.documents;
+      if (d.resetsSilence) state.silenceBreaks = [];
+      return state;
+    }
   }
 }
 
-export type ResponseStatus = 'commented' | 'pending';
-
-/** The consultation as the API shows it; the same function serves live read models and `asOf` replays. */
-export interface ConsultationView {
-  id: string;
-  reference: string;
-  title: string;
-  summary?: string;
-  documents: ConsultationDocument[];
-  status: 'open' | 'closed';
-  deadline: string;
-  openedAt: string;
-  closedAt: string | null;
-  addressees: string[];
-  responses: Record<string, ResponseStatus>;
-  commentCount: number;
-  commentVisibility: CommentVisibility;
-  reminderOffsetsSeconds: number[];
-  deadlineExtensions: number;
-  version: number;
-}
-
-/** Who has responded: an addressee with at least one comment not withdrawn has commented. */
-export function responsesOf(
-  addressees: readonly string[],
-  activeComments: (memberState: string) => number,
-): { responses: Record<string, ResponseStatus>; commentCount: number } {
-  const responses: Record<string, ResponseStatus> = {};
-  let commentCount = 0;
-  for (const code of addressees) {
-    const active = activeComments(code);
-    responses[code] = active > 0 ? 'commented' : 'pending';
-    commentCount += active;
-  }
-  return { responses, commentCount };
-}
-
-export function viewOf(c: Consultation): ConsultationView {
-  const { responses, commentCount } = responsesOf(c.addressees, (code) => c.activeByState.get(code) ?? 0);
-  const view: ConsultationView = {
-    id: c.id,
-    reference: c.reference,
-    title: c.title,
-    documents: [...c.documents],
-    status: c.status,
-    deadline: c.deadline,
-    openedAt: c.openedAt,
-    closedAt: c.closedAt,
-    addressees: [...c.addressees],
-    responses,
-    commentCount,
-    commentVisibility: c.commentVisibility,
-    reminderOffsetsSeconds: [...c.reminderOffsetsSeconds],
-    deadlineExtensions: c.deadlineExtensions,
-    version: c.version,
-  };
-  if (c.summary !== undefined) view.summary = c.summary;
-  return view;
-}
+export * from './view.js';

@@ -16,7 +16,11 @@ export type DomainErrorCode =
   | 'not-comment-owner'
   | 'comment-withdrawn'
   | 'reminder-stale'
-  | 'reminder-not-due';
+  | 'reminder-not-due'
+  | 'already-commented'
+  | 'not-under-silence-procedure'
+  | 'invalid-documents'
+  | 'reset-needs-revision';
 
 export interface DomainError {
   readonly code: DomainErrorCode;

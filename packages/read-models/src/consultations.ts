@@ -1,5 +1,5 @@
-import type { CommandOutcome, ConsultationDocument, ConsultationEvent, IdentityEvent } from '@consult/contracts';
-import { responsesOf, type ConsultationView } from '@consult/domain';
+import type { CommandOutcome, ConsultationDocument, ConsultationEvent, IdentityEvent, Procedure, SilenceBreak } from '@consult/contracts';
+import { buildView, withOriginalMarked, zonesFor, type ConsultationView, type DocumentVersion } from '@consult/domain';
 import type { ChainableCommander, KeySpace, Redis } from '@consult/redis';
 
 const OUTCOME_TTL_SECONDS = 7 * 86_400;
@@ -9,6 +9,8 @@ export interface CommentRevision {
   body: string;
   language: string;
   receivedAt: string;
+  /** The document version in force when this revision was received. */
+  documentVersion?: number;
 }
 
 export interface CommentView {
@@ -23,6 +25,8 @@ export interface CommentView {
   status: 'active' | 'withdrawn';
   lastChangedAt: string;
   withdrawnAt?: string;
+  /** The document version the comment (its latest revision) answered. */
+  documentVersion: number;
   revisions: CommentRevision[];
 }
 
@@ -43,6 +47,9 @@ interface StaticDoc {
   commentVisibility: 'own' | 'addressees';
   reminderOffsetsSeconds: number[];
   openedAt: string;
+  procedure?: Procedure;
+  timeZones?: Record<string, string>;
+  secretariatTimeZone?: string;
 }
 
 /**
@@ -58,6 +65,18 @@ export class ConsultationReadModel {
   }
   private active(id: string): string {
     return this.keys.key('cons', id, 'active');
+  }
+  /** Nil returns in force: member state → when received. */
+  private nilReturns(id: string): string {
+    return this.keys.key('cons', id, 'nil');
+  }
+  /** Breaks of silence that count, as JSON, first first. */
+  private silenceBreaks(id: string): string {
+    return this.keys.key('cons', id, 'silence');
+  }
+  /** Document versions (original, corrigenda, revisions) as JSON, in order. */
+  private documentVersions(id: string): string {
+    return this.keys.key('cons', id, 'versions');
   }
   private commentIndex(id: string, memberState?: string): string {
     return memberState ? this.keys.key('cons', id, 'comments', memberState) : this.keys.key('cons', id, 'comments');
@@ -112,8 +131,22 @@ export class ConsultationReadModel {
           commentVisibility: d.commentVisibility,
           reminderOffsetsSeconds: d.reminderOffsetsSeconds,
           openedAt: d.openedAt,
+          procedure: d.procedure ?? 'comments',
+          timeZones: d.timeZones ?? zonesFor(d.addressees),
         };
         if (d.summary !== undefined) doc.summary = d.summary;
+        if (d.secretariatTimeZone !== undefined) doc.secretariatTimeZone = d.secretariatTimeZone;
+        const original: DocumentVersion = {
+          version: 1,
+          kind: 'original',
+          number: 0,
+          symbol: d.reference,
+          documents: withOriginalMarked(d.documents),
+          issuedAt: d.openedAt,
+          resetsDeadline: false,
+          resetsSilence: false,
+        };
+        multi.rpush(this.documentVersions(id), JSON.stringify(original));
         multi.hset(key, { doc: JSON.stringify(doc), status: 'open', deadline: d.deadline, closedAt: '', extensions: 0 });
         multi.zadd(this.statusIndex('open'), Date.parse(d.deadline), id);
         multi.zadd(this.statusIndex('all'), Date.parse(d.openedAt), id);
@@ -133,11 +166,14 @@ export class ConsultationReadModel {
           revision: 1,
           status: 'active',
           lastChangedAt: d.receivedAt,
+          documentVersion: d.documentVersion ?? 1,
         });
         multi.rpush(
           this.revisions(d.commentId),
-          JSON.stringify({ revision: 1, body: d.body, language: d.language, receivedAt: d.receivedAt }),
+          JSON.stringify({ revision: 1, body: d.body, language: d.language, receivedAt: d.receivedAt, documentVersion: d.documentVersion ?? 1 }),
         );
+        // A comment replaces a nil return.
+        multi.hdel(this.nilReturns(id), d.memberState);
         multi.zadd(this.commentIndex(id), event.sequence, d.commentId);
         multi.zadd(this.commentIndex(id, d.memberState), event.sequence, d.commentId);
         multi.hincrby(this.active(id), d.memberState, 1);
@@ -150,10 +186,17 @@ export class ConsultationReadModel {
           language: d.language,
           revision: d.revision,
           lastChangedAt: d.receivedAt,
+          ...(d.documentVersion !== undefined ? { documentVersion: d.documentVersion } : {}),
         });
         multi.rpush(
           this.revisions(d.commentId),
-          JSON.stringify({ revision: d.revision, body: d.body, language: d.language, receivedAt: d.receivedAt }),
+          JSON.stringify({
+            revision: d.revision,
+            body: d.body,
+            language: d.language,
+            receivedAt: d.receivedAt,
+            ...(d.documentVersion !== undefined ? { documentVersion: d.documentVersion } : {}),
+          }),
         );
         break;
       }
@@ -170,9 +213,35 @@ export class ConsultationReadModel {
         break;
       case 'consultation.closed':
         multi.hset(key, { status: 'closed', closedAt: event.data.closedAt });
+        if (event.data.silence) multi.hset(key, { silenceOutcome: event.data.silence.outcome });
         multi.zrem(this.statusIndex('open'), id);
         multi.zadd(this.statusIndex('closed'), Date.parse(event.data.closedAt), id);
         break;
+      case 'consultation.no-comments-submitted':
+        multi.hset(this.nilReturns(id), event.data.memberState, event.data.receivedAt);
+        break;
+      case 'consultation.silence-broken': {
+        const { memberState, reason, receivedAt } = event.data;
+        multi.rpush(this.silenceBreaks(id), JSON.stringify({ memberState, reason, receivedAt }));
+        break;
+      }
+      case 'consultation.document-version-issued': {
+        const d = event.data;
+        const version: DocumentVersion = {
+          version: d.version,
+          kind: d.kind,
+          number: d.number,
+          symbol: d.symbol,
+          documents: withOriginalMarked(d.documents),
+          issuedAt: d.issuedAt,
+          resetsDeadline: d.resetsDeadline,
+          resetsSilence: d.resetsSilence,
+          ...(d.note !== undefined ? { note: d.note } : {}),
+        };
+        multi.rpush(this.documentVersions(id), JSON.stringify(version));
+        if (d.resetsSilence) multi.del(this.silenceBreaks(id));
+        break;
+      }
     }
     multi.hset(key, { version: event.sequence });
   }
@@ -192,34 +261,60 @@ export class ConsultationReadModel {
 
   // ---- reads (gateway, audit) ----
 
+  /** The view, built by the domain's `buildView` from the same parts its replay uses. */
   async get(redis: Redis, id: string): Promise<ConsultationView | null> {
-    const [[, fields], [, active]] = (await redis
+    const [[, fields], [, active], [, nil], [, breaks], [, versions]] = (await redis
       .multi()
       .hgetall(this.consultation(id))
       .hgetall(this.active(id))
-      .exec()) as [[unknown, Record<string, string>], [unknown, Record<string, string>]];
+      .hgetall(this.nilReturns(id))
+      .lrange(this.silenceBreaks(id), 0, -1)
+      .lrange(this.documentVersions(id), 0, -1)
+      .exec()) as [
+      [unknown, Record<string, string>],
+      [unknown, Record<string, string>],
+      [unknown, Record<string, string>],
+      [unknown, string[]],
+      [unknown, string[]],
+    ];
     if (!fields.doc) return null;
     const doc = JSON.parse(fields.doc) as StaticDoc;
-    const { responses, commentCount } = responsesOf(doc.addressees, (code) => Number(active[code] ?? 0));
-    const view: ConsultationView = {
+    const documentVersions = versions.map((v) => JSON.parse(v) as DocumentVersion);
+    if (documentVersions.length === 0)
+      documentVersions.push({
+        version: 1,
+        kind: 'original',
+        number: 0,
+        symbol: doc.reference,
+        documents: withOriginalMarked(doc.documents),
+        issuedAt: doc.openedAt,
+        resetsDeadline: false,
+        resetsSilence: false,
+      });
+    const outcome = fields.silenceOutcome;
+    return buildView({
       id,
       reference: doc.reference,
       title: doc.title,
-      documents: doc.documents,
-      status: fields.status === 'closed' ? 'closed' : 'open',
-      deadline: fields.deadline ?? '',
-      openedAt: doc.openedAt,
-      closedAt: fields.closedAt ? fields.closedAt : null,
+      summary: doc.summary,
       addressees: doc.addressees,
-      responses,
-      commentCount,
       commentVisibility: doc.commentVisibility,
       reminderOffsetsSeconds: doc.reminderOffsetsSeconds,
+      openedAt: doc.openedAt,
+      deadline: fields.deadline ?? '',
+      status: fields.status === 'closed' ? 'closed' : 'open',
+      closedAt: fields.closedAt ? fields.closedAt : null,
       deadlineExtensions: Number(fields.extensions ?? 0),
       version: Number(fields.version ?? 0),
-    };
-    if (doc.summary !== undefined) view.summary = doc.summary;
-    return view;
+      procedure: doc.procedure ?? 'comments',
+      timeZones: doc.timeZones ?? zonesFor(doc.addressees),
+      secretariatTimeZone: doc.secretariatTimeZone,
+      documentVersions,
+      activeComments: (code) => Number(active[code] ?? 0),
+      hasNilReturn: (code) => nil[code] !== undefined,
+      silenceBreaks: breaks.map((b) => JSON.parse(b) as SilenceBreak),
+      silenceOutcome: outcome === 'deemed-adopted' || outcome === 'silence-broken' ? outcome : null,
+    });
   }
 
   async list(
@@ -317,6 +412,7 @@ export class ConsultationReadModel {
       revision: Number(fields.revision ?? 1),
       status: fields.status === 'withdrawn' ? 'withdrawn' : 'active',
       lastChangedAt: fields.lastChangedAt ?? '',
+      documentVersion: Number(fields.documentVersion ?? 1),
       revisions: revisions.map((r) => JSON.parse(r) as CommentRevision),
     };
     if (fields.withdrawnAt) view.withdrawnAt = fields.withdrawnAt;

@@ -29,6 +29,8 @@ export interface ConsultationDocumentInput {
   title: string;
   uri?: string;
   text?: string;
+  /** The language the text was negotiated in (exactly one per version; absent everywhere: the first). */
+  original?: boolean;
 }
 
 export interface CreateConsultationInput {
@@ -37,9 +39,39 @@ export interface CreateConsultationInput {
   summary?: string;
   documents: ConsultationDocumentInput[];
   addressees: string[];
+  /** RFC 3339, or a date (2023-03-20): the end of that day in the Secretariat's zone. */
   deadline: string;
   reminderOffsetsSeconds?: number[];
   commentVisibility?: 'own' | 'addressees';
+  procedure?: 'comments' | 'silence';
+}
+
+export interface LocalDeadline {
+  timeZone: string;
+  local: string;
+  text: string;
+}
+
+export interface DocumentVersionInput {
+  kind: 'corrigendum' | 'revision';
+  documents: ConsultationDocumentInput[];
+  note?: string;
+  /** A revision may reset the deadline (a later one) … */
+  deadline?: string;
+  /** … or, under silence procedure, the silence. */
+  resetSilence?: boolean;
+}
+
+export interface DocumentVersionReceipt {
+  consultationId: string;
+  version: number;
+  kind: 'corrigendum' | 'revision';
+  number: number;
+  symbol: string;
+  issuedAt: string;
+  resetsDeadline: boolean;
+  resetsSilence: boolean;
+  deadline: string;
 }
 
 export interface Consultation {
@@ -53,12 +85,22 @@ export interface Consultation {
   openedAt: string;
   closedAt: string | null;
   addressees: string[];
-  responses: Record<string, 'commented' | 'pending'>;
+  responses: Record<string, 'commented' | 'no-comments' | 'pending'>;
   commentCount: number;
+  noCommentsCount?: number;
   commentVisibility: 'own' | 'addressees';
   reminderOffsetsSeconds: number[];
   deadlineExtensions: number;
   version: number;
+  procedure?: 'comments' | 'silence';
+  silence?: {
+    brokenBy: { memberState: string; reason: string; receivedAt: string }[];
+    outcome: 'deemed-adopted' | 'silence-broken' | null;
+  };
+  documentVersion?: { version: number; kind: string; number: number; symbol: string; issuedAt: string };
+  localDeadlines?: Record<string, LocalDeadline>;
+  language?: string;
+  document?: ConsultationDocumentInput;
 }
 
 export interface CommentReceipt {
@@ -168,6 +210,26 @@ export class ConsultationClient {
   ): Promise<ApiResponse<{ items: Consultation[]; total: number; offset: number; limit: number }>> {
     const params = toSearchParams(query);
     return this.request('GET', `/v1/consultations${params.size ? `?${params.toString()}` : ''}`);
+  }
+
+  /** Answers "no comments" (a nil return) for the key's member state; idempotent. */
+  postNoComments(consultationId: string): Promise<ApiResponse<{ consultationId: string; memberState: string; status: 'no-comments'; receivedAt: string }>> {
+    return this.request('POST', `/v1/consultations/${consultationId}/no-comments`);
+  }
+
+  /** Breaks silence under silence procedure, with a reason; idempotent. */
+  breakSilence(consultationId: string, reason: string): Promise<ApiResponse<{ memberState: string; reason: string; receivedAt: string }>> {
+    return this.request('POST', `/v1/consultations/${consultationId}/silence-breaks`, { reason });
+  }
+
+  /** Issues a corrigendum or a revision (secretariat); with an idempotency key a retry gets the same version. */
+  issueDocumentVersion(consultationId: string, input: DocumentVersionInput, idempotencyKey?: string): Promise<ApiResponse<DocumentVersionReceipt>> {
+    return this.request(
+      'POST',
+      `/v1/consultations/${consultationId}/document-versions`,
+      input,
+      idempotencyKey ? { 'idempotency-key': idempotencyKey } : {},
+    );
   }
 
   postComment(

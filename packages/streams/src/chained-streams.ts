@@ -99,7 +99,8 @@ export class ChainedStreams<S, E extends ChainedEvent> {
     }
     const head = this.heads.get(event.key);
     const expected = (head?.sequence ?? 0) + 1;
-    const { hash, ...unhashed } = event;
+    // The chain covers the event as produced, not as upcast to its newest version.
+    const { hash, ...unhashed } = JSON.parse(message.value!.toString('utf8')) as { hash: string };
     if (
       event.sequence !== expected ||
       event.previousHash !== (head?.hash ?? null) ||
@@ -127,7 +128,7 @@ export class ChainedStreams<S, E extends ChainedEvent> {
     partition: number,
     command: CommandMeta,
     index: number,
-    draft: { type: string; data: unknown },
+    draft: { type: string; version?: number; data: unknown },
     decidedAt: string,
   ): { event: E; message: Message } {
     const head = this.heads.get(command.key);
@@ -135,7 +136,7 @@ export class ChainedStreams<S, E extends ChainedEvent> {
       id: deterministicUuid(`${command.id}:${index}`),
       source: this.options.source,
       type: draft.type,
-      version: 1 as const,
+      version: draft.version ?? 1,
       occurredAt: head && head.occurredAt > decidedAt ? head.occurredAt : decidedAt,
       key: command.key,
       correlationId: command.correlationId,

@@ -7,7 +7,7 @@ import { Type } from '@sinclair/typebox';
 import { allTopicSpecs, topicNames } from '@consult/contracts';
 import { provideInfrastructure, repositoryRoot } from '@consult/environment';
 import { DEV_KEYS, issueKeys } from '@consult/admin';
-import { DEMO_REFERENCE, seedDemo } from './demo.js';
+import { DEMO_REFERENCE, seedDemo, SILENCE_DEMO_REFERENCE } from './demo.js';
 
 /**
  * `npm start`: finds or starts Kafka and Redis, runs every service as its own process, seeds development keys
@@ -96,7 +96,7 @@ try {
     if (attempt > 480) throw new Error('the gateway did not become ready, with the development keys, within 120 s');
     await new Promise((r) => setTimeout(r, 250));
   }
-  const { consultationId } = await seedDemo(baseUrl);
+  const { consultationId, silenceConsultationId } = await seedDemo(baseUrl);
 
   const keyLines = Object.values(DEV_KEYS).map((k) => `    ${k.kind.padEnd(20)} ${k.id.padEnd(20)} ${k.secret}`);
   process.stdout.write(`
@@ -110,6 +110,10 @@ ${keyLines.join('\n')}
     curl -s -X POST -H 'Authorization: Bearer ${DEV_KEYS.THA.secret}' -H 'Idempotency-Key: tha-1' \\
          -H 'Content-Type: application/json' -d '{"body":"Thailand supports the draft.","language":"en"}' \\
          ${baseUrl}/v1/consultations/${consultationId}/comments
+
+  Demo consultation ${SILENCE_DEMO_REFERENCE} under silence procedure: ${silenceConsultationId}
+    curl -s -X POST -H 'Authorization: Bearer ${DEV_KEYS.RUS.secret}' -H 'Content-Type: application/json' \
+         -d '{"reason":"Paragraph 4 needs further consultation."}' ${baseUrl}/v1/consultations/${silenceConsultationId}/silence-breaks
 
   Ctrl-C stops everything this command started.
 `);

@@ -15,6 +15,7 @@ import Fastify, {
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from 'fastify';
+import { DEFAULT_SECRETARIAT_TIME_ZONE } from '@consult/domain';
 import { KeyDirectory, type Principal } from './auth.js';
 import { CommandBus } from './command-bus.js';
 import { SentCommands } from './sent-commands.js';
@@ -28,6 +29,7 @@ import { commentRoutes } from './routes/comments.js';
 import { consultationRoutes } from './routes/consultations.js';
 import { csoContext, csoRoutes } from './routes/csos.js';
 import { historyRoutes } from './routes/history.js';
+import { diplomaticPracticeRoutes } from './routes/diplomatic-practice.js';
 import { operationsRoutes } from './routes/operations.js';
 import { statementRoutes } from './routes/statements.js';
 import { eventRoutes } from './routes/events.js';
@@ -46,6 +48,10 @@ export interface GatewayOptions {
   readyMaxLag?: number;
   /** The one clock that stamps receipt times; injectable for tests. */
   now?: () => Date;
+  /** Member states' IANA zones over the default table (MEMBER_STATE_TIME_ZONES). */
+  memberStateTimeZones?: Record<string, string>;
+  /** Where a local-date deadline ends (SECRETARIAT_TIME_ZONE); default Asia/Almaty (the CICA Secretariat, Astana). */
+  secretariatTimeZone?: string;
 }
 
 export type GatewayApp = FastifyInstance<
@@ -88,6 +94,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     instanceId: options.instanceId ?? randomUUID(),
     consultations: new KnownConsultations(redis, readModel),
     sentCommands,
+    zones: {
+      memberStates: options.memberStateTimeZones ?? {},
+      secretariat: options.secretariatTimeZone ?? DEFAULT_SECRETARIAT_TIME_ZONE,
+    },
   };
 
   const app = Fastify({
@@ -196,6 +206,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   );
   await app.register(eventRoutes({ redis, readModel: notifications }));
   await app.register(historyRoutes(context));
+  await app.register(diplomaticPracticeRoutes(context));
 
   return {
     app,

@@ -10,4 +10,20 @@ export const GatewayEnv = {
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1_024, maximum: 10_485_760, default: 262_144 }),
   AUTH_CACHE_TTL_MS: Type.Integer({ minimum: 0, maximum: 300_000, default: 5_000 }),
   READY_MAX_LAG: Type.Integer({ minimum: 0, default: 200 }),
+  /** Member states' IANA zones over the default ASEAN/CICA table, e.g. "KAZ=Asia/Almaty,RUS=Europe/Moscow". */
+  MEMBER_STATE_TIME_ZONES: Type.String({ default: '' }),
+  /** Where a deadline given as a date ends; default Asia/Almaty (the CICA Secretariat in Astana). */
+  SECRETARIAT_TIME_ZONE: Type.String({ default: 'Asia/Almaty' }),
 };
+
+/** Parses "KAZ=Asia/Almaty,RUS=Europe/Moscow"; throws on a bad code or an unknown zone, so start-up fails clearly. */
+export function parseTimeZoneTable(raw: string, isZone: (name: string) => boolean): Record<string, string> {
+  const table: Record<string, string> = {};
+  for (const entry of raw.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const [code, zone] = entry.split('=').map((p) => p.trim());
+    if (!code || !/^[A-Z]{3}$/.test(code) || !zone || !isZone(zone))
+      throw new Error(`invalid MEMBER_STATE_TIME_ZONES entry "${entry}" (want CODE=Area/City)`);
+    table[code] = zone;
+  }
+  return table;
+}

@@ -15,6 +15,13 @@ export interface GatewayContext {
   instanceId: string;
   consultations: KnownConsultations;
   sentCommands: SentCommands;
+  /** Time zones: configured member states' (over the defaults) and the Secretariat's. */
+  zones: ZoneSettings;
+}
+
+export interface ZoneSettings {
+  memberStates: Readonly<Record<string, string>>;
+  secretariat: string;
 }
 
 /**

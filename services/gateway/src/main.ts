@@ -3,9 +3,12 @@ import { allTopicSpecs, topicNames } from '@consult/contracts';
 import { createKafka, ensureTopics } from '@consult/kafka';
 import { createRedis } from '@consult/redis';
 import { createGateway } from './app.js';
-import { GatewayEnv } from './config.js';
+import { isTimeZone } from '@consult/domain';
+import { GatewayEnv, parseTimeZoneTable } from './config.js';
 
 const config = loadConfig(GatewayEnv);
+const memberStateTimeZones = parseTimeZoneTable(config.MEMBER_STATE_TIME_ZONES, isTimeZone);
+if (!isTimeZone(config.SECRETARIAT_TIME_ZONE)) throw new Error(`SECRETARIAT_TIME_ZONE ${config.SECRETARIAT_TIME_ZONE} is not an IANA zone`);
 const logger = createLogger('gateway', { level: config.LOG_LEVEL });
 
 await runProcess(logger, async () => {
@@ -24,6 +27,8 @@ await runProcess(logger, async () => {
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     authCacheTtlMs: config.AUTH_CACHE_TTL_MS,
     readyMaxLag: config.READY_MAX_LAG,
+    memberStateTimeZones,
+    secretariatTimeZone: config.SECRETARIAT_TIME_ZONE,
     ...(config.INSTANCE_ID ? { instanceId: config.INSTANCE_ID } : {}),
   });
   const address = await gateway.listen(config.PORT, config.HOST);

@@ -6,12 +6,14 @@ import {
   IdempotencyKey,
   LanguageTag,
   MemberStateCode,
+  Procedure,
   Reference,
   ReminderOffsets,
   Rfc3339,
   TrackingNumber,
   Uuid,
 } from '@consult/contracts';
+import { DeadlineInput, PracticeViewFields } from './routes/diplomatic-practice-schemas.js';
 
 /**
  * The HTTP contract member-state systems integrate against. It reuses the contracts' small pieces (ids, codes,
@@ -41,15 +43,16 @@ export const CreateConsultationBody = Type.Object(
     summary: Type.Optional(Type.String({ maxLength: 10_000 })),
     documents: Type.Array(ConsultationDocument, { minItems: 1, maxItems: 50 }),
     addressees: Type.Array(MemberStateCode, { minItems: 1, maxItems: 250, uniqueItems: true }),
-    deadline: Rfc3339,
+    deadline: DeadlineInput,
     reminderOffsetsSeconds: Type.Optional(ReminderOffsets),
     commentVisibility: Type.Optional(CommentVisibility),
+    procedure: Type.Optional(Procedure),
   },
   { additionalProperties: false },
 );
 export type CreateConsultationBody = Static<typeof CreateConsultationBody>;
 
-const ResponseStatus = Type.Union([Type.Literal('commented'), Type.Literal('pending')]);
+const ResponseStatus = Type.Union([Type.Literal('commented'), Type.Literal('no-comments'), Type.Literal('pending')]);
 
 export const ConsultationResponse = Type.Object({
   id: Uuid,
@@ -69,6 +72,7 @@ export const ConsultationResponse = Type.Object({
   deadlineExtensions: Type.Integer(),
   version: Type.Integer({ description: 'Sequence of the last event reflected' }),
   asOf: Type.Optional(Rfc3339),
+  ...PracticeViewFields,
 });
 
 export const ConsultationList = Type.Object({
@@ -93,7 +97,7 @@ export const GetConsultationQuery = Type.Object(
 );
 
 export const DeadlineExtensionBody = Type.Object(
-  { deadline: Rfc3339, reason: Type.String({ minLength: 1, maxLength: 2_000 }) },
+  { deadline: DeadlineInput, reason: Type.String({ minLength: 1, maxLength: 2_000 }) },
   { additionalProperties: false },
 );
 
@@ -124,6 +128,7 @@ export const CommentRevision = Type.Object({
   body: Type.String(),
   language: LanguageTag,
   receivedAt: Rfc3339,
+  documentVersion: Type.Optional(Type.Integer()),
 });
 
 export const CommentResponse = Type.Object({
@@ -138,6 +143,11 @@ export const CommentResponse = Type.Object({
   status: Type.Union([Type.Literal('active'), Type.Literal('withdrawn')]),
   lastChangedAt: Rfc3339,
   withdrawnAt: Type.Optional(Rfc3339),
+  documentVersion: Type.Optional(Type.Integer({ description: 'The document version the comment answered' })),
+  documentSymbol: Type.Optional(Type.String({ description: 'Its symbol, e.g. IO/218 or IO/218/Rev.1' })),
+  addressesSupersededVersion: Type.Optional(
+    Type.Boolean({ description: 'True when a corrigendum or revision was issued after the version it answered' }),
+  ),
   revisions: Type.Array(CommentRevision),
 });
 

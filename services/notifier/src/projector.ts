@@ -1,5 +1,6 @@
 import {
   audienceOf,
+  needsAddressees,
   consultationEventCodec,
   deliveryRecordCodec,
   notifierGroupId,
@@ -99,9 +100,9 @@ export class NotificationProjector {
     }
   }
 
-  /** Addressees of the consultations whose deadline was extended in this batch (earlier batches stored them). */
+  /** Addressees of the consultations whose events in this batch need them (earlier batches stored them). */
   private async addresseesFor(events: ConsultationEvent[]): Promise<Map<string, string[]>> {
-    const ids = [...new Set(events.filter((e) => e.type === 'consultation.deadline-extended').map((e) => e.key))];
+    const ids = [...new Set(events.filter(needsAddressees).map((e) => e.key))];
     return this.readModel.addresseesOf(this.options.redis, ids);
   }
 

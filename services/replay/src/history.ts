@@ -1,6 +1,6 @@
 import type { Logger } from '@consult/config';
 import { consultationEventCodec, type ConsultationEvent } from '@consult/contracts';
-import { consultationAsOf, type ConsultationView } from '@consult/domain';
+import { consultationAsOf, localizeView, type ConsultationView } from '@consult/domain';
 import type { Kafka } from '@consult/kafka';
 import { readEventRecords } from './events.js';
 import type { ProgressSink } from './progress.js';
@@ -29,10 +29,13 @@ export async function consultationHistory(options: HistoryOptions): Promise<Cons
   return events;
 }
 
-/** The consultation as it stood at `asOf`, replayed through the domain (the same code the API uses). */
+/**
+ * The consultation as it stood at `asOf`, replayed through the domain (the same code the API uses), in the
+ * original language as the API answers without Accept-Language.
+ */
 export function stateAsOf(events: readonly ConsultationEvent[], asOf: string): (ConsultationView & { asOf: string }) | null {
   const view = consultationAsOf(events, asOf);
-  return view ? { ...view, asOf } : null;
+  return view ? { ...localizeView(view, undefined), asOf } : null;
 }
 
 /** One line per event: sequence, time, type, actor, a short hash and what changed. */
@@ -50,8 +53,16 @@ export function formatHistoryLine(event: ConsultationEvent): string {
         return `comment ${event.data.commentId} ${event.data.memberState}`;
       case 'consultation.deadline-extended':
         return `${event.data.previousDeadline} -> ${event.data.deadline}: ${event.data.reason}`;
-      case 'consultation.closed':
-        return `responded ${event.data.responded.join(',') || '-'} pending ${event.data.pending.join(',') || '-'}`;
+      case 'consultation.closed': {
+        const silence = event.data.silence ? ` silence ${event.data.silence.outcome}${event.data.silence.brokenBy.map((b) => ` ${b.memberState}@${b.receivedAt}`).join('')}` : '';
+        return `responded ${event.data.responded.join(',') || '-'} no-comments ${event.data.noComments.join(',') || '-'} pending ${event.data.pending.join(',') || '-'}${silence}`;
+      }
+      case 'consultation.no-comments-submitted':
+        return `${event.data.memberState} no comments (version ${event.data.documentVersion})`;
+      case 'consultation.silence-broken':
+        return `${event.data.memberState} broke silence: ${event.data.reason}`;
+      case 'consultation.document-version-issued':
+        return `${event.data.symbol} (version ${event.data.version}${event.data.resetsDeadline ? `, deadline reset to ${event.data.deadline}` : ''}${event.data.resetsSilence ? ', silence reset' : ''})`;
       default:
         return JSON.stringify(d);
     }

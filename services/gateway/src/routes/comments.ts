@@ -18,6 +18,7 @@ import {
 } from '../schemas.js';
 import type { ConsultationView } from '@consult/domain';
 import type { FastifyRequest } from 'fastify';
+import type { CommentView } from '@consult/read-models';
 
 /** The hash an idempotent retry is compared by: the same key with another body or language is a conflict. */
 export function commentBodyHash(body: CommentBodySchema): string {
@@ -40,6 +41,15 @@ export function readableMemberState(principal: Principal, view: ConsultationView
 }
 
 const COMMENT_READERS_ONLY = 'comments are for the secretariat, auditors and addressees';
+/** Which document version a comment answered, and whether a corrigendum or revision superseded it since. */
+export function withDocumentVersion(view: ConsultationView, comment: CommentView) {
+  const answered = view.documentVersions.find((v) => v.version === comment.documentVersion);
+  return {
+    ...comment,
+    ...(answered ? { documentSymbol: answered.symbol } : {}),
+    addressesSupersededVersion: comment.documentVersion < view.documentVersion.version,
+  };
+}
 
 export function commentRoutes(context: GatewayContext): FastifyPluginAsyncTypebox {
   /**
@@ -195,7 +205,10 @@ export function commentRoutes(context: GatewayContext): FastifyPluginAsyncTypebo
           ...(request.query.after ? { after: Number(request.query.after) } : {}),
           limit: Number(request.query.limit ?? 100),
         });
-        return { items: page.items, next: page.next === null ? null : String(page.next) };
+        return {
+          items: page.items.map((c) => withDocumentVersion(view, c)),
+          next: page.next === null ? null : String(page.next),
+        };
       },
     );
 
@@ -217,7 +230,7 @@ export function commentRoutes(context: GatewayContext): FastifyPluginAsyncTypebo
         const readable = readableMemberState(request.principal, view);
         if (readable && readable !== comment.memberState)
           throw new HttpProblem('comment-not-found', `no comment ${request.params.commentId}`);
-        return comment;
+        return withDocumentVersion(view, comment);
       },
     );
   };

@@ -20,6 +20,9 @@ import {
 import type { ConsultationView } from '@consult/domain';
 import type { Principal } from '../auth.js';
 import { consultationAsOfRequest } from './history.js';
+import { documentsProblem, zonesFor } from '@consult/domain';
+import { localized, resolveDeadline } from './diplomatic-practice.js';
+import { localizeView } from '@consult/domain';
 
 /**
  * Who reads consultations: the secretariat and auditors all of them, a member state those addressed to it.
@@ -57,17 +60,23 @@ export function consultationRoutes(context: GatewayContext): FastifyPluginAsyncT
         const unknown = body.addressees.filter((code) => !isMemberStateCode(code));
         if (unknown.length > 0)
           throw new HttpProblem('unknown-member-state', `not ISO 3166-1 alpha-3 codes: ${unknown.join(', ')}`);
-        if (Date.parse(body.deadline) <= Date.parse(request.receivedAt))
-          throw new HttpProblem('deadline-not-in-future', `deadline ${body.deadline} is not after ${request.receivedAt}`);
+        const deadline = resolveDeadline(body.deadline, context.zones.secretariat);
+        if (Date.parse(deadline) <= Date.parse(request.receivedAt))
+          throw new HttpProblem('deadline-not-in-future', `deadline ${deadline} is not after ${request.receivedAt}`);
+        const documentsInvalid = documentsProblem(body.documents);
+        if (documentsInvalid) throw new HttpProblem('invalid-documents', documentsInvalid);
         const command = commandFor(request, context, 'consultation.open', id, {
           reference: body.reference,
           title: body.title,
           ...(body.summary !== undefined ? { summary: body.summary } : {}),
           documents: body.documents,
           addressees: body.addressees,
-          deadline: body.deadline,
+          deadline,
           reminderOffsetsSeconds: body.reminderOffsetsSeconds ?? [...DEFAULT_REMINDER_OFFSETS_SECONDS],
           commentVisibility: body.commentVisibility ?? 'own',
+          procedure: body.procedure ?? 'comments',
+          timeZones: zonesFor(body.addressees, context.zones.memberStates),
+          secretariatTimeZone: context.zones.secretariat,
         });
         const dispatched = await context.bus.dispatch(command);
         if (dispatched.state === 'decided' && dispatched.outcome.result.status === 'accepted') {
@@ -75,7 +84,7 @@ export function consultationRoutes(context: GatewayContext): FastifyPluginAsyncT
           if (view) {
             return answer(reply, dispatched, command.id, () => ({
               status: 201,
-              body: view,
+              body: localized(request, reply, view),
               location: `/v1/consultations/${id}`,
             }));
           }
@@ -104,7 +113,13 @@ export function consultationRoutes(context: GatewayContext): FastifyPluginAsyncT
           principal.kind === 'member-state'
             ? await context.readModel.listFor(context.redis, principal.id, request.query.status, { offset, limit })
             : await context.readModel.list(context.redis, request.query.status, { offset, limit });
-        return { items: items.filter((v) => canSee(principal, v)), total, offset, limit };
+        const language = request.headers['accept-language'];
+        return {
+          items: items.filter((v) => canSee(principal, v)).map((v) => (language ? localizeView(v, language) : v)),
+          total,
+          offset,
+          limit,
+        };
       },
     );
 
@@ -119,14 +134,14 @@ export function consultationRoutes(context: GatewayContext): FastifyPluginAsyncT
           response: { 200: ConsultationResponse, '4xx': Problem },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         requireKind(request, ...CONSULTATION_READERS);
         if (request.query.asOf !== undefined)
-          return consultationAsOfRequest(request, context, request.params.id, request.query.asOf);
+          return localized(request, reply, await consultationAsOfRequest(request, context, request.params.id, request.query.asOf));
         const view = await context.readModel.get(context.redis, request.params.id);
         if (!view || !canSee(request.principal, view))
           throw new HttpProblem('consultation-not-found', `no consultation ${request.params.id}`);
-        return view;
+        return localized(request, reply, view);
       },
     );
 
@@ -145,7 +160,7 @@ export function consultationRoutes(context: GatewayContext): FastifyPluginAsyncT
       async (request, reply) => {
         requireKind(request, 'secretariat');
         const command = commandFor(request, context, 'consultation.extend-deadline', request.params.id, {
-          deadline: request.body.deadline,
+          deadline: resolveDeadline(request.body.deadline, context.zones.secretariat),
           reason: request.body.reason,
         });
         const dispatched = await context.bus.dispatch(command);

@@ -1,0 +1,377 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import type { ConsultationCommand, ConsultationCommandOf, ConsultationCommandType } from '@consult/contracts';
+import { consultationAsOf } from './as-of.js';
+import { decide, evolve, respondedAndPending, type ConsultationState, type Decision, type EventDraft } from './consultation.js';
+import { localizeView, viewOf } from './view.js';
+
+const ID = '00000000-0000-4000-8000-000000000001';
+const OPENED_AT = '2023-03-01T00:00:00.000Z';
+const DEADLINE = '2023-03-20T12:00:00.000Z'; // 18:00 in Astana (UTC+6 in 2023)
+const DEADLINE_MS = Date.parse(DEADLINE);
+const ADDRESSEES = ['KHM', 'THA', 'KAZ', 'RUS'];
+const at = (offsetMs: number): string => new Date(DEADLINE_MS + offsetMs).toISOString();
+
+let seq = 0;
+function command<T extends ConsultationCommandType>(
+  type: T,
+  data: ConsultationCommandOf<T>['data'],
+  receivedAt: string,
+  actor: { kind: 'member-state' | 'secretariat' | 'system'; id: string } = { kind: 'member-state', id: 'KHM' },
+): ConsultationCommandOf<T> {
+  seq += 1;
+  return {
+    id: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
+    type,
+    version: 1,
+    key: ID,
+    receivedAt,
+    correlationId: 'test',
+    actor,
+    data,
+  } as unknown as ConsultationCommandOf<T>;
+}
+
+const open = (procedure: 'comments' | 'silence' = 'comments') =>
+  command(
+    'consultation.open',
+    {
+      reference: 'IO/218',
+      title: 'Draft rules of procedure',
+      documents: [
+        { language: 'en', title: 'Draft rules of procedure', original: true },
+        { language: 'ru', title: 'Проект правил процедуры' },
+        { language: 'kk', title: 'Рәсімдер ережесінің жобасы' },
+      ],
+      addressees: ADDRESSEES,
+      deadline: DEADLINE,
+      reminderOffsetsSeconds: [86_400],
+      commentVisibility: 'own',
+      procedure,
+      timeZones: { KAZ: 'Asia/Almaty' },
+      secretariatTimeZone: 'Asia/Almaty',
+    },
+    OPENED_AT,
+    { kind: 'secretariat', id: 'secretariat' },
+  );
+
+let commentCounter = 1;
+const comment = (memberState: string, receivedAt: string, key = `k${commentCounter}`) =>
+  command(
+    'consultation.submit-comment',
+    {
+      commentId: `00000000-0000-4000-9000-${String(commentCounter++).padStart(12, '0')}`,
+      memberState,
+      idempotencyKey: key,
+      body: 'text',
+      language: 'en',
+      bodyHash: 'a'.repeat(64),
+    },
+    receivedAt,
+    { kind: 'member-state', id: memberState },
+  );
+const withdraw = (memberState: string, commentId: string, receivedAt: string) =>
+  command('consultation.withdraw-comment', { commentId, memberState }, receivedAt, { kind: 'member-state', id: memberState });
+const noComments = (memberState: string, receivedAt: string) =>
+  command('consultation.submit-no-comments', { memberState }, receivedAt, { kind: 'member-state', id: memberState });
+const breakSilence = (memberState: string, receivedAt: string, reason = 'We object to rule 12') =>
+  command('consultation.break-silence', { memberState, reason }, receivedAt, { kind: 'member-state', id: memberState });
+const close = (receivedAt = at(2_000)) => command('consultation.close', {}, receivedAt, { kind: 'system', id: 'deadlines' });
+const remind = (receivedAt = at(-86_400_000)) =>
+  command('consultation.issue-reminder', { offsetSeconds: 86_400, deadline: DEADLINE }, receivedAt, { kind: 'system', id: 'deadlines' });
+const issueVersion = (
+  data: Partial<ConsultationCommandOf<'consultation.issue-document-version'>['data']>,
+  receivedAt: string,
+) =>
+  command(
+    'consultation.issue-document-version',
+    {
+      kind: 'revision',
+      documents: [
+        { language: 'en', title: 'Revised draft rules of procedure', original: true },
+        { language: 'ru', title: 'Пересмотренный проект правил процедуры' },
+      ],
+      ...data,
+    },
+    receivedAt,
+    { kind: 'secretariat', id: 'secretariat' },
+  );
+
+interface Recorded {
+  state: ConsultationState;
+  decisions: Decision[];
+  events: (EventDraft & { sequence: number; occurredAt: string })[];
+}
+
+function run(commands: ConsultationCommand[]): Recorded {
+  let state: ConsultationState = null;
+  const decisions: Decision[] = [];
+  const events: Recorded['events'] = [];
+  for (const c of commands) {
+    const d = decide(state, c);
+    decisions.push(d);
+    if (d.ok)
+      for (const draft of d.events) {
+        const event = { ...draft, sequence: (state?.version ?? 0) + 1, occurredAt: c.receivedAt };
+        events.push(event);
+        state = evolve(state, event);
+      }
+  }
+  return { state, decisions, events };
+}
+
+const ofType = <T extends EventDraft['type']>(r: Recorded, type: T) =>
+  r.events.filter((e): e is Extract<Recorded['events'][number], { type: T }> => e.type === type);
+
+describe('nil returns', () => {
+  it('shows "no-comments" in the response matrix, never counts it as a comment, and is idempotent', () => {
+    const r = run([open(), noComments('KHM', at(-5_000)), comment('THA', at(-4_000)), noComments('KHM', at(-3_000))]);
+    const view = viewOf(r.state!);
+    expect(view.responses).toEqual({ KHM: 'no-comments', THA: 'commented', KAZ: 'pending', RUS: 'pending' });
+    expect(view.commentCount).toBe(1);
+    expect(view.noCommentsCount).toBe(1);
+    expect(r.decisions[3]).toMatchObject({ ok: true, replayed: true, events: [], receipt: { receivedAt: at(-5_000) } });
+    expect(ofType(r, 'consultation.no-comments-submitted')).toHaveLength(1);
+  });
+
+  it('reminds only the pending: not those who commented nor those who answered "no comments"', () => {
+    const r = run([open(), noComments('KHM', at(-90_000_000)), comment('THA', at(-90_000_000)), remind()]);
+    const [reminder] = ofType(r, 'consultation.reminder-issued');
+    expect(reminder!.data.pending).toEqual(['KAZ', 'RUS']);
+  });
+
+  it('a later comment replaces the nil return; the history keeps both', () => {
+    const r = run([open(), noComments('KAZ', at(-5_000)), comment('KAZ', at(-4_000))]);
+    expect(viewOf(r.state!).responses.KAZ).toBe('commented');
+    expect(r.events.map((e) => e.type)).toEqual([
+      'consultation.opened',
+      'consultation.no-comments-submitted',
+      'consultation.comment-submitted',
+    ]);
+    // asOf between the two shows the nil return.
+    expect(consultationAsOf(r.events, at(-4_500))!.responses.KAZ).toBe('no-comments');
+  });
+
+  it('is refused while the member state has comments, after the deadline, and from non-addressees', () => {
+    const r = run([open(), comment('KHM', at(-5_000)), noComments('KHM', at(-4_000)), noComments('THA', at(1)), noComments('MNG', at(-1))]);
+    expect(r.decisions[2]).toMatchObject({ ok: false, error: { code: 'already-commented' } });
+    expect(r.decisions[3]).toMatchObject({ ok: false, error: { code: 'consultation-closed' } });
+    expect(r.decisions[4]).toMatchObject({ ok: false, error: { code: 'not-an-addressee' } });
+  });
+
+  it('the closing decision lists nil returns apart from comments', () => {
+    const r = run([open(), noComments('KHM', at(-5_000)), comment('THA', at(-4_000)), close()]);
+    const [closed] = ofType(r, 'consultation.closed');
+    expect(closed).toMatchObject({ version: 2, data: { responded: ['THA'], noComments: ['KHM'], pending: ['KAZ', 'RUS'], procedure: 'comments' } });
+    expect(closed!.data.silence).toBeUndefined();
+  });
+
+  it('property: a nil return never counts as a comment', () => {
+    const step = fc.record({
+      kind: fc.constantFrom('comment', 'no-comments', 'withdraw'),
+      memberState: fc.constantFrom(...ADDRESSEES),
+      offsetMs: fc.integer({ min: -1_000_000, max: 1_000 }),
+    });
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 30 }), (steps) => {
+        const commands: ConsultationCommand[] = [open()];
+        const ids = new Map<string, string[]>();
+        for (const s of steps.sort((a, b) => a.offsetMs - b.offsetMs)) {
+          if (s.kind === 'comment') {
+            const c = comment(s.memberState, at(s.offsetMs));
+            ids.set(s.memberState, [...(ids.get(s.memberState) ?? []), c.data.commentId]);
+            commands.push(c);
+          } else if (s.kind === 'no-comments') commands.push(noComments(s.memberState, at(s.offsetMs)));
+          else {
+            const id = ids.get(s.memberState)?.pop();
+            if (id) commands.push(withdraw(s.memberState, id, at(s.offsetMs)));
+          }
+        }
+        commands.push(close());
+        const r = run(commands);
+        const state = r.state!;
+        const view = viewOf(state);
+        const active = [...state.comments.values()].filter((c) => !c.withdrawn);
+        expect(view.commentCount).toBe(active.length);
+        for (const code of ADDRESSEES) {
+          const own = active.filter((c) => c.memberState === code).length;
+          if (view.responses[code] === 'no-comments') expect(own).toBe(0);
+          expect(view.responses[code] === 'commented').toBe(own > 0);
+        }
+        const [closed] = ofType(r, 'consultation.closed');
+        for (const code of closed!.data.noComments) expect(closed!.data.responded).not.toContain(code);
+        expect(closed!.data.responded).toEqual(ADDRESSEES.filter((code) => active.some((c) => c.memberState === code)));
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('silence procedure', () => {
+  it('kept: deemed adopted at the deadline', () => {
+    const r = run([open('silence'), close()]);
+    const [closed] = ofType(r, 'consultation.closed');
+    expect(closed!.data).toMatchObject({ procedure: 'silence', silence: { outcome: 'deemed-adopted', brokenBy: [] } });
+    expect(viewOf(r.state!).silence).toEqual({ outcome: 'deemed-adopted', brokenBy: [] });
+  });
+
+  it('broken by one addressee: silence-broken with who and when; idempotent; a break after the deadline is refused', () => {
+    const r = run([
+      open('silence'),
+      breakSilence('RUS', at(-1_000)),
+      breakSilence('RUS', at(-500), 'again'),
+      breakSilence('THA', at(1)),
+      close(),
+    ]);
+    expect(r.decisions[2]).toMatchObject({ ok: true, replayed: true, receipt: { receivedAt: at(-1_000) } });
+    expect(r.decisions[3]).toMatchObject({ ok: false, error: { code: 'consultation-closed' } });
+    const [closed] = ofType(r, 'consultation.closed');
+    expect(closed!.data.silence).toEqual({
+      outcome: 'silence-broken',
+      brokenBy: [{ memberState: 'RUS', reason: 'We object to rule 12', receivedAt: at(-1_000) }],
+    });
+  });
+
+  it('reminders skip the addressees that broke silence: they have answered', () => {
+    const r = run([open('silence'), breakSilence('RUS', at(-90_000_000)), remind()]);
+    expect(ofType(r, 'consultation.reminder-issued')[0]!.data.pending).toEqual(['KHM', 'THA', 'KAZ']);
+  });
+
+  it('only under silence procedure, only addressees', () => {
+    const r = run([open('comments'), breakSilence('RUS', at(-1_000))]);
+    expect(r.decisions[1]).toMatchObject({ ok: false, error: { code: 'not-under-silence-procedure' } });
+    const s = run([open('silence'), breakSilence('MNG', at(-1_000))]);
+    expect(s.decisions[1]).toMatchObject({ ok: false, error: { code: 'not-an-addressee' } });
+  });
+
+  it('a revision resets the silence only when the Secretariat says so', () => {
+    const kept = run([open('silence'), breakSilence('RUS', at(-5_000)), issueVersion({}, at(-4_000)), close()]);
+    expect(ofType(kept, 'consultation.closed')[0]!.data.silence!.outcome).toBe('silence-broken');
+    const reset = run([open('silence'), breakSilence('RUS', at(-5_000)), issueVersion({ resetSilence: true }, at(-4_000)), close()]);
+    expect(ofType(reset, 'consultation.document-version-issued')[0]!.data.resetsSilence).toBe(true);
+    expect(ofType(reset, 'consultation.closed')[0]!.data.silence).toEqual({ outcome: 'deemed-adopted', brokenBy: [] });
+  });
+
+  it('property: silence is broken iff some addressee broke it by the deadline', () => {
+    const attempt = fc.record({
+      memberState: fc.constantFrom(...ADDRESSEES, 'MNG'),
+      offsetMs: fc.integer({ min: -100_000, max: 100_000 }),
+    });
+    fc.assert(
+      fc.property(fc.array(attempt, { maxLength: 12 }), (attempts) => {
+        const sorted = [...attempts].sort((a, b) => a.offsetMs - b.offsetMs);
+        const r = run([open('silence'), ...sorted.map((a) => breakSilence(a.memberState, at(a.offsetMs))), close(at(200_000))]);
+        const [closed] = ofType(r, 'consultation.closed');
+        const inTime = sorted.filter((a) => ADDRESSEES.includes(a.memberState) && a.offsetMs <= 0);
+        expect(closed!.data.silence!.outcome).toBe(inTime.length > 0 ? 'silence-broken' : 'deemed-adopted');
+        expect(closed!.data.silence!.brokenBy.map((b) => b.memberState)).toEqual([...new Set(inTime.map((a) => a.memberState))]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('corrigenda and revisions', () => {
+  it('numbers Corr. and Rev. apart; comments record the version they answered', () => {
+    const r = run([
+      open(),
+      comment('KHM', at(-10_000)),
+      issueVersion({ kind: 'corrigendum' }, at(-9_000)),
+      issueVersion({}, at(-8_000)),
+      comment('THA', at(-7_000)),
+    ]);
+    const versions = ofType(r, 'consultation.document-version-issued').map((e) => e.data.symbol);
+    expect(versions).toEqual(['IO/218/Corr.1', 'IO/218/Rev.1']);
+    const comments = ofType(r, 'consultation.comment-submitted').map((e) => [e.data.memberState, e.data.documentVersion]);
+    expect(comments).toEqual([
+      ['KHM', 1],
+      ['THA', 3],
+    ]);
+    const view = viewOf(r.state!);
+    expect(view.documentVersion).toMatchObject({ version: 3, symbol: 'IO/218/Rev.1', kind: 'revision' });
+    expect(view.documents.map((d) => d.title)).toContain('Revised draft rules of procedure');
+    // Before the revision, asOf shows the original text in force.
+    expect(consultationAsOf(r.events, at(-9_500))!.documentVersion.symbol).toBe('IO/218');
+  });
+
+  it('a revision with a new deadline resets it (recorded, and as deadline-extended); otherwise the deadline stands', () => {
+    const later = at(86_400_000);
+    const r = run([open(), issueVersion({ deadline: later }, at(-5_000))]);
+    expect(ofType(r, 'consultation.document-version-issued')[0]!.data).toMatchObject({ resetsDeadline: true, deadline: later });
+    expect(ofType(r, 'consultation.deadline-extended')[0]!.data).toMatchObject({ previousDeadline: DEADLINE, deadline: later });
+    expect(r.state!.deadline).toBe(later);
+    const plain = run([open(), issueVersion({}, at(-5_000))]);
+    expect(ofType(plain, 'consultation.document-version-issued')[0]!.data).toMatchObject({ resetsDeadline: false, deadline: DEADLINE });
+    expect(ofType(plain, 'consultation.deadline-extended')).toHaveLength(0);
+  });
+
+  it('property: every comment records the document version in force when it was received', () => {
+    const step = fc.record({ issue: fc.boolean(), memberState: fc.constantFrom(...ADDRESSEES), offsetMs: fc.integer({ min: -100_000, max: -1 }) });
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 20 }), (steps) => {
+        const sorted = [...steps].sort((a, b) => a.offsetMs - b.offsetMs);
+        const commands: ConsultationCommand[] = [open()];
+        const expected: number[] = [];
+        let version = 1;
+        for (const s of sorted) {
+          if (s.issue) {
+            commands.push(issueVersion({ kind: version % 2 ? 'corrigendum' : 'revision' }, at(s.offsetMs)));
+            version += 1;
+          } else {
+            commands.push(comment(s.memberState, at(s.offsetMs)));
+            expected.push(version);
+          }
+        }
+        const r = run(commands);
+        expect(ofType(r, 'consultation.comment-submitted').map((e) => e.data.documentVersion)).toEqual(expected);
+        expect(viewOf(r.state!).documentVersion.version).toBe(version);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('refuses resets on a corrigendum, two originals, and anything after the deadline', () => {
+    const r = run([
+      open(),
+      issueVersion({ kind: 'corrigendum', deadline: at(86_400_000) }, at(-5_000)),
+      issueVersion({ documents: [{ language: 'en', title: 'a', original: true }, { language: 'ru', title: 'b', original: true }] }, at(-4_000)),
+      issueVersion({}, at(1)),
+    ]);
+    expect(r.decisions.slice(1).map((d) => (d.ok ? 'ok' : d.error.code))).toEqual([
+      'reset-needs-revision',
+      'invalid-documents',
+      'consultation-closed',
+    ]);
+  });
+});
+
+describe('languages and time zones in views', () => {
+  it('Accept-Language picks a translation, falls back to the original, and names the choice', () => {
+    const state = run([open()]).state!;
+    expect(localizeView(viewOf(state), 'ru').document!.title).toBe('Проект правил процедуры');
+    expect(localizeView(viewOf(state), 'ru').language).toBe('ru');
+    expect(localizeView(viewOf(state), 'de').language).toBe('en');
+    expect(localizeView(viewOf(state), 'de, kk;q=0.5').document!.title).toBe('Рәсімдер ережесінің жобасы');
+    expect(localizeView(viewOf(state), undefined).document).toMatchObject({ language: 'en', original: true });
+  });
+
+  it("gives each addressee the deadline in its own zone, and reminders name it in local time", () => {
+    const r = run([open(), remind()]);
+    const view = viewOf(r.state!);
+    expect(view.localDeadlines.KAZ).toEqual({
+      timeZone: 'Asia/Almaty',
+      local: '2023-03-20T18:00:00+06:00',
+      text: '20 March 2023, 18:00 Astana time',
+    });
+    expect(view.localDeadlines.KHM!.text).toBe('20 March 2023, 19:00 Phnom Penh time');
+    expect(view.secretariatDeadline!.text).toBe('20 March 2023, 18:00 Astana time');
+    const [reminder] = ofType(r, 'consultation.reminder-issued');
+    expect(reminder!.data.localDeadlines!.KAZ!.text).toBe('20 March 2023, 18:00 Astana time');
+    expect(reminder!.data.localDeadlines!.RUS!.text).toBe('20 March 2023, 15:00 Moscow time');
+  });
+
+  it('respondedAndPending splits commented, nil returns and pending', () => {
+    const r = run([open(), comment('KHM', at(-1)), noComments('THA', at(-1))]);
+    expect(respondedAndPending(r.state!)).toEqual({ responded: ['KHM'], noComments: ['THA'], pending: ['KAZ', 'RUS'] });
+  });
+});
