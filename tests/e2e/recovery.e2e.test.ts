@@ -171,7 +171,7 @@ describe('recovery', () => {
       actor: { kind: 'member-state', id: 'THA' },
       data: { commentId: randomUUID(), memberState: 'THA', idempotencyKey: 'held-up', body: 'Thailand supports the draft.', language: 'en', bodyHash: 'a'.repeat(64) },
     });
-    await stack.until(async () => (await stack.client('THA').commandStatus(commandId)).body.status !== 'pending', 20_000, 'a decision');
+    await stack.until(async () => (await stack.readModel.outcome(stack.redis, commandId)) !== null, 20_000, 'a decision');
     expect((await stack.client('THA').commandStatus(commandId)).body).toMatchObject({ status: 'accepted' });
     const view = await stack.client('secretariat').getConsultation(id);
     expect(view.body).toMatchObject({ status: 'closed', responses: { THA: 'commented' } });

@@ -79,17 +79,15 @@ export function consultationRoutes(context: GatewayContext): FastifyPluginAsyncT
           secretariatTimeZone: context.zones.secretariat,
         });
         const dispatched = await context.bus.dispatch(command);
-        if (dispatched.state === 'decided' && dispatched.outcome.result.status === 'accepted') {
-          const view = await context.readModel.get(context.redis, id);
-          if (view) {
-            return answer(reply, dispatched, command.id, () => ({
-              status: 201,
-              body: localized(request, reply, view),
-              location: `/v1/consultations/${id}`,
-            }));
-          }
-        }
-        return answer(reply, dispatched, command.id, (receipt) => ({ status: 201, body: receipt }));
+        const accepted = dispatched.state === 'decided' && dispatched.outcome.result.status === 'accepted';
+        const view = accepted ? await context.readModel.get(context.redis, id) : null;
+        // A 201 carries the whole consultation. Accepted but not readable right now (the read models are being
+        // rebuilt after a flush): the creation is durable and decided, so the answer is 202 with its status URL.
+        return answer(reply, accepted && !view ? { state: 'pending' } : dispatched, command.id, () => ({
+          status: 201,
+          body: localized(request, reply, view!),
+          location: `/v1/consultations/${id}`,
+        }));
       },
     );
 
