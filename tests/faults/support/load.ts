@@ -153,7 +153,8 @@ export class LoadClient {
           method: 'POST',
           headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': record.idempotencyKey },
           body,
-          signal: AbortSignal.timeout(this.options.attemptTimeoutMs),
+          // No attempt outlives the request's budget: once drained, every request has its final status.
+          signal: AbortSignal.timeout(Math.max(500, Math.min(this.options.attemptTimeoutMs, budgetEnd - Date.now()))),
         });
         status = response.status;
         answer = (await response.json().catch(() => undefined)) as Record<string, unknown> | undefined;
@@ -199,7 +200,7 @@ export class LoadClient {
       try {
         const response = await fetch(`${baseUrl}/v1/commands/${commandId}`, {
           headers: { authorization: `Bearer ${key}` },
-          signal: AbortSignal.timeout(this.options.attemptTimeoutMs),
+          signal: AbortSignal.timeout(Math.max(500, Math.min(this.options.attemptTimeoutMs, until - Date.now()))),
         });
         if (response.status !== 200) continue;
         const status = (await response.json()) as { status: string; receipt?: { commentId?: string }; problem?: { code?: string } };
