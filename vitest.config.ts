@@ -36,6 +36,22 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
+      {
+        // The fault suite (`npm run test:faults`): its own broker and Redis, services as real processes that it
+        // kills. Not part of `npm test`: run it by name (vitest runs every project unless one is chosen, so
+        // `npm test` names the other two).
+        resolve,
+        ssr: { resolve: { conditions: ['source'], externalConditions: ['source'] } },
+        test: {
+          name: 'faults',
+          include: ['tests/faults/**/*.faults.test.ts'],
+          environment: 'node',
+          globalSetup: ['tests/faults/support/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 240_000,
+          hookTimeout: 300_000,
+        },
+      },
     ],
   },
 });
