@@ -116,7 +116,9 @@ export class TransactionalProcessor {
     for (const partition of [...this.producers.keys()])
       if (!partitions.includes(partition)) await this.dropProducer(partition);
     for (const partition of [...this.loaded]) if (!partitions.includes(partition)) this.loaded.delete(partition);
-    await Promise.all(partitions.map((partition) => this.fence(partition)));
+    // Partitions kept through the rebalance still have their producer (and may be mid-transaction): nobody
+    // else owned them meanwhile, so only newly assigned ones are fenced.
+    await Promise.all(partitions.filter((p) => !this.producers.has(p)).map((partition) => this.fence(partition)));
     await this.ensureLoaded(partitions);
   }
 
