@@ -155,12 +155,15 @@ function missedEffects(facts: KafkaFacts): string[] {
 /** Webhook deliveries Kafka says are due and the receiver has not seen, after a bounded wait. */
 async function missingWebhooks(facts: KafkaFacts): Promise<string[]> {
   const expected = [
-    ...facts.notifiable.filter((e) => e.type !== 'consultation.comment-submitted').map((e) => ({ path: '/auditor', id: e.id })),
-    ...facts.notifiable.filter((e) => e.type === 'consultation.comment-submitted' && e.memberState === 'MNG').map((e) => ({ path: '/mng', id: e.id })),
+    // The Secretariat hears of openings and closings; reminders go to the addressees still pending (audienceOf).
+    ...facts.notifiable.filter((e) => e.type === 'consultation.opened' || e.type === 'consultation.closed').map((e) => ({ path: '/secretariat', id: e.id })),
+    ...facts.notifiable
+      .filter((e) => (e.type === 'consultation.comment-submitted' && e.memberState === 'MNG') || (e.type === 'consultation.reminder-issued' && e.pending?.includes('MNG')))
+      .map((e) => ({ path: '/mng', id: e.id })),
   ];
   const missing = (): string[] => {
-    const byPath = { '/auditor': receiver.received('/auditor'), '/mng': receiver.received('/mng') };
-    return expected.filter((e) => !byPath[e.path as '/auditor' | '/mng'].has(e.id)).map((e) => `${e.path} ${e.id}`).filter((m) => !reported.webhooks.has(m));
+    const byPath = { '/secretariat': receiver.received('/secretariat'), '/mng': receiver.received('/mng') };
+    return expected.filter((e) => !byPath[e.path as '/secretariat' | '/mng'].has(e.id)).map((e) => `${e.path} ${e.id}`).filter((m) => !reported.webhooks.has(m));
   };
   const end = Date.now() + 15_000;
   while (missing().length > 0 && Date.now() < end) await sleep(500);
@@ -311,13 +314,13 @@ describe('faults: nothing acknowledged is lost or doubled', () => {
     receiver = new WebhookReceiver();
     const hooks = await receiver.listen();
     const secret = 'fault-suite-webhook-secret';
-    const auditor = await api(baseUrls()[0]!, DEV_KEYS.auditor.secret, 'POST', '/v1/subscriptions', {
-      url: `${hooks}/auditor`,
-      events: ['consultation.opened', 'consultation.reminder-issued', 'consultation.closed'],
+    const secretariat = await api(baseUrls()[0]!, DEV_KEYS.secretariat.secret, 'POST', '/v1/subscriptions', {
+      url: `${hooks}/secretariat`,
+      events: ['consultation.opened', 'consultation.closed'],
       secret,
     });
-    const mng = await api(baseUrls()[1]!, DEV_KEYS.MNG.secret, 'POST', '/v1/subscriptions', { url: `${hooks}/mng`, events: ['consultation.comment-submitted'], secret });
-    if (auditor.status !== 201 || mng.status !== 201) throw new Error(`subscriptions not created: ${auditor.status} ${mng.status} ${JSON.stringify(auditor.body)}`);
+    const mng = await api(baseUrls()[1]!, DEV_KEYS.MNG.secret, 'POST', '/v1/subscriptions', { url: `${hooks}/mng`, events: ['consultation.comment-submitted', 'consultation.reminder-issued'], secret });
+    if (secretariat.status !== 201 || mng.status !== 201) throw new Error(`subscriptions not created: ${secretariat.status} ${mng.status} ${JSON.stringify(secretariat.body)}`);
     const longDeadline = new Date(Date.now() + 30 * 86_400_000);
     const ids = await Promise.all(Array.from({ length: 30 }, (_, i) => createConsultation(`FT/LOAD/${i}`, longDeadline, [], 60_000)));
     if (ids.some((id) => !id)) throw new Error('load consultations not created');

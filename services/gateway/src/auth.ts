@@ -35,11 +35,16 @@ export class KeyDirectory {
     const now = Date.now();
     let entry = this.cache.get(hash);
     if (!entry || entry.expiresAt < now) {
-      const principal = await this.readModel.principalByKeyHash(this.redis, hash);
-      // A key the directory does not hold because the directory itself is being rebuilt (Redis was flushed
-      // or restarted) is not unknown: the caller should retry, not drop its key.
-      if (!principal && !(await this.directoryLoaded()))
-        throw new HttpProblem('service-unavailable', 'the API key directory is being rebuilt from Kafka; retry shortly');
+      let principal = await this.readModel.principalByKeyHash(this.redis, hash);
+      if (!principal) {
+        // A key the directory does not hold because the directory itself is being rebuilt (Redis was flushed
+        // or restarted) is not unknown: the caller should retry, not drop its key.
+        if (!(await this.directoryLoaded()))
+          throw new HttpProblem('service-unavailable', 'the API key directory is being rebuilt from Kafka; retry shortly');
+        // The rebuild writes the keys and its offset in one step: if it landed between the two reads above,
+        // the key is there now.
+        principal = await this.readModel.principalByKeyHash(this.redis, hash);
+      }
       // Unknown keys are cached briefly too, so a flood of bad keys does not become a flood of Redis reads.
       entry = { principal, expiresAt: now + (principal ? this.ttlMs : 1_000) };
       if (this.cache.size > 10_000) this.cache.clear();

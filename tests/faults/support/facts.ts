@@ -16,7 +16,7 @@ export interface KafkaFacts {
   /** Each consultation's opening: its deadline (the latest, after extensions) and reminder offsets. */
   consultations: Map<string, { deadline: number; reminderOffsetsSeconds: number[]; openedAt: number }>;
   /** Events a webhook subscriber may expect: id, type, consultation, and the commenting member state. */
-  notifiable: { id: string; type: string; key: string; memberState?: string }[];
+  notifiable: { id: string; type: string; key: string; memberState?: string; pending?: string[] }[];
   /** Comment commands received at or before their consultation's deadline and refused as closed. */
   onTimeRefused: { commandId: string; key: string; receivedAt: string; deadline: string }[];
   /** Outcomes by command id (status and code). */
@@ -99,7 +99,13 @@ export async function readFacts(kafka: Kafka, logger: Logger, topics: TopicNames
         break;
     }
     if (typeof event.type === 'string' && NOTIFIABLE.has(event.type) && typeof event.id === 'string')
-      facts.notifiable.push({ id: event.id, type: event.type, key, ...(typeof data.memberState === 'string' ? { memberState: data.memberState } : {}) });
+      facts.notifiable.push({
+        id: event.id,
+        type: event.type,
+        key,
+        ...(typeof data.memberState === 'string' ? { memberState: data.memberState } : {}),
+        ...(Array.isArray(data.pending) ? { pending: data.pending.map(String) } : {}),
+      });
   }
   for (const outcome of outcomes) {
     const result = (outcome.result ?? {}) as Record<string, unknown>;
