@@ -1,8 +1,10 @@
 import {
   audienceOf,
   consultationEventCodec,
+  csoEventCodec,
   deliveryRecordCodec,
   notifierGroupId,
+  statementAudienceOf,
   subscriptionEventCodec,
   type ConsultationEvent,
   type NotificationTopicNames,
@@ -13,6 +15,7 @@ import type { Consumer, Kafka, KafkaMessage } from '@consult/kafka';
 import { NotificationReadModel } from '@consult/read-models';
 import { KeySpace, RedisOffsetStore, type Redis } from '@consult/redis';
 import type { SubscriptionDirectory } from './directory.js';
+import { coSignersOf, statementIdOf } from './router.js';
 
 export interface NotificationProjectorOptions {
   kafka: Kafka;
@@ -53,7 +56,12 @@ export class NotificationProjector {
 
   async start(): Promise<void> {
     const { consumer, options } = this;
-    const topics = [options.topics.consultationEvents, options.notificationTopics.subscriptionEvents, options.notificationTopics.deliveries];
+    const topics = [
+      options.topics.consultationEvents,
+      options.topics.csoEvents,
+      options.notificationTopics.subscriptionEvents,
+      options.notificationTopics.deliveries,
+    ];
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.ready = this.seekToStoredOffsets(payload.memberAssignment);
       this.ready.then(() => this.markAssigned(), () => undefined);
@@ -112,6 +120,8 @@ export class NotificationProjector {
         }
         this.readModel.appendToStream(multi, partition, message.offset, event, audienceOf(event, addressees.get(event.key)));
       }
+    } else if (topic === topics.csoEvents) {
+      await this.applyStatements(multi, partition, messages);
     } else if (topic === notificationTopics.subscriptionEvents) {
       for (const message of messages) {
         const event = subscriptionEventCodec.decode(message.value);
@@ -128,6 +138,23 @@ export class NotificationProjector {
     const results = await multi.exec();
     const failed = results?.find(([error]) => error);
     if (!results || failed) throw failed?.[0] ?? new Error('redis transaction discarded');
+  }
+
+  /** Statement events join the live stream with their audience (co-signers remembered from the submission). */
+  private async applyStatements(multi: ReturnType<Redis['multi']>, partition: number, messages: KafkaMessage[]): Promise<void> {
+    const events = messages.map((m) => [m, csoEventCodec.decode(m.value)] as const);
+    const ids = [...new Set(events.map(([, e]) => statementIdOf(e)).filter((id): id is string => id !== undefined))];
+    const coSigners = await this.readModel.coSignersOf(this.options.redis, ids);
+    for (const [message, event] of events) {
+      const statementId = statementIdOf(event);
+      const named = coSignersOf(event);
+      if (statementId && named && named.length > 0) {
+        coSigners.set(statementId, named);
+        this.readModel.setCoSigners(multi, statementId, named);
+      }
+      const audience = statementAudienceOf(event, statementId ? coSigners.get(statementId) : undefined);
+      if (audience) this.readModel.appendToStatementStream(multi, partition, message.offset, event, audience);
+    }
   }
 
   /** Addressees of the consultations whose deadline was extended in this batch (earlier batches stored them). */

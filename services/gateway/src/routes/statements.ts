@@ -18,9 +18,6 @@ import {
   SubmitStatementBody,
 } from './statement-schemas.js';
 
-// TODO(notifications): notify the CSO (returned, forwarded, acknowledged) and the Standing Committee (forwarded)
-// through subscriptions once they exist; nothing here sends notifications yet.
-
 /** The hash an idempotent retry is compared by: the same key with another subject, body, language or relatesTo is a conflict. */
 export function statementBodyHash(body: SubmitStatementBody): string {
   return sha256Hex(
