@@ -81,15 +81,28 @@ export class CsoReadModel {
   private history(id: string): string {
     return this.keys.key('stmt', id, 'history');
   }
+  /** Every event of a CSO stream as produced (JSON), in sequence order: statements' audit history. */
+  private streamHistory(csoId: string): string {
+    return this.keys.key('cso', csoId, 'history');
+  }
   private index(index: StatementIndex): string {
     return index.kind === 'cso' ? this.keys.key('stmt', 'index', 'cso', index.csoId) : this.keys.key('stmt', 'index', index.kind);
   }
 
   // ---- writes (projector) ----
 
-  applyEvent(multi: ChainableCommander, event: CsoEvent): void {
+  /**
+   * `raw` is the event's JSON exactly as produced (the Kafka message value), kept in the stream's history so its
+   * hash chain verifies on the bytes the writer chained; without it the decoded event is serialised.
+   */
+  applyEvent(multi: ChainableCommander, event: CsoEvent, raw?: string): void {
     const csoId = event.key;
     const key = this.cso(csoId);
+    multi.rpush(this.streamHistory(csoId), raw ?? JSON.stringify(event));
+    const statementId = (event.data as { statementId?: unknown }).statementId;
+    // A statement's history runs up to its latest event in its organisation's stream.
+    if (typeof statementId === 'string' && event.type.startsWith('cso.statement-'))
+      multi.hset(this.statement(statementId), { lastSequence: event.sequence });
     const transition = (statementId: string, status: StatementStatus, at: string, extra: Partial<StatementTransition> = {}): void => {
       multi.hset(this.statement(statementId), { status, lastChangedAt: at });
       multi.rpush(this.history(statementId), JSON.stringify({ status, at, actor: event.actor, ...extra }));
@@ -215,6 +228,31 @@ export class CsoReadModel {
     if (fields.forwardingNote) view.forwardingNote = fields.forwardingNote;
     if (fields.returnReasons) view.returnReasons = fields.returnReasons;
     return view;
+  }
+
+  /** The sequence of a statement's latest event in its organisation's stream (0 if unknown). */
+  async lastSequenceOf(redis: Redis, statementId: string): Promise<number> {
+    return Number((await redis.hget(this.statement(statementId), 'lastSequence')) ?? 0);
+  }
+
+  /**
+   * Events of a CSO stream with a sequence above `after` and at most `upTo`, in sequence order, as produced
+   * (JSON text). The list holds sequence n at index n-1; should it ever hold anything else (a broken chain),
+   * the whole list is read and filtered instead.
+   */
+  async streamHistoryPage(redis: Redis, csoId: string, options: { after: number; limit: number; upTo: number }): Promise<string[]> {
+    const end = Math.min(options.after + options.limit, options.upTo);
+    if (end <= options.after) return [];
+    const page = await redis.lrange(this.streamHistory(csoId), options.after, end - 1);
+    const sequenceOf = (raw: string): number => Number((JSON.parse(raw) as { sequence?: unknown }).sequence);
+    if (page.every((raw, i) => sequenceOf(raw) === options.after + i + 1)) return page;
+    const all = await redis.lrange(this.streamHistory(csoId), 0, -1);
+    return all.filter((raw) => sequenceOf(raw) > options.after && sequenceOf(raw) <= options.upTo).slice(0, options.limit);
+  }
+
+  /** The whole history of a CSO stream, as produced (JSON text). */
+  async fullStreamHistory(redis: Redis, csoId: string): Promise<string[]> {
+    return redis.lrange(this.streamHistory(csoId), 0, -1);
   }
 
   /** A page of statements from one index, oldest first or newest first. */

@@ -141,8 +141,9 @@ export class Projector {
       // CSO streams announce their versions under CsoReadModel.streamKey, apart from consultation ids.
       const versions = new Map<string, number>();
       for (const message of messages) {
-        const event = csoEventCodec.decode(message.value);
-        this.csoReadModel.applyEvent(multi, event);
+        const raw = message.value?.toString('utf8') ?? null;
+        const event = csoEventCodec.decode(raw);
+        this.csoReadModel.applyEvent(multi, event, raw ?? undefined);
         versions.set(CsoReadModel.streamKey(event.key), event.sequence);
       }
       notice.versions = [...versions];

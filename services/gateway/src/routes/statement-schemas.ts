@@ -104,7 +104,13 @@ export const StatementResponse = Type.Object({
   forwardingNote: Type.Optional(Type.String()),
   returnReasons: Type.Optional(Type.String()),
   history: Type.Array(StatementTransitionSchema),
+  asOf: Type.Optional(Rfc3339),
 });
+
+export const GetStatementQuery = Type.Object(
+  { asOf: Type.Optional(Rfc3339) },
+  { additionalProperties: false },
+);
 
 export const StatementList = Type.Object({
   items: Type.Array(StatementResponse),

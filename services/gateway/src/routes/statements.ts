@@ -8,8 +8,10 @@ import { answer } from '../context.js';
 import { HttpProblem, sendProblem } from '../problems.js';
 import { IdempotencyHeaders, IdParams, Pending, Problem } from '../schemas.js';
 import { csoCommandFor, type CsoContext } from './csos.js';
+import { statementAsOfRequest, statementHistoryRoutes } from './statement-history.js';
 import {
   ForwardingBody,
+  GetStatementQuery,
   ListStatementsQuery,
   ReturnBody,
   StatementList,
@@ -205,13 +207,20 @@ export function statementRoutes(context: CsoContext): FastifyPluginAsyncTypebox 
       '/v1/cso-statements/:id',
       {
         schema: {
-          summary: 'One statement with its transition history',
+          summary:
+            'One statement with its transition history; ?asOf= gives it as it stood then, replayed through the domain (secretariat, auditors, its organisation)',
           tags: ['cso-statements'],
           params: IdParams,
+          querystring: GetStatementQuery,
           response: { 200: StatementResponse, '4xx': Problem },
         },
       },
-      async (request) => readable(request, request.params.id),
+      async (request) =>
+        request.query.asOf !== undefined
+          ? statementAsOfRequest(request, context, request.params.id, request.query.asOf)
+          : readable(request, request.params.id),
     );
+
+    await app.register(statementHistoryRoutes(context));
   };
 }

@@ -1,0 +1,81 @@
+import type { Actor, CsoEvent, StatementStatus } from '@consult/contracts';
+import { evolveCso, type CsoState } from './statements.js';
+
+/** A statement as the API shows it (the read model's shape), rebuilt from its organisation's stream. */
+export interface StatementAsOfView {
+  statementId: string;
+  trackingNumber: string;
+  csoId: string;
+  subject: string;
+  body: string;
+  language: string;
+  relatesTo?: string;
+  receivedAt: string;
+  status: StatementStatus;
+  lastChangedAt: string;
+  forwardingNote?: string;
+  returnReasons?: string;
+  history: { status: StatementStatus; at: string; actor: Actor; note?: string; reasons?: string }[];
+}
+
+const TRANSITIONS: Partial<Record<CsoEvent['type'], StatementStatus>> = {
+  'cso.statement-submitted': 'submitted',
+  'cso.statement-review-started': 'under-review',
+  'cso.statement-forwarded': 'forwarded',
+  'cso.statement-returned': 'returned',
+  'cso.statement-acknowledged': 'acknowledged',
+};
+
+/**
+ * One statement as it stood at `asOf`: its organisation's events that had occurred by then (`occurredAt <=
+ * asOf`), in sequence order, replayed through the same `evolveCso` the single writer decides with; the status
+ * and time of the last change come from that state, the text and the transitions' authors from the events.
+ * Null when the statement did not exist yet. As for consultations, a stream's times never go back, so the
+ * first later event ends the replay.
+ */
+export function statementAsOf(events: Iterable<CsoEvent>, statementId: string, asOf: string): StatementAsOfView | null {
+  const limit = Date.parse(asOf);
+  let state: CsoState = null;
+  let view: StatementAsOfView | null = null;
+  for (const event of events) {
+    if (Date.parse(event.occurredAt) > limit) break;
+    state = evolveCso(state, event);
+    const data = event.data as { statementId?: string };
+    const status = TRANSITIONS[event.type];
+    if (data.statementId !== statementId || !status) continue;
+    if (event.type === 'cso.statement-submitted') {
+      const d = event.data;
+      view = {
+        statementId,
+        trackingNumber: d.trackingNumber,
+        csoId: event.key,
+        subject: d.subject,
+        body: d.body,
+        language: d.language,
+        ...(d.relatesTo !== undefined ? { relatesTo: d.relatesTo } : {}),
+        receivedAt: d.receivedAt,
+        status,
+        lastChangedAt: d.receivedAt,
+        history: [],
+      };
+    }
+    if (!view) continue;
+    const at = (event.data as { receivedAt: string }).receivedAt;
+    const transition: StatementAsOfView['history'][number] = { status, at, actor: event.actor };
+    if (event.type === 'cso.statement-forwarded' && event.data.note !== undefined) {
+      transition.note = event.data.note;
+      view.forwardingNote = event.data.note;
+    }
+    if (event.type === 'cso.statement-returned') {
+      transition.reasons = event.data.reasons;
+      view.returnReasons = event.data.reasons;
+    }
+    view.history.push(transition);
+  }
+  const record = state?.statements.get(statementId);
+  if (!view || !record) return null;
+  // The status is the domain's, not a second reading of the events.
+  view.status = record.status;
+  view.lastChangedAt = record.lastChangedAt;
+  return view;
+}
