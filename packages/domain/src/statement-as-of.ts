@@ -16,6 +16,7 @@ export interface StatementAsOfView {
   forwardingNote?: string;
   returnReasons?: string;
   history: { status: StatementStatus; at: string; actor: Actor; note?: string; reasons?: string }[];
+  coSigners?: { csoId: string; status: 'pending' | 'confirmed' | 'declined'; at?: string; reason?: string }[];
 }
 
 const TRANSITIONS: Partial<Record<CsoEvent['type'], StatementStatus>> = {
@@ -24,7 +25,14 @@ const TRANSITIONS: Partial<Record<CsoEvent['type'], StatementStatus>> = {
   'cso.statement-forwarded': 'forwarded',
   'cso.statement-returned': 'returned',
   'cso.statement-acknowledged': 'acknowledged',
+  'cso.statement-co-signed': 'submitted',
+  'cso.statement-co-signing-declined': 'co-signing-declined',
 };
+
+/** The status the domain gave a statement (after the event just applied). */
+function domainStatusOf(state: CsoState, statementId: string): StatementStatus | undefined {
+  return state?.statements.get(statementId)?.status;
+}
 
 /**
  * One statement as it stood at `asOf`: its organisation's events that had occurred by then (`occurredAt <=
@@ -45,6 +53,7 @@ export function statementAsOf(events: Iterable<CsoEvent>, statementId: string, a
     if (data.statementId !== statementId || !status) continue;
     if (event.type === 'cso.statement-submitted') {
       const d = event.data;
+      const coSigners = d.coSigners ?? [];
       view = {
         statementId,
         trackingNumber: d.trackingNumber,
@@ -57,9 +66,22 @@ export function statementAsOf(events: Iterable<CsoEvent>, statementId: string, a
         status,
         lastChangedAt: d.receivedAt,
         history: [],
+        ...(coSigners.length > 0 ? { coSigners: coSigners.map((csoId) => ({ csoId, status: 'pending' as const })) } : {}),
       };
     }
     if (!view) continue;
+    if (event.type === 'cso.statement-co-signed') {
+      const d = event.data;
+      const signer = view.coSigners?.find((c) => c.csoId === d.coSignerId);
+      if (signer) Object.assign(signer, { status: 'confirmed', at: d.coSignedAt });
+      // Only the last confirmation is a transition of the statement (into the review queue).
+      if (d.awaiting.length > 0) continue;
+    }
+    if (event.type === 'cso.statement-co-signing-declined') {
+      const d = event.data;
+      const signer = view.coSigners?.find((c) => c.csoId === d.coSignerId);
+      if (signer) Object.assign(signer, { status: 'declined', at: d.declinedAt }, d.reason !== undefined ? { reason: d.reason } : {});
+    }
     const at = (event.data as { receivedAt: string }).receivedAt;
     const transition: StatementAsOfView['history'][number] = { status, at, actor: event.actor };
     if (event.type === 'cso.statement-forwarded' && event.data.note !== undefined) {
@@ -70,6 +92,8 @@ export function statementAsOf(events: Iterable<CsoEvent>, statementId: string, a
       transition.reasons = event.data.reasons;
       view.returnReasons = event.data.reasons;
     }
+    if (event.type === 'cso.statement-submitted') transition.status = domainStatusOf(state, statementId) ?? status;
+    if (event.type === 'cso.statement-co-signing-declined' && event.data.reason !== undefined) transition.reasons = event.data.reason;
     view.history.push(transition);
   }
   const record = state?.statements.get(statementId);

@@ -25,6 +25,16 @@ export interface StatementTransition {
   reasons?: string;
 }
 
+/** A named co-signer and where it stands: who signed when (or declined, and why). */
+export interface CoSignerView {
+  csoId: string;
+  status: 'pending' | 'confirmed' | 'declined';
+  at?: string;
+  reason?: string;
+  /** Computed at read time for a pending co-signer whose accreditation lapsed or was revoked. */
+  blocked?: string;
+}
+
 export interface StatementView {
   statementId: string;
   trackingNumber: string;
@@ -39,6 +49,7 @@ export interface StatementView {
   forwardingNote?: string;
   returnReasons?: string;
   history: StatementTransition[];
+  coSigners?: CoSignerView[];
 }
 
 /** Which statements a list reads: one index per audience, each scored by receipt time. */
@@ -80,6 +91,10 @@ export class CsoReadModel {
   }
   private history(id: string): string {
     return this.keys.key('stmt', id, 'history');
+  }
+  /** co-signer id → JSON of its CoSignerView (without `blocked`); the order is in the statement's `coSignerOrder`. */
+  private coSigners(id: string): string {
+    return this.keys.key('stmt', id, 'cosigners');
   }
   /** Every event of a CSO stream as produced (JSON), in sequence order: statements' audit history. */
   private streamHistory(csoId: string): string {
@@ -125,6 +140,16 @@ export class CsoReadModel {
       case 'cso.statement-submitted': {
         const d = event.data;
         const score = Date.parse(d.receivedAt);
+        const coSigners = d.coSigners ?? [];
+        const status: StatementStatus = coSigners.length > 0 ? 'awaiting-co-signatures' : 'submitted';
+        if (coSigners.length > 0) {
+          multi.hset(this.statement(d.statementId), { coSignerOrder: JSON.stringify(coSigners) });
+          for (const id of coSigners) {
+            multi.hset(this.coSigners(d.statementId), id, JSON.stringify({ csoId: id, status: 'pending' }));
+            // Co-signers list the statements they are asked to sign beside their own.
+            multi.zadd(this.index({ kind: 'cso', csoId: id }), score, d.statementId);
+          }
+        }
         multi.hset(this.statement(d.statementId), {
           statementId: d.statementId,
           trackingNumber: d.trackingNumber,
@@ -134,15 +159,37 @@ export class CsoReadModel {
           language: d.language,
           relatesTo: d.relatesTo ?? '',
           receivedAt: d.receivedAt,
-          status: 'submitted',
+          status,
           lastChangedAt: d.receivedAt,
         });
-        multi.rpush(this.history(d.statementId), JSON.stringify({ status: 'submitted', at: d.receivedAt, actor: event.actor }));
+        multi.rpush(this.history(d.statementId), JSON.stringify({ status, at: d.receivedAt, actor: event.actor }));
         multi.zadd(this.index({ kind: 'all' }), score, d.statementId);
         multi.zadd(this.index({ kind: 'cso', csoId }), score, d.statementId);
-        multi.zadd(this.index({ kind: 'review' }), score, d.statementId);
+        // A statement with co-signers enters the review queue with its last confirmation.
+        if (coSigners.length === 0) multi.zadd(this.index({ kind: 'review' }), score, d.statementId);
         break;
       }
+      case 'cso.statement-co-signed': {
+        const d = event.data;
+        multi.hset(this.coSigners(d.statementId), d.coSignerId, JSON.stringify({ csoId: d.coSignerId, status: 'confirmed', at: d.coSignedAt }));
+        if (d.awaiting.length === 0) {
+          transition(d.statementId, 'submitted', d.receivedAt);
+          multi.zadd(this.index({ kind: 'review' }), Date.parse(d.receivedAt), d.statementId);
+        }
+        break;
+      }
+      case 'cso.statement-co-signing-declined': {
+        const d = event.data;
+        const view: CoSignerView = { csoId: d.coSignerId, status: 'declined', at: d.declinedAt };
+        if (d.reason !== undefined) view.reason = d.reason;
+        multi.hset(this.coSigners(d.statementId), d.coSignerId, JSON.stringify(view));
+        transition(d.statementId, 'co-signing-declined', d.receivedAt, d.reason !== undefined ? { reasons: d.reason } : {});
+        break;
+      }
+      case 'cso.co-signature-given':
+      case 'cso.co-signature-refused':
+        // Recorded on the statement by the lead's stream (cso.statement-co-signed / -co-signing-declined).
+        break;
       case 'cso.statement-review-started':
         transition(event.data.statementId, 'under-review', event.data.receivedAt);
         break;
@@ -206,11 +253,12 @@ export class CsoReadModel {
   }
 
   async statementById(redis: Redis, statementId: string): Promise<StatementView | null> {
-    const [[, fields], [, history]] = (await redis
+    const [[, fields], [, history], [, coSigners]] = (await redis
       .multi()
       .hgetall(this.statement(statementId))
       .lrange(this.history(statementId), 0, -1)
-      .exec()) as [[unknown, Record<string, string>], [unknown, string[]]];
+      .hgetall(this.coSigners(statementId))
+      .exec()) as [[unknown, Record<string, string>], [unknown, string[]], [unknown, Record<string, string>]];
     if (!fields.statementId) return null;
     const view: StatementView = {
       statementId: fields.statementId,
@@ -227,6 +275,10 @@ export class CsoReadModel {
     if (fields.relatesTo) view.relatesTo = fields.relatesTo;
     if (fields.forwardingNote) view.forwardingNote = fields.forwardingNote;
     if (fields.returnReasons) view.returnReasons = fields.returnReasons;
+    if (fields.coSignerOrder)
+      view.coSigners = (JSON.parse(fields.coSignerOrder) as string[]).map(
+        (id) => (coSigners[id] ? (JSON.parse(coSigners[id]) as CoSignerView) : { csoId: id, status: 'pending' }),
+      );
     return view;
   }
 

@@ -54,6 +54,8 @@ export const PROBLEM_KINDS = {
   'illegal-transition': { status: 409, title: 'The statement cannot make this transition from its current state' },
   'accreditation-not-in-future': { status: 422, title: 'accreditedUntil must be in the future' },
   'related-consultation-not-found': { status: 422, title: 'relatesTo names no consultation' },
+  'co-signer-invalid': { status: 422, title: 'A named co-signer is not an accredited organisation other than the author' },
+  'not-a-co-signer': { status: 403, title: 'The statement does not name this organisation as a co-signer' },
   'service-unavailable': { status: 503, title: 'The service cannot take requests right now; retry later' },
   internal: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, ProblemKind> & Record<DomainErrorCode, ProblemKind> & Record<CsoErrorCode, ProblemKind>;

@@ -13,6 +13,7 @@ import {
 import { decideCso, evolveCso, type Cso } from '@consult/domain';
 import { TransactionalProcessor, type Kafka, type KafkaMessage, type TopicMessages } from '@consult/kafka';
 import { ChainedStreams, outcomeMessage, outcomeOf } from '@consult/streams';
+import { followUpOf } from './co-signing.js';
 import type { Logger } from '@consult/config';
 
 export interface CsoWriterOptions {
@@ -117,6 +118,8 @@ export class CsoWriter {
     const events: TopicMessages = { topic: this.options.topics.csoEvents, messages: [] };
     const outcomes: TopicMessages = { topic: this.options.topics.csoOutcomes, messages: [] };
     const identity: TopicMessages = { topic: this.options.topics.identityEvents, messages: [] };
+    // Co-signing: commands to another CSO's stream, in this same transaction (see co-signing.ts).
+    const followUps: TopicMessages = { topic: this.options.topics.csoCommands, messages: [] };
     for (const message of messages) {
       let command: CsoCommand;
       try {
@@ -135,9 +138,12 @@ export class CsoWriter {
           const keyEvent = this.identityFor(command, event, decidedAt);
           if (keyEvent)
             identity.messages.push({ key: keyEvent.key, value: identityEventCodec.encode(keyEvent), headers: { 'event-type': keyEvent.type } });
+          const followUp = followUpOf(event, command);
+          if (followUp)
+            followUps.messages.push({ key: followUp.key, value: csoCommandCodec.encode(followUp), headers: { 'command-type': followUp.type } });
         });
       outcomes.messages.push(outcomeMessage(command, decidedAt, outcomeOf(decision, this.streams.sequence(command.key))));
     }
-    return [events, outcomes, identity];
+    return [events, outcomes, identity, followUps];
   }
 }
