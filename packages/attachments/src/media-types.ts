@@ -2,14 +2,9 @@
  * What a file is, told by its first bytes (magic numbers), never by its name or the declared Content-Type.
  * Only these types are accepted; anything else (an executable, HTML, SVG, a script…) is refused.
  */
-export const ATTACHMENT_MEDIA_TYPES = [
-  'application/pdf',
-  'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-  'application/vnd.oasis.opendocument.text',
-  'image/png',
-  'image/jpeg',
-] as const;
-export type AttachmentMediaType = (typeof ATTACHMENT_MEDIA_TYPES)[number];
+import type { AttachmentMediaType } from '@consult/contracts';
+
+export type { AttachmentMediaType };
 
 /** How many leading bytes `sniffMediaType` looks at: enough for a ZIP's first local headers. */
 export const SNIFF_BYTES = 64 * 1024;

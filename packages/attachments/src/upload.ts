@@ -58,8 +58,16 @@ export async function storeUpload(store: AttachmentStore, source: Readable, opti
       done(null, chunk);
     },
   });
+  // The source is piped, not handed to pipeline(): a refused upload must not destroy the caller's stream (an
+  // HTTP request whose socket still has to carry the 4xx); it is unpiped and drained instead.
+  source.pipe(meter);
+  source.on('error', (error) => meter.destroy(error));
   try {
-    await pipeline(source, meter, createWriteStream(staged));
+    await pipeline(meter, createWriteStream(staged)).catch((error: unknown) => {
+      source.unpipe(meter);
+      source.resume();
+      throw error;
+    });
     const mediaType = sniffMediaType(Buffer.concat(head));
     if (!mediaType)
       throw new AttachmentError('attachment-type-not-allowed', 'the content is not a PDF, DOCX, ODT, PNG or JPEG file (the type is read from the bytes, not the name)');

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { AttachmentRefs } from './attachments.js';
 import { chainedEventSchema, commandSchema } from './envelope.js';
 import {
   CommentVisibility,
@@ -53,6 +54,8 @@ export const CommentSubmittedV1 = chainedEventSchema(
     bodyHash: Sha256Hex,
     idempotencyKey: IdempotencyKey,
     receivedAt: Rfc3339,
+    /** Files attached to the comment, by reference (see attachments.ts). */
+    attachments: Type.Optional(AttachmentRefs),
   }),
 );
 
@@ -153,6 +156,7 @@ export const SubmitCommentV1 = commandSchema(
     body: CommentBody,
     language: LanguageTag,
     bodyHash: Sha256Hex,
+    attachments: Type.Optional(AttachmentRefs),
   }),
 );
 

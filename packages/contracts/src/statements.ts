@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { AttachmentRefs } from './attachments.js';
 import { chainedEventSchema, commandSchema } from './envelope.js';
 import { IdempotencyKey, TrackingNumber } from './consultation.js';
 import { LanguageTag, Rfc3339, Sha256Hex, Uuid } from './primitives.js';
@@ -91,6 +92,8 @@ export const StatementSubmittedV1 = chainedEventSchema(
     receivedAt: Rfc3339,
     /** Accredited organisations that must each confirm before the statement enters the review queue. */
     coSigners: Type.Optional(CoSigners),
+    /** Files attached to the statement, by reference (see attachments.ts). */
+    attachments: Type.Optional(AttachmentRefs),
   }),
 );
 
@@ -219,6 +222,7 @@ export const SubmitStatementV1 = commandSchema(
     relatesTo: Type.Optional(Uuid),
     bodyHash: Sha256Hex,
     coSigners: Type.Optional(CoSigners),
+    attachments: Type.Optional(AttachmentRefs),
   }),
 );
 

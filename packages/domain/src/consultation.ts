@@ -209,6 +209,7 @@ function decideSubmit(state: ConsultationState, cmd: ConsultationCommandOf<'cons
     bodyHash: d.bodyHash,
     idempotencyKey: d.idempotencyKey,
     receivedAt: cmd.receivedAt,
+    ...(d.attachments !== undefined ? { attachments: d.attachments } : {}),
   };
   return accepted([{ type: 'consultation.comment-submitted', data }], {
     commentId: data.commentId,

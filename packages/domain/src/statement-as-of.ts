@@ -1,4 +1,4 @@
-import type { Actor, CsoEvent, StatementStatus } from '@consult/contracts';
+import type { Actor, AttachmentRef, CsoEvent, StatementStatus } from '@consult/contracts';
 import { evolveCso, type CsoState } from './statements.js';
 
 /** A statement as the API shows it (the read model's shape), rebuilt from its organisation's stream. */
@@ -17,6 +17,7 @@ export interface StatementAsOfView {
   returnReasons?: string;
   history: { status: StatementStatus; at: string; actor: Actor; note?: string; reasons?: string }[];
   coSigners?: { csoId: string; status: 'pending' | 'confirmed' | 'declined'; at?: string; reason?: string }[];
+  attachments?: AttachmentRef[];
 }
 
 const TRANSITIONS: Partial<Record<CsoEvent['type'], StatementStatus>> = {
@@ -67,6 +68,7 @@ export function statementAsOf(events: Iterable<CsoEvent>, statementId: string, a
         lastChangedAt: d.receivedAt,
         history: [],
         ...(coSigners.length > 0 ? { coSigners: coSigners.map((csoId) => ({ csoId, status: 'pending' as const })) } : {}),
+        ...(d.attachments !== undefined ? { attachments: d.attachments } : {}),
       };
     }
     if (!view) continue;

@@ -325,6 +325,7 @@ function decideSubmit(state: CsoState, cmd: CsoCommandOf<'cso.submit-statement'>
   };
   if (d.relatesTo !== undefined) data.relatesTo = d.relatesTo;
   if (d.coSigners !== undefined) data.coSigners = d.coSigners;
+  if (d.attachments !== undefined) data.attachments = d.attachments;
   return accept([{ type: 'cso.statement-submitted', data }], {
     statementId: d.statementId,
     trackingNumber,

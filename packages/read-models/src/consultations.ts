@@ -1,4 +1,4 @@
-import type { CommandOutcome, ConsultationDocument, ConsultationEvent, IdentityEvent } from '@consult/contracts';
+import type { AttachmentRef, CommandOutcome, ConsultationDocument, ConsultationEvent, IdentityEvent } from '@consult/contracts';
 import { responsesOf, type ConsultationView } from '@consult/domain';
 import type { ChainableCommander, KeySpace, Redis } from '@consult/redis';
 
@@ -24,6 +24,8 @@ export interface CommentView {
   lastChangedAt: string;
   withdrawnAt?: string;
   revisions: CommentRevision[];
+  /** Files attached when it was submitted (references; download under …/attachments/{digest}). */
+  attachments?: AttachmentRef[];
 }
 
 export interface Principal {
@@ -128,6 +130,7 @@ export class ConsultationReadModel {
           revision: 1,
           status: 'active',
           lastChangedAt: d.receivedAt,
+          ...(d.attachments !== undefined ? { attachments: JSON.stringify(d.attachments) } : {}),
         });
         multi.rpush(
           this.revisions(d.commentId),
@@ -290,6 +293,7 @@ export class ConsultationReadModel {
       revisions: revisions.map((r) => JSON.parse(r) as CommentRevision),
     };
     if (fields.withdrawnAt) view.withdrawnAt = fields.withdrawnAt;
+    if (fields.attachments) view.attachments = JSON.parse(fields.attachments) as AttachmentRef[];
     return view;
   }
 

@@ -1,4 +1,4 @@
-import type { Actor, CsoContact, CsoEvent, StatementStatus } from '@consult/contracts';
+import type { Actor, AttachmentRef, CsoContact, CsoEvent, StatementStatus } from '@consult/contracts';
 import { csoStatusAt, type CsoStatus } from '@consult/domain';
 import type { ChainableCommander, KeySpace, Redis } from '@consult/redis';
 
@@ -50,6 +50,8 @@ export interface StatementView {
   returnReasons?: string;
   history: StatementTransition[];
   coSigners?: CoSignerView[];
+  /** Files attached at submission (references; download under …/attachments/{digest}). */
+  attachments?: AttachmentRef[];
 }
 
 /** Which statements a list reads: one index per audience, each scored by receipt time. */
@@ -161,6 +163,7 @@ export class CsoReadModel {
           receivedAt: d.receivedAt,
           status,
           lastChangedAt: d.receivedAt,
+          ...(d.attachments !== undefined ? { attachments: JSON.stringify(d.attachments) } : {}),
         });
         multi.rpush(this.history(d.statementId), JSON.stringify({ status, at: d.receivedAt, actor: event.actor }));
         multi.zadd(this.index({ kind: 'all' }), score, d.statementId);
@@ -275,6 +278,7 @@ export class CsoReadModel {
     if (fields.relatesTo) view.relatesTo = fields.relatesTo;
     if (fields.forwardingNote) view.forwardingNote = fields.forwardingNote;
     if (fields.returnReasons) view.returnReasons = fields.returnReasons;
+    if (fields.attachments) view.attachments = JSON.parse(fields.attachments) as AttachmentRef[];
     if (fields.coSignerOrder)
       view.coSigners = (JSON.parse(fields.coSignerOrder) as string[]).map(
         (id) => (coSigners[id] ? (JSON.parse(coSigners[id]) as CoSignerView) : { csoId: id, status: 'pending' }),

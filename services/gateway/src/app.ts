@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DirectoryStore, type AttachmentStore } from '@consult/attachments';
 import { notificationTopicNames, type TopicNames } from '@consult/contracts';
 import type { Logger } from '@consult/config';
 import { BatchingProducer, type Kafka } from '@consult/kafka';
@@ -25,6 +28,8 @@ import { commentRoutes } from './routes/comments.js';
 import { consultationRoutes } from './routes/consultations.js';
 import { csoContext, csoRoutes } from './routes/csos.js';
 import { historyRoutes } from './routes/history.js';
+import { attachmentUploadRoutes } from './routes/attachments.js';
+import { attachmentDownloadRoutes } from './routes/attachment-downloads.js';
 import { operationsRoutes } from './routes/operations.js';
 import { statementRoutes } from './routes/statements.js';
 import { eventRoutes } from './routes/events.js';
@@ -43,6 +48,9 @@ export interface GatewayOptions {
   readyMaxLag?: number;
   /** The one clock that stamps receipt times; injectable for tests. */
   now?: () => Date;
+  /** Where attachments are stored (default: a directory under the OS temp directory). */
+  attachments?: AttachmentStore;
+  attachmentMaxBytes?: number;
 }
 
 export type GatewayApp = FastifyInstance<
@@ -79,6 +87,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     bus,
     instanceId: options.instanceId ?? randomUUID(),
     consultations: new KnownConsultations(redis, readModel),
+    attachments: options.attachments ?? new DirectoryStore(join(tmpdir(), 'consult-attachments')),
   };
 
   const app = Fastify({
@@ -144,6 +153,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   );
   await app.register(eventRoutes({ redis, readModel: notifications }));
   await app.register(historyRoutes(context));
+  await app.register(attachmentUploadRoutes(context.attachments, options.attachmentMaxBytes));
+  await app.register(attachmentDownloadRoutes(csos));
 
   return {
     app,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { AttachmentStore } from '@consult/attachments';
 import type { ConsultationCommandOf, ConsultationCommandType } from '@consult/contracts';
 import type { ConsultationReadModel } from '@consult/read-models';
 import type { Redis } from '@consult/redis';
@@ -13,6 +14,8 @@ export interface GatewayContext {
   bus: CommandBus;
   instanceId: string;
   consultations: KnownConsultations;
+  /** Content-addressed file storage behind attachments (packages/attachments). */
+  attachments: AttachmentStore;
 }
 
 /**

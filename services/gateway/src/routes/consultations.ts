@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { requireKind } from '../auth.js';
 import { answer, commandFor, type GatewayContext } from '../context.js';
 import { HttpProblem } from '../problems.js';
+import { checkAttachment } from './attachments.js';
 import {
   ConsultationList,
   ConsultationResponse,
@@ -51,6 +52,8 @@ export function consultationRoutes(context: GatewayContext): FastifyPluginAsyncT
           throw new HttpProblem('unknown-member-state', `not ISO 3166-1 alpha-3 codes: ${unknown.join(', ')}`);
         if (Date.parse(body.deadline) <= Date.parse(request.receivedAt))
           throw new HttpProblem('deadline-not-in-future', `deadline ${body.deadline} is not after ${request.receivedAt}`);
+        for (const [index, document] of body.documents.entries())
+          if (document.attachment) await checkAttachment(context.attachments, document.attachment, `documents/${index}/attachment`);
         const command = commandFor(request, context, 'consultation.open', id, {
           reference: body.reference,
           title: body.title,

@@ -1,6 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { AttachmentInputs } from '../schemas.js';
 import {
   Actor,
+  AttachmentRef,
   CsoContact,
   MAX_CO_SIGNERS,
   CsoName,
@@ -72,6 +74,7 @@ export const SubmitStatementBody = Type.Object(
         description: 'Accredited organisations that must each confirm (POST …/co-signature) before the statement enters the review queue',
       }),
     ),
+    attachments: Type.Optional(AttachmentInputs),
   },
   { additionalProperties: false },
 );
@@ -129,6 +132,7 @@ export const StatementResponse = Type.Object({
   returnReasons: Type.Optional(Type.String()),
   history: Type.Array(StatementTransitionSchema),
   coSigners: Type.Optional(Type.Array(CoSignerSchema)),
+  attachments: Type.Optional(Type.Array(AttachmentRef)),
   asOf: Type.Optional(Rfc3339),
 });
 

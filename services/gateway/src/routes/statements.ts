@@ -10,6 +10,7 @@ import { IdempotencyHeaders, IdParams, Pending, Problem } from '../schemas.js';
 import { csoCommandFor, type CsoContext } from './csos.js';
 import { statementAsOfRequest, statementHistoryRoutes } from './statement-history.js';
 import { coSigningRoutes, withCoSignerStanding } from './statement-co-signing.js';
+import { resolveAttachments } from './attachments.js';
 import {
   ForwardingBody,
   GetStatementQuery,
@@ -31,6 +32,7 @@ export function statementBodyHash(body: SubmitStatementBody): string {
       relatesTo: body.relatesTo ?? null,
       // Only when named, so the hashes of statements without co-signers are what they always were.
       ...(body.coSigners !== undefined ? { coSigners: body.coSigners } : {}),
+      ...(body.attachments !== undefined ? { attachments: body.attachments } : {}),
     }),
   );
 }
@@ -121,6 +123,7 @@ export function statementRoutes(context: CsoContext): FastifyPluginAsyncTypebox 
           if (!cso) throw new HttpProblem('co-signer-invalid', `coSigners: no organisation ${coSigner}`);
           if (cso.status !== 'accredited') throw new HttpProblem('co-signer-invalid', `coSigners: the accreditation of ${cso.name} ${cso.status === 'revoked' ? 'was revoked' : 'lapsed'}`);
         }
+        const attachments = await resolveAttachments(context.attachments, body.attachments);
         const command = csoCommandFor(request, context, 'cso.submit-statement', principal.id, {
           statementId: randomUUID(),
           idempotencyKey,
@@ -129,6 +132,7 @@ export function statementRoutes(context: CsoContext): FastifyPluginAsyncTypebox 
           language: body.language,
           ...(body.relatesTo !== undefined ? { relatesTo: body.relatesTo } : {}),
           ...(body.coSigners !== undefined ? { coSigners: body.coSigners } : {}),
+          ...(attachments ? { attachments } : {}),
           bodyHash: statementBodyHash(body),
         });
         const dispatched = await context.bus.dispatchTo(context.csoRoute, command);
