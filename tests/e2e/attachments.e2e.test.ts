@@ -158,8 +158,14 @@ describe('attachments: upload once, refer by digest, download as who may read', 
       expect(posted.status).toBe(422);
       expect(posted.problem?.code).toBe('attachment-unknown');
     }
+    // At most 10 files on one comment.
+    const many = await stack
+      .client('KHM')
+      .request('POST', `/v1/consultations/${consultation.body.id}/comments`, { body: 'Too many.', language: 'en', attachments: Array.from({ length: 11 }, (_, i) => ({ digest: sha(Buffer.from(String(i))) })) }, { 'idempotency-key': randomUUID() });
+    expect(many.status).toBe(400);
     // Auditors and the committee upload nothing.
     expect((await upload('auditor', file)).status).toBe(403);
+    expect((await upload('committee', file)).status).toBe(403);
   });
 
   it('statements and consultation documents carry files too, downloadable by whoever may read them', async () => {
