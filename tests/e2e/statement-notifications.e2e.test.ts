@@ -120,6 +120,20 @@ describe('statement notifications: webhooks and the live stream', () => {
     for (const s of [authorStream, committeeStream, bystanderStream, resumed, older]) s.close();
   });
 
+  it('retries a statement notification with the same delivery id until the receiver answers 2xx', async () => {
+    const author = await accredit('Retrying Forum');
+    receiver.answer('/retry', (n) => (n < 3 ? 500 : 204));
+    const subscription = await subscribe(author.client, '/retry', ['cso.statement-submitted']);
+    await new CsoApi(author.client).submitStatement({ subject: 'Retries', body: 'Twice refused.', language: 'en' }, randomUUID());
+    await stack.until(async () => receiver.at('/retry').length === 3, 20_000, 'three attempts');
+    const attempts = receiver.at('/retry');
+    expect(new Set(attempts.map((a) => a.headers['x-delivery-id'])).size).toBe(1);
+    expect(attempts.map((a) => a.headers['x-delivery-attempt'])).toEqual(['1', '2', '3']);
+    const deliveries = () => new SubscriptionApi(author.client).deliveries(subscription);
+    await stack.until(async () => (await deliveries()).body.items[0]?.status === 'delivered', 10_000, 'delivered');
+    expect((await deliveries()).body.items[0]!.attempts.map((a) => a.statusCode)).toEqual([500, 500, 204]);
+  });
+
   it('lets any principal subscribe to statement events, and still refuses unknown types', async () => {
     const bad = await new SubscriptionApi(stack.client('secretariat')).create({ url: `${receiver.url}/x`, events: ['cso.accredited'], secret: SECRET });
     expect(bad.status).toBe(400);

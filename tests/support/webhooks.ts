@@ -12,6 +12,8 @@ export interface ReceivedWebhook {
 /** A real HTTP receiver on 127.0.0.1 (port 0) that answers 204 and keeps what it got, per path. */
 export class WebhookReceiver {
   readonly received: ReceivedWebhook[] = [];
+  /** Status to answer per path for its n-th request (default 204). */
+  private readonly answers = new Map<string, (n: number) => number>();
   private server!: Server;
   url = '';
 
@@ -21,13 +23,18 @@ export class WebhookReceiver {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
-        this.received.push({ path: req.url ?? '/', headers: req.headers, body, json: JSON.parse(body) as ReceivedWebhook['json'] });
-        res.writeHead(204).end();
+        const path = req.url ?? '/';
+        this.received.push({ path, headers: req.headers, body, json: JSON.parse(body) as ReceivedWebhook['json'] });
+        res.writeHead(this.answers.get(path)?.(this.at(path).length) ?? 204).end();
       });
     });
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
+  }
+
+  answer(path: string, status: (n: number) => number): void {
+    this.answers.set(path, status);
   }
 
   at(path: string): ReceivedWebhook[] {
