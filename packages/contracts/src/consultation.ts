@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { AttachmentRefs } from './attachments.js';
 import { chainedEventSchema, commandSchema } from './envelope.js';
 import {
   AddresseeTimeZones,
@@ -72,6 +73,8 @@ export const CommentSubmittedV1 = chainedEventSchema(
     receivedAt: Rfc3339,
     /** The document version in force when it was received (absent: version 1). */
     documentVersion: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** Files attached to the comment, by reference (see attachments.ts). */
+    attachments: Type.Optional(AttachmentRefs),
   }),
 );
 
@@ -182,6 +185,7 @@ export const SubmitCommentV1 = commandSchema(
     body: CommentBody,
     language: LanguageTag,
     bodyHash: Sha256Hex,
+    attachments: Type.Optional(AttachmentRefs),
   }),
 );
 

@@ -1,4 +1,5 @@
 export * from './primitives.js';
+export * from './attachments.js';
 export * from './iso3166.js';
 export * from './envelope.js';
 export * from './consultation.js';

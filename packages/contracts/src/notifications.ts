@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Codec } from './codec.js';
 import type { ConsultationEvent, ConsultationEventType } from './consultation.js';
+import type { CsoEvent, CsoEventType } from './statements.js';
 import { eventSchema } from './envelope.js';
 import { Actor, MemberStateCode, Rfc3339, Uuid } from './primitives.js';
 import { topicSpecs, type TopicNames, type TopicSpec } from './topics.js';
@@ -12,7 +13,7 @@ import { topicSpecs, type TopicNames, type TopicSpec } from './topics.js';
  */
 
 /** The consultation events a subscription may ask for. */
-export const NOTIFIABLE_EVENT_TYPES = [
+export const CONSULTATION_NOTIFIABLE_EVENT_TYPES = [
   'consultation.opened',
   'consultation.reminder-issued',
   'consultation.closed',
@@ -24,6 +25,18 @@ export const NOTIFIABLE_EVENT_TYPES = [
   'consultation.silence-broken',
   'consultation.document-version-issued',
 ] as const satisfies readonly ConsultationEventType[];
+
+/** The statement events a subscription may ask for (from `cso.events`; accreditation events are not notified). */
+export const STATEMENT_NOTIFIABLE_EVENT_TYPES = [
+  'cso.statement-submitted',
+  'cso.statement-review-started',
+  'cso.statement-forwarded',
+  'cso.statement-returned',
+  'cso.statement-acknowledged',
+] as const satisfies readonly CsoEventType[];
+
+/** Every event type a subscription may ask for: consultation events, then statement events. */
+export const NOTIFIABLE_EVENT_TYPES = [...CONSULTATION_NOTIFIABLE_EVENT_TYPES, ...STATEMENT_NOTIFIABLE_EVENT_TYPES] as const;
 export type NotifiableEventType = (typeof NOTIFIABLE_EVENT_TYPES)[number];
 
 export const NotifiableEventTypeSchema = Type.Union(NOTIFIABLE_EVENT_TYPES.map((t) => Type.Literal(t)));
@@ -78,7 +91,10 @@ export const DeliveryRequestedV1 = eventSchema(
     ...DeliveryRef,
     eventId: Uuid,
     eventType: NotifiableEventTypeSchema,
+    /** The key of the event's stream: the consultation id, or for `cso.*` events the CSO id. */
     consultationId: Type.String({ minLength: 1 }),
+    /** For statement events: the statement (its CSO is `consultationId`, the stream key). */
+    statementId: Type.Optional(Uuid),
     /** When the consultation event happened (or, for reminders, was due): the start of the delivery delay. */
     eventOccurredAt: Rfc3339,
     /** The consultation event itself: the `event` of the notification body. */
@@ -187,10 +203,15 @@ export function notifierGroupId(names: TopicNames, role: 'router' | 'worker' | '
 
 // ---- who may see which event: one pure function, used by webhook routing and the SSE stream ----
 
-/** Who an event concerns: the secretariat, these member states, and always the auditors. */
+/**
+ * Who an event concerns: the secretariat, these member states, these organisations (CSOs), the Standing
+ * Committee, and always the auditors. The last two are optional so audiences stored before them still read.
+ */
 export interface Audience {
   secretariat: boolean;
   memberStates: string[];
+  csos?: string[];
+  committee?: boolean;
 }
 
 export interface Recipient {
@@ -248,6 +269,10 @@ export function inAudience(recipient: Recipient, audience: Audience): boolean {
       return audience.secretariat;
     case 'member-state':
       return audience.memberStates.includes(recipient.id);
+    case 'cso':
+      return audience.csos?.includes(recipient.id) ?? false;
+    case 'standing-committee':
+      return audience.committee ?? false;
     default:
       return false;
   }
@@ -258,7 +283,36 @@ export function mayReceive(recipient: Recipient, event: ConsultationEvent, addre
   return inAudience(recipient, audienceOf(event, addressees));
 }
 
-export const AudienceSchema = Type.Object({ secretariat: Type.Boolean(), memberStates: Type.Array(MemberStateCode) });
+export const AudienceSchema = Type.Object({
+  secretariat: Type.Boolean(),
+  memberStates: Type.Array(MemberStateCode),
+  csos: Type.Optional(Type.Array(Type.String())),
+  committee: Type.Optional(Type.Boolean()),
+});
+
+/**
+ * The audience of a statement event (`cso.events`), or null for the events no subscription may ask for
+ * (accreditation). The organisation learns of every step of its own statements (and co-signers of the
+ * statements they co-sign); the Secretariat of each submission (its review queue) and of the committee's
+ * acknowledgement of what it forwarded; the Standing Committee of each statement forwarded to it (and of
+ * nothing before: what the Secretariat has not forwarded is not the committee's to see).
+ */
+export function statementAudienceOf(event: CsoEvent, coSigners: readonly string[] = []): Audience | null {
+  const csos = [event.key, ...coSigners.filter((id) => id !== event.key)];
+  switch (event.type) {
+    case 'cso.statement-submitted':
+      return { secretariat: true, memberStates: [], csos };
+    case 'cso.statement-review-started':
+    case 'cso.statement-returned':
+      return { secretariat: false, memberStates: [], csos };
+    case 'cso.statement-forwarded':
+      return { secretariat: false, memberStates: [], csos, committee: true };
+    case 'cso.statement-acknowledged':
+      return { secretariat: true, memberStates: [], csos, committee: true };
+    default:
+      return null;
+  }
+}
 
 /** Every topic the system uses: the streams' and the notifications'. Processes that create topics use this. */
 export function allTopicSpecs(names: TopicNames): TopicSpec[] {

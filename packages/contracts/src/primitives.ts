@@ -54,6 +54,32 @@ export const CommentVisibility = Type.Union([Type.Literal('own'), Type.Literal('
 });
 export type CommentVisibility = Static<typeof CommentVisibility>;
 
+/**
+ * Files travel beside the events, never inside them: an event names a file by its SHA-256 (the address in the
+ * content-addressed store), with its media type (read from its bytes at upload) and size.
+ */
+export const ATTACHMENT_MEDIA_TYPES = [
+  'application/pdf',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  'application/vnd.oasis.opendocument.text',
+  'image/png',
+  'image/jpeg',
+] as const;
+export type AttachmentMediaType = (typeof ATTACHMENT_MEDIA_TYPES)[number];
+export const AttachmentMediaTypeSchema = Type.Union(ATTACHMENT_MEDIA_TYPES.map((t) => Type.Literal(t)));
+export const AttachmentFilename = Type.String({ minLength: 1, maxLength: 255, pattern: '^[^/\\\\\\u0000-\\u001f]+$' });
+export const AttachmentRef = Type.Object(
+  {
+    digest: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256 of the bytes, hex' }),
+    mediaType: AttachmentMediaTypeSchema,
+    size: Type.Integer({ minimum: 1 }),
+    /** The name to offer on download; informational only (the type comes from the bytes). */
+    filename: Type.Optional(AttachmentFilename),
+  },
+  { additionalProperties: false },
+);
+export type AttachmentRef = Static<typeof AttachmentRef>;
+
 export const ConsultationDocument = Type.Object(
   {
     language: LanguageTag,
@@ -62,6 +88,8 @@ export const ConsultationDocument = Type.Object(
     text: Type.Optional(Type.String({ maxLength: 200_000 })),
     /** The language the text was negotiated in; the others are translations. Exactly one per version (absent everywhere: the first). */
     original: Type.Optional(Type.Boolean()),
+    /** The document as a file (e.g. the note verbale "with enclosure"), uploaded first: see attachments.ts. */
+    attachment: Type.Optional(AttachmentRef),
   },
   { additionalProperties: false },
 );

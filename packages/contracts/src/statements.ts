@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { AttachmentRefs } from './attachments.js';
 import { chainedEventSchema, commandSchema } from './envelope.js';
 import { IdempotencyKey, TrackingNumber } from './consultation.js';
 import { LanguageTag, Rfc3339, Sha256Hex, Uuid } from './primitives.js';
@@ -30,8 +31,14 @@ export const StatementSubject = Type.String({ minLength: 1, maxLength: 500 });
 export const STATEMENT_BODY_MAX_CHARS = 100_000;
 export const StatementBody = Type.String({ minLength: 1, maxLength: STATEMENT_BODY_MAX_CHARS });
 export const TransitionNote = Type.String({ minLength: 1, maxLength: 5_000 });
+export const MAX_CO_SIGNERS = 20;
+export const CoSigners = Type.Array(Uuid, { minItems: 1, maxItems: MAX_CO_SIGNERS, uniqueItems: true });
 
 export const StatementStatus = Type.Union([
+  /** Names co-signers not all of whom have confirmed yet: not in the Secretariat's review queue. */
+  Type.Literal('awaiting-co-signatures'),
+  /** A co-signer declined: the statement goes no further. */
+  Type.Literal('co-signing-declined'),
   Type.Literal('submitted'),
   Type.Literal('under-review'),
   Type.Literal('forwarded'),
@@ -83,6 +90,10 @@ export const StatementSubmittedV1 = chainedEventSchema(
     bodyHash: Sha256Hex,
     idempotencyKey: IdempotencyKey,
     receivedAt: Rfc3339,
+    /** Accredited organisations that must each confirm before the statement enters the review queue. */
+    coSigners: Type.Optional(CoSigners),
+    /** Files attached to the statement, by reference (see attachments.ts). */
+    attachments: Type.Optional(AttachmentRefs),
   }),
 );
 
@@ -110,6 +121,53 @@ export const StatementAcknowledgedV1 = chainedEventSchema(
   Type.Object({ statementId: Uuid, receivedAt: Rfc3339 }),
 );
 
+// ---- co-signing (see docs/architecture.md, "Co-signed statements") ----
+
+/** On the co-signer's own stream (key = co-signer): it confirmed, decided against its own accreditation. */
+export const CoSignatureGivenV1 = chainedEventSchema(
+  'cso.co-signature-given',
+  1,
+  Type.Object({ statementId: Uuid, leadCsoId: Uuid, receivedAt: Rfc3339 }),
+);
+
+/** On the co-signer's own stream: it declined to co-sign. */
+export const CoSignatureRefusedV1 = chainedEventSchema(
+  'cso.co-signature-refused',
+  1,
+  Type.Object({ statementId: Uuid, leadCsoId: Uuid, reason: Type.Optional(Type.String()), receivedAt: Rfc3339 }),
+);
+
+/**
+ * On the lead organisation's stream: a co-signer's confirmation (its event `sourceEventId` on its own stream)
+ * is recorded; `awaiting` are the co-signers still to confirm (empty: the statement enters the review queue).
+ */
+export const StatementCoSignedV1 = chainedEventSchema(
+  'cso.statement-co-signed',
+  1,
+  Type.Object({
+    statementId: Uuid,
+    coSignerId: Uuid,
+    coSignedAt: Rfc3339,
+    sourceEventId: Uuid,
+    awaiting: Type.Array(Uuid),
+    receivedAt: Rfc3339,
+  }),
+);
+
+/** On the lead organisation's stream: a co-signer declined; the statement goes no further. */
+export const StatementCoSigningDeclinedV1 = chainedEventSchema(
+  'cso.statement-co-signing-declined',
+  1,
+  Type.Object({
+    statementId: Uuid,
+    coSignerId: Uuid,
+    declinedAt: Rfc3339,
+    reason: Type.Optional(Type.String()),
+    sourceEventId: Uuid,
+    receivedAt: Rfc3339,
+  }),
+);
+
 export const CsoEvent = Type.Union([
   CsoAccreditedV1,
   CsoAccreditationRenewedV1,
@@ -119,6 +177,10 @@ export const CsoEvent = Type.Union([
   StatementForwardedV1,
   StatementReturnedV1,
   StatementAcknowledgedV1,
+  CoSignatureGivenV1,
+  CoSignatureRefusedV1,
+  StatementCoSignedV1,
+  StatementCoSigningDeclinedV1,
 ]);
 export type CsoEvent = Static<typeof CsoEvent>;
 export type CsoEventType = CsoEvent['type'];
@@ -159,6 +221,8 @@ export const SubmitStatementV1 = commandSchema(
     language: LanguageTag,
     relatesTo: Type.Optional(Uuid),
     bodyHash: Sha256Hex,
+    coSigners: Type.Optional(CoSigners),
+    attachments: Type.Optional(AttachmentRefs),
   }),
 );
 
@@ -178,6 +242,33 @@ export const ReturnStatementV1 = commandSchema(
 
 export const AcknowledgeStatementV1 = commandSchema('cso.acknowledge-statement', 1, Type.Object({ statementId: Uuid }));
 
+/** To the co-signer's stream (key = co-signer): confirm co-signing the lead organisation's statement. */
+export const CoSignStatementV1 = commandSchema('cso.co-sign-statement', 1, Type.Object({ statementId: Uuid, leadCsoId: Uuid }));
+
+/** To the co-signer's stream: decline co-signing it. */
+export const RefuseCoSignatureV1 = commandSchema(
+  'cso.refuse-co-signature',
+  1,
+  Type.Object({ statementId: Uuid, leadCsoId: Uuid, reason: Type.Optional(TransitionNote) }),
+);
+
+/**
+ * To the lead's stream, sent by the co-signer's writer in the same Kafka transaction as the co-signer's event:
+ * record that confirmation (or refusal) on the statement.
+ */
+export const RecordCoSignatureV1 = commandSchema(
+  'cso.record-co-signature',
+  1,
+  Type.Object({
+    statementId: Uuid,
+    coSignerId: Uuid,
+    decision: Type.Union([Type.Literal('confirmed'), Type.Literal('declined')]),
+    at: Rfc3339,
+    reason: Type.Optional(Type.String()),
+    sourceEventId: Uuid,
+  }),
+);
+
 export const CsoCommand = Type.Union([
   AccreditCsoV1,
   RenewCsoAccreditationV1,
@@ -187,6 +278,9 @@ export const CsoCommand = Type.Union([
   ForwardStatementV1,
   ReturnStatementV1,
   AcknowledgeStatementV1,
+  CoSignStatementV1,
+  RefuseCoSignatureV1,
+  RecordCoSignatureV1,
 ]);
 export type CsoCommand = Static<typeof CsoCommand>;
 export type CsoCommandType = CsoCommand['type'];

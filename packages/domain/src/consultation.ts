@@ -314,6 +314,7 @@ function decideSubmit(state: ConsultationState, cmd: ConsultationCommandOf<'cons
     idempotencyKey: d.idempotencyKey,
     receivedAt: cmd.receivedAt,
     documentVersion: currentVersion(state).version,
+    ...(d.attachments !== undefined ? { attachments: d.attachments } : {}),
   };
   return accepted([{ type: 'consultation.comment-submitted', data }], {
     commentId: data.commentId,

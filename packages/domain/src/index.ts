@@ -5,3 +5,4 @@ export * from './languages.js';
 export * from './time-zones.js';
 export * from './statements.js';
 export * from './as-of.js';
+export * from './statement-as-of.js';

@@ -21,7 +21,9 @@ export type CsoErrorCode =
   | 'accreditation-not-in-future'
   | 'statement-not-found'
   | 'illegal-transition'
-  | 'idempotency-key-reused';
+  | 'idempotency-key-reused'
+  | 'co-signer-invalid'
+  | 'not-a-co-signer';
 
 export interface CsoError {
   readonly code: CsoErrorCode;
@@ -38,6 +40,13 @@ export interface StatementRecord {
   readonly receivedAt: string;
   status: StatementStatus;
   lastChangedAt: string;
+  /** Named co-signers (none for most statements) and where each stands. */
+  readonly coSigners: Map<string, CoSignerRecord>;
+}
+
+export interface CoSignerRecord {
+  status: 'pending' | 'confirmed' | 'declined';
+  at: string | null;
 }
 
 export interface Cso {
@@ -56,6 +65,8 @@ export interface Cso {
   readonly statements: Map<string, StatementRecord>;
   /** idempotency key → statement id */
   readonly idempotency: Map<string, string>;
+  /** Statements of other organisations this one co-signed or declined (`<lead id>/<statement id>`). */
+  readonly coSigned: Map<string, 'confirmed' | 'declined'>;
   /** Number of statements ever submitted: numbers tracking numbers. */
   submitted: number;
   /** Number of events applied: the stream's sequence of the last one. */
@@ -99,7 +110,8 @@ export function csoReceipt(cso: Cso, at: string): Record<string, unknown> {
 }
 
 export function statementReceipt(cso: Cso, s: StatementRecord): Record<string, unknown> {
-  return { statementId: s.statementId, trackingNumber: s.trackingNumber, receivedAt: s.receivedAt, csoId: cso.id, status: 'submitted' };
+  const status = s.coSigners.size > 0 ? 'awaiting-co-signatures' : 'submitted';
+  return { statementId: s.statementId, trackingNumber: s.trackingNumber, receivedAt: s.receivedAt, csoId: cso.id, status };
 }
 
 function transitionReceipt(cso: Cso, s: StatementRecord, status: StatementStatus, at: string): Record<string, unknown> {
@@ -140,12 +152,96 @@ export function decideCso(state: CsoState, command: CsoCommand): CsoDecision {
         type: 'cso.statement-acknowledged',
         data: { statementId: command.data.statementId, receivedAt: command.receivedAt },
       }));
+    case 'cso.co-sign-statement':
+    case 'cso.refuse-co-signature':
+      return decideCoSignature(state, command);
+    case 'cso.record-co-signature':
+      return decideRecordCoSignature(state, command);
   }
 }
 
 /** The accreditation request in one comparable form, from the command or from the event it became. */
 function accreditationRequest(d: { name: string; linkBody: string; contact: CsoContact; accreditedUntil: string }): string {
   return canonicalJson({ name: d.name, linkBody: d.linkBody, contact: d.contact, accreditedUntil: d.accreditedUntil });
+}
+
+/** Why an organisation may not act as accredited at `at`, or null when it may. */
+function notAccredited(state: Cso, at: string): string | null {
+  const status = csoStatusAt(state, at);
+  if (status === 'revoked') return `the accreditation of ${state.name} was revoked at ${state.revokedAt ?? ''}`;
+  if (status === 'lapsed')
+    return `the accreditation of ${state.name} lapsed at ${state.accreditedUntil} (received at ${new Date(ms(at)).toISOString()})`;
+  return null;
+}
+
+/**
+ * A co-signer confirms or declines, on its own stream: its writer decides against the accreditation it wrote,
+ * as for a submission. Whether the statement names it was checked by the gateway and is checked again by the
+ * lead's writer when recording (decideRecordCoSignature).
+ */
+function decideCoSignature(
+  state: CsoState,
+  cmd: CsoCommandOf<'cso.co-sign-statement'> | CsoCommandOf<'cso.refuse-co-signature'>,
+): CsoDecision {
+  const { statementId, leadCsoId } = cmd.data;
+  if (!state) return refuse('cso-not-accredited', `organisation ${cmd.key} is not accredited`);
+  if (leadCsoId === state.id) return refuse('not-a-co-signer', 'an organisation does not co-sign its own statement');
+  const confirming = cmd.type === 'cso.co-sign-statement';
+  const wanted = confirming ? 'confirmed' : 'declined';
+  const receipt = (at: string) => ({ statementId, leadCsoId, csoId: state.id, decision: wanted, at });
+  const earlier = state.coSigned.get(`${leadCsoId}/${statementId}`);
+  if (earlier === wanted) return accept([], receipt(cmd.receivedAt), true);
+  if (earlier) return refuse('illegal-transition', `${state.name} already ${earlier} co-signing statement ${statementId}`);
+  if (confirming) {
+    const why = notAccredited(state, cmd.receivedAt);
+    if (why) return refuse('cso-not-accredited', `${why}: it cannot co-sign`);
+    return accept([{ type: 'cso.co-signature-given', data: { statementId, leadCsoId, receivedAt: cmd.receivedAt } }], receipt(cmd.receivedAt));
+  }
+  const reason = cmd.data.reason;
+  return accept(
+    [{ type: 'cso.co-signature-refused', data: { statementId, leadCsoId, ...(reason !== undefined ? { reason } : {}), receivedAt: cmd.receivedAt } }],
+    receipt(cmd.receivedAt),
+  );
+}
+
+/** The lead's stream records a co-signer's confirmation or refusal, sent on by the co-signer's writer. */
+function decideRecordCoSignature(state: CsoState, cmd: CsoCommandOf<'cso.record-co-signature'>): CsoDecision {
+  const d = cmd.data;
+  const statement = state?.statements.get(d.statementId);
+  if (!state || !statement) return refuse('statement-not-found', `no statement ${d.statementId}`);
+  const signer = statement.coSigners.get(d.coSignerId);
+  if (!signer) return refuse('not-a-co-signer', `statement ${statement.trackingNumber} does not name ${d.coSignerId} as a co-signer`);
+  const receipt = { statementId: d.statementId, csoId: state.id, coSignerId: d.coSignerId, decision: d.decision, at: d.at };
+  if (signer.status === d.decision) return accept([], receipt, true);
+  if (signer.status !== 'pending' || statement.status !== 'awaiting-co-signatures')
+    return refuse('illegal-transition', `statement ${statement.trackingNumber} is ${statement.status}: co-signer ${d.coSignerId} cannot now have ${d.decision}`);
+  if (d.decision === 'declined')
+    return accept(
+      [
+        {
+          type: 'cso.statement-co-signing-declined',
+          data: {
+            statementId: d.statementId,
+            coSignerId: d.coSignerId,
+            declinedAt: d.at,
+            ...(d.reason !== undefined ? { reason: d.reason } : {}),
+            sourceEventId: d.sourceEventId,
+            receivedAt: cmd.receivedAt,
+          },
+        },
+      ],
+      receipt,
+    );
+  const awaiting = [...statement.coSigners].filter(([id, c]) => c.status === 'pending' && id !== d.coSignerId).map(([id]) => id);
+  return accept(
+    [
+      {
+        type: 'cso.statement-co-signed',
+        data: { statementId: d.statementId, coSignerId: d.coSignerId, coSignedAt: d.at, sourceEventId: d.sourceEventId, awaiting, receivedAt: cmd.receivedAt },
+      },
+    ],
+    receipt,
+  );
 }
 
 function decideAccredit(state: CsoState, cmd: CsoCommandOf<'cso.accredit'>): CsoDecision {
@@ -221,15 +317,10 @@ function decideSubmit(state: CsoState, cmd: CsoCommandOf<'cso.submit-statement'>
     if (existing && existing.bodyHash === d.bodyHash) return accept([], statementReceipt(state, existing), true);
     return refuse('idempotency-key-reused', `Idempotency-Key ${d.idempotencyKey} was used for another statement`);
   }
-  const status = csoStatusAt(state, cmd.receivedAt);
-  if (status === 'revoked')
-    return refuse('cso-not-accredited', `the accreditation of ${state.name} was revoked at ${state.revokedAt ?? ''}`);
-  if (status === 'lapsed')
-    return refuse(
-      'cso-not-accredited',
-      `the accreditation of ${state.name} lapsed at ${state.accreditedUntil} (received at ${new Date(ms(cmd.receivedAt)).toISOString()})`,
-    );
+  const why = notAccredited(state, cmd.receivedAt);
+  if (why) return refuse('cso-not-accredited', why);
   if (state.statements.has(d.statementId)) return refuse('idempotency-key-reused', `statement ${d.statementId} exists`);
+  if (d.coSigners?.includes(state.id)) return refuse('co-signer-invalid', 'an organisation does not co-sign its own statement');
   const trackingNumber = `CSO/${state.id.slice(0, 8).toUpperCase()}/${state.submitted + 1}`;
   const data: CsoEventOf<'cso.statement-submitted'>['data'] = {
     statementId: d.statementId,
@@ -242,17 +333,22 @@ function decideSubmit(state: CsoState, cmd: CsoCommandOf<'cso.submit-statement'>
     receivedAt: cmd.receivedAt,
   };
   if (d.relatesTo !== undefined) data.relatesTo = d.relatesTo;
+  if (d.coSigners !== undefined) data.coSigners = d.coSigners;
+  if (d.attachments !== undefined) data.attachments = d.attachments;
   return accept([{ type: 'cso.statement-submitted', data }], {
     statementId: d.statementId,
     trackingNumber,
     receivedAt: cmd.receivedAt,
     csoId: state.id,
-    status: 'submitted',
+    status: d.coSigners !== undefined ? 'awaiting-co-signatures' : 'submitted',
   });
 }
 
 /** Which state each transition leads from. Anything else is an illegal transition. */
-export const STATEMENT_TRANSITIONS: Readonly<Record<Exclude<StatementStatus, 'submitted'>, readonly StatementStatus[]>> = {
+export type ReviewStatus = 'under-review' | 'forwarded' | 'returned' | 'acknowledged';
+
+/** Which state each transition leads from. Anything else is an illegal transition (co-signing comes before all). */
+export const STATEMENT_TRANSITIONS: Readonly<Record<ReviewStatus, readonly StatementStatus[]>> = {
   'under-review': ['submitted'],
   forwarded: ['under-review'],
   returned: ['under-review'],
@@ -263,7 +359,7 @@ function decideTransition(
   state: CsoState,
   receivedAt: string,
   statementId: string,
-  to: Exclude<StatementStatus, 'submitted'>,
+  to: ReviewStatus,
   event: () => CsoEventDraft,
 ): CsoDecision {
   const statement = state?.statements.get(statementId);
@@ -298,6 +394,7 @@ export function evolveCso(state: CsoState, event: AppliedCsoEvent): CsoState {
       keyHash: d.keyHash,
       statements: new Map(),
       idempotency: new Map(),
+      coSigned: new Map(),
       submitted: 0,
       version: event.sequence ?? 1,
     };
@@ -328,8 +425,9 @@ export function evolveCso(state: CsoState, event: AppliedCsoEvent): CsoState {
         idempotencyKey: d.idempotencyKey,
         bodyHash: d.bodyHash,
         receivedAt: d.receivedAt,
-        status: 'submitted',
+        status: d.coSigners && d.coSigners.length > 0 ? 'awaiting-co-signatures' : 'submitted',
         lastChangedAt: d.receivedAt,
+        coSigners: new Map((d.coSigners ?? []).map((id) => [id, { status: 'pending', at: null }])),
       });
       state.idempotency.set(d.idempotencyKey, d.statementId);
       state.submitted += 1;
@@ -343,5 +441,23 @@ export function evolveCso(state: CsoState, event: AppliedCsoEvent): CsoState {
       return move(event.data.statementId, 'returned', event.data.receivedAt);
     case 'cso.statement-acknowledged':
       return move(event.data.statementId, 'acknowledged', event.data.receivedAt);
+    case 'cso.co-signature-given':
+      state.coSigned.set(`${event.data.leadCsoId}/${event.data.statementId}`, 'confirmed');
+      return state;
+    case 'cso.co-signature-refused':
+      state.coSigned.set(`${event.data.leadCsoId}/${event.data.statementId}`, 'declined');
+      return state;
+    case 'cso.statement-co-signed': {
+      const d = event.data;
+      const s = state.statements.get(d.statementId);
+      s?.coSigners.set(d.coSignerId, { status: 'confirmed', at: d.coSignedAt });
+      // The last confirmation puts the statement in the review queue.
+      return d.awaiting.length === 0 ? move(d.statementId, 'submitted', d.receivedAt) : state;
+    }
+    case 'cso.statement-co-signing-declined': {
+      const d = event.data;
+      state.statements.get(d.statementId)?.coSigners.set(d.coSignerId, { status: 'declined', at: d.declinedAt });
+      return move(d.statementId, 'co-signing-declined', d.receivedAt);
+    }
   }
 }

@@ -1,4 +1,4 @@
-import type { CommandOutcome, ConsultationDocument, ConsultationEvent, IdentityEvent, Procedure, SilenceBreak } from '@consult/contracts';
+import type { AttachmentRef, CommandOutcome, ConsultationDocument, ConsultationEvent, IdentityEvent, Procedure, SilenceBreak } from '@consult/contracts';
 import { buildView, withOriginalMarked, zonesFor, type ConsultationView, type DocumentVersion } from '@consult/domain';
 import type { ChainableCommander, KeySpace, Redis } from '@consult/redis';
 
@@ -28,6 +28,8 @@ export interface CommentView {
   /** The document version the comment (its latest revision) answered. */
   documentVersion: number;
   revisions: CommentRevision[];
+  /** Files attached when it was submitted (references; download under …/attachments/{digest}). */
+  attachments?: AttachmentRef[];
 }
 
 export interface Principal {
@@ -167,6 +169,7 @@ export class ConsultationReadModel {
           status: 'active',
           lastChangedAt: d.receivedAt,
           documentVersion: d.documentVersion ?? 1,
+          ...(d.attachments !== undefined ? { attachments: JSON.stringify(d.attachments) } : {}),
         });
         multi.rpush(
           this.revisions(d.commentId),
@@ -416,6 +419,7 @@ export class ConsultationReadModel {
       revisions: revisions.map((r) => JSON.parse(r) as CommentRevision),
     };
     if (fields.withdrawnAt) view.withdrawnAt = fields.withdrawnAt;
+    if (fields.attachments) view.attachments = JSON.parse(fields.attachments) as AttachmentRef[];
     return view;
   }
 

@@ -2,6 +2,7 @@ import {
   STREAM_PARTITIONS,
   type Audience,
   type ConsultationEvent,
+  type CsoEvent,
   type DeliveryRecord,
   type SubscriptionEvent,
 } from '@consult/contracts';
@@ -39,6 +40,8 @@ export interface DeliveryView {
   eventId: string;
   eventType: string;
   consultationId: string;
+  /** For statement events: the statement (then `consultationId` is its organisation's id, the stream key). */
+  statementId?: string;
   requestedAt: string;
   status: DeliveryStatus;
   attempts: DeliveryAttemptView[];
@@ -46,10 +49,11 @@ export interface DeliveryView {
 
 /** One entry of the live stream, as read from Redis. */
 export interface StreamEntry {
+  /** Index in the cursor: consultation partitions first, then the partitions of `cso.events`. */
   partition: number;
-  /** Position of the event in its partition of the consultation events topic, plus one (stream ids start at 1). */
+  /** Position of the event in its partition of the events topic, plus one (stream ids start at 1). */
   position: number;
-  event: ConsultationEvent;
+  event: ConsultationEvent | CsoEvent;
   audience: Audience;
 }
 
@@ -89,6 +93,17 @@ export class NotificationReadModel {
   streamKey(partition: number): string {
     return this.keys.key('notif', 'stream', partition);
   }
+  /** The live stream of one partition of `cso.events` (statement events). */
+  statementStreamKey(partition: number): string {
+    return this.keys.key('notif', 'cso-stream', partition);
+  }
+  /** The stream behind one position of a cursor: consultation partitions, then statement partitions. */
+  private cursorKey(index: number): string {
+    return index < STREAM_PARTITIONS ? this.streamKey(index) : this.statementStreamKey(index - STREAM_PARTITIONS);
+  }
+  private coSignersKey(statementId: string): string {
+    return this.keys.key('notif', 'cosigners', statementId);
+  }
 
   // ---- writes (notifier projector) ----
 
@@ -116,6 +131,7 @@ export class NotificationReadModel {
           eventId: record.data.eventId,
           eventType: record.data.eventType,
           consultationId: record.data.consultationId,
+          ...(record.data.statementId !== undefined ? { statementId: record.data.statementId } : {}),
           requestedAt: record.data.requestedAt,
           status: 'pending',
         });
@@ -160,6 +176,28 @@ export class NotificationReadModel {
     multi.xadd(this.streamKey(partition), 'MAXLEN', '~', LIVE_STREAM_CAP, id, 'e', JSON.stringify(event), 'a', JSON.stringify(audience));
   }
 
+  /** A statement event joins the live stream of its `cso.events` partition (ids = Kafka offsets + 1, as above). */
+  appendToStatementStream(multi: ChainableCommander, partition: number, offset: string, event: CsoEvent, audience: Audience): void {
+    const id = `${BigInt(offset) + 1n}-0`;
+    multi.xadd(this.statementStreamKey(partition), 'MAXLEN', '~', LIVE_STREAM_CAP, id, 'e', JSON.stringify(event), 'a', JSON.stringify(audience));
+  }
+
+  /** Remembers a statement's co-signers: its later events reach them too. */
+  setCoSigners(multi: ChainableCommander, statementId: string, coSigners: readonly string[]): void {
+    multi.set(this.coSignersKey(statementId), JSON.stringify(coSigners));
+  }
+
+  async coSignersOf(redis: Redis, statementIds: readonly string[]): Promise<Map<string, string[]>> {
+    const result = new Map<string, string[]>();
+    if (statementIds.length === 0) return result;
+    const values = await redis.mget(...statementIds.map((id) => this.coSignersKey(id)));
+    statementIds.forEach((id, i) => {
+      const raw = values[i];
+      if (raw) result.set(id, JSON.parse(raw) as string[]);
+    });
+    return result;
+  }
+
   // ---- reads (gateway) ----
 
   async subscriptionById(redis: Redis, id: string): Promise<SubscriptionView | null> {
@@ -186,6 +224,7 @@ export class NotificationReadModel {
       eventId: fields.eventId ?? '',
       eventType: fields.eventType ?? '',
       consultationId: fields.consultationId ?? '',
+      ...(fields.statementId ? { statementId: fields.statementId } : {}),
       requestedAt: fields.requestedAt ?? '',
       status: (fields.status ?? 'pending') as DeliveryStatus,
       attempts: attempts.map((a) => JSON.parse(a) as DeliveryAttemptView),
@@ -210,7 +249,7 @@ export class NotificationReadModel {
   /** The cursor at the current end of every partition's stream: a new client starts from now. */
   async streamEnd(redis: Redis): Promise<number[]> {
     const pipeline = redis.pipeline();
-    for (let p = 0; p < STREAM_PARTITIONS; p++) pipeline.xrevrange(this.streamKey(p), '+', '-', 'COUNT', 1);
+    for (let p = 0; p < STREAM_CURSOR_LENGTH; p++) pipeline.xrevrange(this.cursorKey(p), '+', '-', 'COUNT', 1);
     const results = (await pipeline.exec()) ?? [];
     return results.map(([, entries]) => {
       const first = (entries as [string, string[]][] | null)?.[0];
@@ -223,7 +262,7 @@ export class NotificationReadModel {
    * connection of its own: XREAD BLOCK holds the connection.
    */
   async readStream(connection: Redis, cursor: readonly number[], count: number, blockMs: number): Promise<StreamEntry[]> {
-    const keys = cursor.map((_, p) => this.streamKey(p));
+    const keys = cursor.map((_, p) => this.cursorKey(p));
     const ids = cursor.map((c) => `${c}-0`);
     const reply = await connection.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', ...keys, ...ids);
     const entries: StreamEntry[] = [];
@@ -235,7 +274,7 @@ export class NotificationReadModel {
         entries.push({
           partition,
           position: Number(id.split('-')[0]),
-          event: JSON.parse(values.get('e') ?? 'null') as ConsultationEvent,
+          event: JSON.parse(values.get('e') ?? 'null') as ConsultationEvent | CsoEvent,
           audience: JSON.parse(values.get('a') ?? '{"secretariat":false,"memberStates":[]}') as Audience,
         });
       }
@@ -244,14 +283,27 @@ export class NotificationReadModel {
   }
 }
 
+/** A cursor has one position per partition of `consultation.events`, then one per partition of `cso.events`. */
+export const STREAM_CURSOR_LENGTH = 2 * STREAM_PARTITIONS;
+
 /** `Last-Event-ID` of the live stream: one position per partition, joined by dots. */
 export function formatStreamCursor(cursor: readonly number[]): string {
   return cursor.join('.');
 }
 
+/**
+ * Parses a cursor: the full one, or one issued before statement events joined the stream (consultation
+ * partitions only; the caller completes it, from the present, with `completeStreamCursor`).
+ */
 export function parseStreamCursor(value: string | undefined): number[] | null {
   if (!value) return null;
   const parts = value.split('.');
-  if (parts.length !== STREAM_PARTITIONS || !parts.every((p) => /^\d{1,15}$/.test(p))) return null;
+  if ((parts.length !== STREAM_PARTITIONS && parts.length !== STREAM_CURSOR_LENGTH) || !parts.every((p) => /^\d{1,15}$/.test(p)))
+    return null;
   return parts.map(Number);
+}
+
+/** A cursor with the statement positions missing takes them from `end` (the present). */
+export function completeStreamCursor(cursor: readonly number[], end: readonly number[]): number[] {
+  return cursor.length >= STREAM_CURSOR_LENGTH ? [...cursor] : [...cursor, ...end.slice(cursor.length)];
 }

@@ -24,7 +24,7 @@ export type ProjectedRecord =
   | { kind: 'consultation-event'; event: ConsultationEvent; raw: string }
   | { kind: 'outcome'; outcome: CommandOutcome }
   | { kind: 'identity'; event: IdentityEvent }
-  | { kind: 'cso-event'; event: CsoEvent };
+  | { kind: 'cso-event'; event: CsoEvent; raw: string };
 
 /**
  * The one definition of how the consultation, CSO, outcome and identity topics become the Redis read models:
@@ -52,7 +52,13 @@ export class ReadModelProjection {
       ],
       [topicNames.consultationOutcomes, (value) => ({ kind: 'outcome', outcome: commandOutcomeCodec.decode(value) })],
       [topicNames.identityEvents, (value) => ({ kind: 'identity', event: identityEventCodec.decode(value) })],
-      [topicNames.csoEvents, (value) => ({ kind: 'cso-event', event: csoEventCodec.decode(value) })],
+      [
+        topicNames.csoEvents,
+        (value) => {
+          const raw = value?.toString('utf8') ?? null;
+          return { kind: 'cso-event', event: csoEventCodec.decode(raw), raw: raw ?? '' };
+        },
+      ],
       [topicNames.csoOutcomes, (value) => ({ kind: 'outcome', outcome: commandOutcomeCodec.decode(value) })],
     ]);
   }
@@ -88,7 +94,7 @@ export class ReadModelProjection {
           break;
         case 'cso-event':
           // CSO streams announce their versions under CsoReadModel.streamKey, apart from consultation ids.
-          this.csos.applyEvent(commands, record.event);
+          this.csos.applyEvent(commands, record.event, record.raw);
           versions.set(CsoReadModel.streamKey(record.event.key), record.event.sequence);
           break;
       }

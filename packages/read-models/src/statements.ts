@@ -1,4 +1,4 @@
-import type { Actor, CsoContact, CsoEvent, StatementStatus } from '@consult/contracts';
+import type { Actor, AttachmentRef, CsoContact, CsoEvent, StatementStatus } from '@consult/contracts';
 import { csoStatusAt, type CsoStatus } from '@consult/domain';
 import type { ChainableCommander, KeySpace, Redis } from '@consult/redis';
 
@@ -25,6 +25,16 @@ export interface StatementTransition {
   reasons?: string;
 }
 
+/** A named co-signer and where it stands: who signed when (or declined, and why). */
+export interface CoSignerView {
+  csoId: string;
+  status: 'pending' | 'confirmed' | 'declined';
+  at?: string;
+  reason?: string;
+  /** Computed at read time for a pending co-signer whose accreditation lapsed or was revoked. */
+  blocked?: string;
+}
+
 export interface StatementView {
   statementId: string;
   trackingNumber: string;
@@ -39,6 +49,9 @@ export interface StatementView {
   forwardingNote?: string;
   returnReasons?: string;
   history: StatementTransition[];
+  coSigners?: CoSignerView[];
+  /** Files attached at submission (references; download under …/attachments/{digest}). */
+  attachments?: AttachmentRef[];
 }
 
 /** Which statements a list reads: one index per audience, each scored by receipt time. */
@@ -81,15 +94,32 @@ export class CsoReadModel {
   private history(id: string): string {
     return this.keys.key('stmt', id, 'history');
   }
+  /** co-signer id → JSON of its CoSignerView (without `blocked`); the order is in the statement's `coSignerOrder`. */
+  private coSigners(id: string): string {
+    return this.keys.key('stmt', id, 'cosigners');
+  }
+  /** Every event of a CSO stream as produced (JSON), in sequence order: statements' audit history. */
+  private streamHistory(csoId: string): string {
+    return this.keys.key('cso', csoId, 'history');
+  }
   private index(index: StatementIndex): string {
     return index.kind === 'cso' ? this.keys.key('stmt', 'index', 'cso', index.csoId) : this.keys.key('stmt', 'index', index.kind);
   }
 
   // ---- writes (projector) ----
 
-  applyEvent(multi: ChainableCommander, event: CsoEvent): void {
+  /**
+   * `raw` is the event's JSON exactly as produced (the Kafka message value), kept in the stream's history so its
+   * hash chain verifies on the bytes the writer chained; without it the decoded event is serialised.
+   */
+  applyEvent(multi: ChainableCommander, event: CsoEvent, raw?: string): void {
     const csoId = event.key;
     const key = this.cso(csoId);
+    multi.rpush(this.streamHistory(csoId), raw ?? JSON.stringify(event));
+    const statementId = (event.data as { statementId?: unknown }).statementId;
+    // A statement's history runs up to its latest event in its organisation's stream.
+    if (typeof statementId === 'string' && event.type.startsWith('cso.statement-'))
+      multi.hset(this.statement(statementId), { lastSequence: event.sequence });
     const transition = (statementId: string, status: StatementStatus, at: string, extra: Partial<StatementTransition> = {}): void => {
       multi.hset(this.statement(statementId), { status, lastChangedAt: at });
       multi.rpush(this.history(statementId), JSON.stringify({ status, at, actor: event.actor, ...extra }));
@@ -112,6 +142,16 @@ export class CsoReadModel {
       case 'cso.statement-submitted': {
         const d = event.data;
         const score = Date.parse(d.receivedAt);
+        const coSigners = d.coSigners ?? [];
+        const status: StatementStatus = coSigners.length > 0 ? 'awaiting-co-signatures' : 'submitted';
+        if (coSigners.length > 0) {
+          multi.hset(this.statement(d.statementId), { coSignerOrder: JSON.stringify(coSigners) });
+          for (const id of coSigners) {
+            multi.hset(this.coSigners(d.statementId), id, JSON.stringify({ csoId: id, status: 'pending' }));
+            // Co-signers list the statements they are asked to sign beside their own.
+            multi.zadd(this.index({ kind: 'cso', csoId: id }), score, d.statementId);
+          }
+        }
         multi.hset(this.statement(d.statementId), {
           statementId: d.statementId,
           trackingNumber: d.trackingNumber,
@@ -121,15 +161,38 @@ export class CsoReadModel {
           language: d.language,
           relatesTo: d.relatesTo ?? '',
           receivedAt: d.receivedAt,
-          status: 'submitted',
+          status,
           lastChangedAt: d.receivedAt,
+          ...(d.attachments !== undefined ? { attachments: JSON.stringify(d.attachments) } : {}),
         });
-        multi.rpush(this.history(d.statementId), JSON.stringify({ status: 'submitted', at: d.receivedAt, actor: event.actor }));
+        multi.rpush(this.history(d.statementId), JSON.stringify({ status, at: d.receivedAt, actor: event.actor }));
         multi.zadd(this.index({ kind: 'all' }), score, d.statementId);
         multi.zadd(this.index({ kind: 'cso', csoId }), score, d.statementId);
-        multi.zadd(this.index({ kind: 'review' }), score, d.statementId);
+        // A statement with co-signers enters the review queue with its last confirmation.
+        if (coSigners.length === 0) multi.zadd(this.index({ kind: 'review' }), score, d.statementId);
         break;
       }
+      case 'cso.statement-co-signed': {
+        const d = event.data;
+        multi.hset(this.coSigners(d.statementId), d.coSignerId, JSON.stringify({ csoId: d.coSignerId, status: 'confirmed', at: d.coSignedAt }));
+        if (d.awaiting.length === 0) {
+          transition(d.statementId, 'submitted', d.receivedAt);
+          multi.zadd(this.index({ kind: 'review' }), Date.parse(d.receivedAt), d.statementId);
+        }
+        break;
+      }
+      case 'cso.statement-co-signing-declined': {
+        const d = event.data;
+        const view: CoSignerView = { csoId: d.coSignerId, status: 'declined', at: d.declinedAt };
+        if (d.reason !== undefined) view.reason = d.reason;
+        multi.hset(this.coSigners(d.statementId), d.coSignerId, JSON.stringify(view));
+        transition(d.statementId, 'co-signing-declined', d.receivedAt, d.reason !== undefined ? { reasons: d.reason } : {});
+        break;
+      }
+      case 'cso.co-signature-given':
+      case 'cso.co-signature-refused':
+        // Recorded on the statement by the lead's stream (cso.statement-co-signed / -co-signing-declined).
+        break;
       case 'cso.statement-review-started':
         transition(event.data.statementId, 'under-review', event.data.receivedAt);
         break;
@@ -193,11 +256,12 @@ export class CsoReadModel {
   }
 
   async statementById(redis: Redis, statementId: string): Promise<StatementView | null> {
-    const [[, fields], [, history]] = (await redis
+    const [[, fields], [, history], [, coSigners]] = (await redis
       .multi()
       .hgetall(this.statement(statementId))
       .lrange(this.history(statementId), 0, -1)
-      .exec()) as [[unknown, Record<string, string>], [unknown, string[]]];
+      .hgetall(this.coSigners(statementId))
+      .exec()) as [[unknown, Record<string, string>], [unknown, string[]], [unknown, Record<string, string>]];
     if (!fields.statementId) return null;
     const view: StatementView = {
       statementId: fields.statementId,
@@ -214,7 +278,37 @@ export class CsoReadModel {
     if (fields.relatesTo) view.relatesTo = fields.relatesTo;
     if (fields.forwardingNote) view.forwardingNote = fields.forwardingNote;
     if (fields.returnReasons) view.returnReasons = fields.returnReasons;
+    if (fields.attachments) view.attachments = JSON.parse(fields.attachments) as AttachmentRef[];
+    if (fields.coSignerOrder)
+      view.coSigners = (JSON.parse(fields.coSignerOrder) as string[]).map(
+        (id) => (coSigners[id] ? (JSON.parse(coSigners[id]) as CoSignerView) : { csoId: id, status: 'pending' }),
+      );
     return view;
+  }
+
+  /** The sequence of a statement's latest event in its organisation's stream (0 if unknown). */
+  async lastSequenceOf(redis: Redis, statementId: string): Promise<number> {
+    return Number((await redis.hget(this.statement(statementId), 'lastSequence')) ?? 0);
+  }
+
+  /**
+   * Events of a CSO stream with a sequence above `after` and at most `upTo`, in sequence order, as produced
+   * (JSON text). The list holds sequence n at index n-1; should it ever hold anything else (a broken chain),
+   * the whole list is read and filtered instead.
+   */
+  async streamHistoryPage(redis: Redis, csoId: string, options: { after: number; limit: number; upTo: number }): Promise<string[]> {
+    const end = Math.min(options.after + options.limit, options.upTo);
+    if (end <= options.after) return [];
+    const page = await redis.lrange(this.streamHistory(csoId), options.after, end - 1);
+    const sequenceOf = (raw: string): number => Number((JSON.parse(raw) as { sequence?: unknown }).sequence);
+    if (page.every((raw, i) => sequenceOf(raw) === options.after + i + 1)) return page;
+    const all = await redis.lrange(this.streamHistory(csoId), 0, -1);
+    return all.filter((raw) => sequenceOf(raw) > options.after && sequenceOf(raw) <= options.upTo).slice(0, options.limit);
+  }
+
+  /** The whole history of a CSO stream, as produced (JSON text). */
+  async fullStreamHistory(redis: Redis, csoId: string): Promise<string[]> {
+    return redis.lrange(this.streamHistory(csoId), 0, -1);
   }
 
   /** A page of statements from one index, oldest first or newest first. */

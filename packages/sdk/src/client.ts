@@ -1,3 +1,4 @@
+import { AttachmentApi } from './attachments.js';
 import { consultationHistory, CsoApi, SubscriptionApi } from './more.js';
 
 /**
@@ -161,6 +162,31 @@ export class ConsultationClient {
     return new SubscriptionApi(this);
   }
 
+  /** File uploads and downloads. */
+  get attachments(): AttachmentApi {
+    return new AttachmentApi(this);
+  }
+
+  /** A raw authenticated request (for bodies that are not JSON, such as file uploads). */
+  fetch(path: string, init: RequestInit & { duplex?: 'half' }): Promise<Response> {
+    return fetch(new URL(path, this.options.baseUrl), {
+      ...init,
+      headers: {
+        authorization: `Bearer ${this.options.apiKey}`,
+        ...(this.options.correlationId ? { 'x-correlation-id': this.options.correlationId } : {}),
+        ...(init.headers as Record<string, string> | undefined),
+      },
+    });
+  }
+
+  /** Reads a JSON (or problem) answer the way `request` does. */
+  async parse<T>(response: Response): Promise<ApiResponse<T>> {
+    const text = await response.text();
+    const parsed: unknown = text ? JSON.parse(text) : undefined;
+    const isProblem = (response.headers.get('content-type') ?? '').startsWith('application/problem+json');
+    return { status: response.status, ok: response.ok, body: parsed as T, problem: isProblem ? (parsed as Problem) : undefined, headers: response.headers };
+  }
+
   history(consultationId: string, query: { after?: number; limit?: number } = {}) {
     return consultationHistory(this, consultationId, query);
   }
@@ -234,7 +260,7 @@ export class ConsultationClient {
 
   postComment(
     consultationId: string,
-    comment: { body: string; language: string },
+    comment: { body: string; language: string; attachments?: { digest: string; filename?: string }[] },
     idempotencyKey: string,
   ): Promise<ApiResponse<CommentReceipt>> {
     return this.request('POST', `/v1/consultations/${consultationId}/comments`, comment, {

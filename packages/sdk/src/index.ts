@@ -1,2 +1,3 @@
 export * from './client.js';
 export * from './more.js';
+export * from './attachments.js';

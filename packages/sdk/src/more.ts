@@ -1,3 +1,4 @@
+import type { Attachment } from './attachments.js';
 import type { ApiResponse, ConsultationClient } from './client.js';
 
 /** Shapes of the CSO, statement, subscription and history endpoints, as the API returns them. */
@@ -22,7 +23,23 @@ export interface Cso {
   apiKey?: string;
 }
 
-export type StatementStatus = 'submitted' | 'under-review' | 'forwarded' | 'returned' | 'acknowledged';
+export type StatementStatus =
+  | 'awaiting-co-signatures'
+  | 'co-signing-declined'
+  | 'submitted'
+  | 'under-review'
+  | 'forwarded'
+  | 'returned'
+  | 'acknowledged';
+
+/** A named co-signer: who signed when (or declined, and why); `blocked` when its accreditation ended first. */
+export interface CoSigner {
+  csoId: string;
+  status: 'pending' | 'confirmed' | 'declined';
+  at?: string;
+  reason?: string;
+  blocked?: string;
+}
 
 export interface Statement {
   statementId: string;
@@ -36,6 +53,23 @@ export interface Statement {
   status: StatementStatus;
   lastChangedAt: string;
   history: { status: StatementStatus; at: string; actor: { kind: string; id: string }; note?: string; reasons?: string }[];
+  coSigners?: CoSigner[];
+  attachments?: Attachment[];
+  /** Only in an `asOf` answer: the moment it shows. */
+  asOf?: string;
+}
+
+/** One event of a hash-chained history, as produced. */
+export interface ChainedEvent {
+  id: string;
+  type: string;
+  key: string;
+  occurredAt: string;
+  sequence: number;
+  previousHash: string | null;
+  hash: string;
+  data: Record<string, unknown>;
+  [field: string]: unknown;
 }
 
 export interface Subscription {
@@ -86,7 +120,18 @@ export class CsoApi {
   list(query: { limit?: number; offset?: number } = {}): Promise<ApiResponse<Paged<Cso>>> {
     return this.client.request('GET', `/v1/csos${qs(query)}`);
   }
-  submitStatement(input: { subject: string; body: string; language: string; relatesTo?: string }, idempotencyKey: string): Promise<ApiResponse<Statement>> {
+  submitStatement(
+    input: {
+      subject: string;
+      body: string;
+      language: string;
+      relatesTo?: string;
+      /** Accredited organisations that must each confirm (coSign) before the statement enters the review queue. */
+      coSigners?: string[];
+      attachments?: { digest: string; filename?: string }[];
+    },
+    idempotencyKey: string,
+  ): Promise<ApiResponse<Statement>> {
     return this.client.request('POST', '/v1/cso-statements', input, { 'idempotency-key': idempotencyKey });
   }
   review(statementId: string): Promise<ApiResponse<Statement>> {
@@ -106,6 +151,22 @@ export class CsoApi {
   }
   statements(query: { queue?: 'review'; limit?: number; offset?: number } = {}): Promise<ApiResponse<Paged<Statement>>> {
     return this.client.request('GET', `/v1/cso-statements${qs(query)}`);
+  }
+  /** The statement as it stood at `at` (secretariat, auditors, its organisation). */
+  statementAsOf(statementId: string, at: string): Promise<ApiResponse<Statement>> {
+    return this.client.request('GET', `/v1/cso-statements/${statementId}${qs({ asOf: at })}`);
+  }
+  /** Its organisation's hash-chained stream up to the statement's latest event (page with `after`). */
+  statementHistory(statementId: string, query: { after?: number; limit?: number } = {}): Promise<ApiResponse<{ items: ChainedEvent[]; next: string | null }>> {
+    return this.client.request('GET', `/v1/cso-statements/${statementId}/history${qs(query)}`);
+  }
+  /** Co-sign a statement that names your organisation (with your organisation's key). */
+  coSign(statementId: string): Promise<ApiResponse<Statement>> {
+    return this.client.request('POST', `/v1/cso-statements/${statementId}/co-signature`, {});
+  }
+  /** Decline to co-sign it; the statement goes no further. */
+  refuseCoSignature(statementId: string, reason?: string): Promise<ApiResponse<Statement>> {
+    return this.client.request('POST', `/v1/cso-statements/${statementId}/co-signature/refusal`, reason ? { reason } : {});
   }
 }
 

@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DirectoryStore, type AttachmentStore } from '@consult/attachments';
 import { notificationTopicNames, type TopicNames } from '@consult/contracts';
 import type { Logger } from '@consult/config';
 import { BatchingProducer, type Kafka } from '@consult/kafka';
@@ -30,6 +33,8 @@ import { consultationRoutes } from './routes/consultations.js';
 import { csoContext, csoRoutes } from './routes/csos.js';
 import { historyRoutes } from './routes/history.js';
 import { diplomaticPracticeRoutes } from './routes/diplomatic-practice.js';
+import { attachmentUploadRoutes } from './routes/attachments.js';
+import { attachmentDownloadRoutes } from './routes/attachment-downloads.js';
 import { operationsRoutes } from './routes/operations.js';
 import { statementRoutes } from './routes/statements.js';
 import { eventRoutes } from './routes/events.js';
@@ -52,6 +57,9 @@ export interface GatewayOptions {
   memberStateTimeZones?: Record<string, string>;
   /** Where a local-date deadline ends (SECRETARIAT_TIME_ZONE); default Asia/Almaty (the CICA Secretariat, Astana). */
   secretariatTimeZone?: string;
+  /** Where attachments are stored (default: a directory under the OS temp directory). */
+  attachments?: AttachmentStore;
+  attachmentMaxBytes?: number;
 }
 
 export type GatewayApp = FastifyInstance<
@@ -98,6 +106,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       memberStates: options.memberStateTimeZones ?? {},
       secretariat: options.secretariatTimeZone ?? DEFAULT_SECRETARIAT_TIME_ZONE,
     },
+    attachments: options.attachments ?? new DirectoryStore(join(tmpdir(), 'consult-attachments')),
   };
 
   const app = Fastify({
@@ -207,6 +216,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   await app.register(eventRoutes({ redis, readModel: notifications }));
   await app.register(historyRoutes(context));
   await app.register(diplomaticPracticeRoutes(context));
+  await app.register(attachmentUploadRoutes(context.attachments, options.attachmentMaxBytes));
+  await app.register(attachmentDownloadRoutes(csos));
 
   return {
     app,

@@ -14,6 +14,11 @@ export const GatewayEnv = {
   MEMBER_STATE_TIME_ZONES: Type.String({ default: '' }),
   /** Where a deadline given as a date ends; default Asia/Almaty (the CICA Secretariat in Astana). */
   SECRETARIAT_TIME_ZONE: Type.String({ default: 'Asia/Almaty' }),
+  /** Attachments: a directory by default; with a bucket, an S3-compatible store (credentials from the AWS SDK chain). */
+  ATTACHMENTS_DIR: Type.String({ default: '.data/attachments' }),
+  ATTACHMENTS_S3_BUCKET: Type.Optional(Type.String({ minLength: 1 })),
+  ATTACHMENTS_S3_ENDPOINT: Type.Optional(Type.String({ minLength: 1 })),
+  ATTACHMENTS_S3_REGION: Type.Optional(Type.String({ minLength: 1 })),
 };
 
 /** Parses "KAZ=Asia/Almaty,RUS=Europe/Moscow"; throws on a bad code or an unknown zone, so start-up fails clearly. */

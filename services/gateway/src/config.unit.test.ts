@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isTimeZone } from '@consult/domain';
-import { parseTimeZoneTable } from './config.js';
+import { GatewayEnv, parseTimeZoneTable } from './config.js';
+import { loadConfig } from '@consult/config';
 
 describe('MEMBER_STATE_TIME_ZONES', () => {
   it('reads CODE=Area/City pairs over the default table', () => {
@@ -15,5 +16,15 @@ describe('MEMBER_STATE_TIME_ZONES', () => {
     expect(() => parseTimeZoneTable('RUS=Mars/Olympus', isTimeZone)).toThrow(/RUS=Mars\/Olympus/);
     expect(() => parseTimeZoneTable('rus=Europe/Moscow', isTimeZone)).toThrow(/invalid/);
     expect(() => parseTimeZoneTable('RUS', isTimeZone)).toThrow(/invalid/);
+  });
+});
+
+const required = { KAFKA_BROKERS: '127.0.0.1:9092', REDIS_URL: 'redis://127.0.0.1:6379' };
+
+describe('gateway configuration of attachments', () => {
+  it('stores attachments in .data/attachments unless a directory or an S3 bucket is configured', () => {
+    expect(loadConfig(GatewayEnv, required).ATTACHMENTS_DIR).toBe('.data/attachments');
+    const s3 = loadConfig(GatewayEnv, { ...required, ATTACHMENTS_S3_BUCKET: 'consult', ATTACHMENTS_S3_ENDPOINT: 'http://127.0.0.1:9000', ATTACHMENTS_S3_REGION: 'eu-west-1' });
+    expect(s3).toMatchObject({ ATTACHMENTS_S3_BUCKET: 'consult', ATTACHMENTS_S3_ENDPOINT: 'http://127.0.0.1:9000', ATTACHMENTS_S3_REGION: 'eu-west-1' });
   });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { AttachmentStore } from '@consult/attachments';
 import type { ConsultationCommandOf, ConsultationCommandType } from '@consult/contracts';
 import type { ConsultationReadModel } from '@consult/read-models';
 import type { Redis } from '@consult/redis';
@@ -17,6 +18,8 @@ export interface GatewayContext {
   sentCommands: SentCommands;
   /** Time zones: configured member states' (over the defaults) and the Secretariat's. */
   zones: ZoneSettings;
+  /** Content-addressed file storage behind attachments (packages/attachments). */
+  attachments: AttachmentStore;
 }
 
 export interface ZoneSettings {

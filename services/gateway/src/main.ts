@@ -1,3 +1,4 @@
+import { attachmentStoreFrom } from '@consult/attachments';
 import { createLogger, kafkaBrokerList, loadConfig, runProcess } from '@consult/config';
 import { allTopicSpecs, topicNames } from '@consult/contracts';
 import { createKafka, ensureTopics } from '@consult/kafka';
@@ -29,6 +30,12 @@ await runProcess(logger, async () => {
     readyMaxLag: config.READY_MAX_LAG,
     memberStateTimeZones,
     secretariatTimeZone: config.SECRETARIAT_TIME_ZONE,
+    attachments: attachmentStoreFrom({
+      dir: config.ATTACHMENTS_DIR,
+      s3Bucket: config.ATTACHMENTS_S3_BUCKET,
+      s3Endpoint: config.ATTACHMENTS_S3_ENDPOINT,
+      s3Region: config.ATTACHMENTS_S3_REGION,
+    }),
     ...(config.INSTANCE_ID ? { instanceId: config.INSTANCE_ID } : {}),
   });
   const address = await gateway.listen(config.PORT, config.HOST);

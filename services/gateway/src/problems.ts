@@ -65,6 +65,13 @@ export const PROBLEM_KINDS = {
   'accreditation-not-in-future': { status: 422, title: 'accreditedUntil must be in the future' },
   'related-consultation-not-found': { status: 422, title: 'relatesTo names no consultation' },
   'malformed-command': { status: 400, title: 'The command does not match its contract; it was set aside (quarantined) and changed nothing' },
+  'co-signer-invalid': { status: 422, title: 'A named co-signer is not an accredited organisation other than the author' },
+  'not-a-co-signer': { status: 403, title: 'The statement does not name this organisation as a co-signer' },
+  'attachment-too-large': { status: 413, title: 'The file is larger than the attachment limit (25 MiB)' },
+  'attachment-type-not-allowed': { status: 415, title: 'The file is not a PDF, DOCX, ODT, PNG or JPEG (judged by its content)' },
+  'attachment-digest-mismatch': { status: 422, title: 'The bytes received do not have the SHA-256 the request names' },
+  'attachment-unknown': { status: 422, title: 'No uploaded file has this SHA-256 (upload it first with POST /v1/attachments)' },
+  'attachment-not-found': { status: 404, title: 'No such attachment on this item' },
   'service-unavailable': { status: 503, title: 'The service cannot take requests right now; retry later' },
   internal: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, ProblemKind> & Record<DomainErrorCode, ProblemKind> & Record<CsoErrorCode, ProblemKind>;

@@ -1,10 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox';
 import {
+  AttachmentFilename,
+  AttachmentRef,
   CommentBody,
   CommentVisibility,
   ConsultationDocument,
   IdempotencyKey,
   LanguageTag,
+  MAX_ATTACHMENTS,
   MemberStateCode,
   Procedure,
   Reference,
@@ -110,6 +113,24 @@ export const DeadlineExtensionResponse = Type.Object({
 export const CommentBodySchema = Type.Object({ body: CommentBody, language: LanguageTag }, { additionalProperties: false });
 export type CommentBodySchema = Static<typeof CommentBodySchema>;
 
+/** How a request body names an uploaded file: by its SHA-256 (hex), with the name to offer on download. */
+export const AttachmentInput = Type.Object(
+  {
+    digest: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256 (hex) from POST /v1/attachments' }),
+    filename: Type.Optional(AttachmentFilename),
+  },
+  { additionalProperties: false },
+);
+export type AttachmentInput = Static<typeof AttachmentInput>;
+export const AttachmentInputs = Type.Array(AttachmentInput, { minItems: 1, maxItems: MAX_ATTACHMENTS });
+
+/** A new comment may carry files (uploaded first); amendments change the text only. */
+export const NewCommentBody = Type.Object(
+  { body: CommentBody, language: LanguageTag, attachments: Type.Optional(AttachmentInputs) },
+  { additionalProperties: false },
+);
+export type NewCommentBody = Static<typeof NewCommentBody>;
+
 export const IdempotencyHeaders = Type.Object({ 'idempotency-key': Type.Optional(IdempotencyKey) });
 
 export const CommentReceipt = Type.Object({
@@ -149,6 +170,7 @@ export const CommentResponse = Type.Object({
     Type.Boolean({ description: 'True when a corrigendum or revision was issued after the version it answered' }),
   ),
   revisions: Type.Array(CommentRevision),
+  attachments: Type.Optional(Type.Array(AttachmentRef)),
 });
 
 export const CommentList = Type.Object({

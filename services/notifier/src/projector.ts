@@ -2,10 +2,13 @@ import {
   audienceOf,
   needsAddressees,
   consultationEventCodec,
+  csoEventCodec,
   deliveryRecordCodec,
   notifierGroupId,
+  statementAudienceOf,
   subscriptionEventCodec,
   type ConsultationEvent,
+  type CsoEvent,
   type DeliveryRecord,
   type NotificationTopicNames,
   type SubscriptionEvent,
@@ -17,6 +20,7 @@ import { NotificationReadModel } from '@consult/read-models';
 import { KeySpace, RedisOffsetStore, type ChainableCommander, type Redis } from '@consult/redis';
 import { Quarantine, RedisProjection, type Decoded } from '@consult/streams';
 import type { SubscriptionDirectory } from './directory.js';
+import { coSignersOf, statementIdOf } from './router.js';
 
 export interface NotificationProjectorOptions {
   kafka: Kafka;
@@ -32,6 +36,7 @@ export interface NotificationProjectorOptions {
 
 type NotificationRecord =
   | { kind: 'consultation-event'; event: ConsultationEvent }
+  | { kind: 'cso-event'; event: CsoEvent }
   | { kind: 'subscription'; event: SubscriptionEvent }
   | { kind: 'delivery'; record: DeliveryRecord };
 
@@ -53,11 +58,12 @@ export class NotificationProjector {
       redis: options.redis,
       logger: options.logger,
       groupId,
-      topics: [topics.consultationEvents, notificationTopics.subscriptionEvents, notificationTopics.deliveries],
+      topics: [topics.consultationEvents, topics.csoEvents, notificationTopics.subscriptionEvents, notificationTopics.deliveries],
       offsets: new RedisOffsetStore(keys, 'notifier'),
       quarantine: new Quarantine(options.producer, topics.quarantine, groupId, options.logger),
       decode: (topic, message): NotificationRecord => {
         if (topic === topics.consultationEvents) return { kind: 'consultation-event', event: consultationEventCodec.decode(message.value) };
+        if (topic === topics.csoEvents) return { kind: 'cso-event', event: csoEventCodec.decode(message.value) };
         if (topic === notificationTopics.subscriptionEvents) return { kind: 'subscription', event: subscriptionEventCodec.decode(message.value) };
         return { kind: 'delivery', record: deliveryRecordCodec.decode(message.value) };
       },
@@ -78,6 +84,7 @@ export class NotificationProjector {
     const { directory } = this.options;
     const events = records.flatMap((r) => (r.value.kind === 'consultation-event' ? [r.value.event] : []));
     const addressees = await this.addresseesFor(events);
+    const coSigners = await this.coSignersFor(records.flatMap((r) => (r.value.kind === 'cso-event' ? [r.value.event] : [])));
     for (const { message, value } of records) {
       switch (value.kind) {
         case 'consultation-event': {
@@ -89,6 +96,19 @@ export class NotificationProjector {
           this.readModel.appendToStream(commands, partition, message.offset, event, audienceOf(event, addressees.get(event.key)));
           break;
         }
+        case 'cso-event': {
+          // Statement events join the live stream with their audience (co-signers remembered from the submission).
+          const event = value.event;
+          const statementId = statementIdOf(event);
+          const named = coSignersOf(event);
+          if (statementId && named && named.length > 0) {
+            coSigners.set(statementId, named);
+            this.readModel.setCoSigners(commands, statementId, named);
+          }
+          const audience = statementAudienceOf(event, statementId ? coSigners.get(statementId) : undefined);
+          if (audience) this.readModel.appendToStatementStream(commands, partition, message.offset, event, audience);
+          break;
+        }
         case 'subscription':
           directory.apply(value.event, message.offset);
           this.readModel.applySubscription(commands, value.event);
@@ -98,6 +118,12 @@ export class NotificationProjector {
           break;
       }
     }
+  }
+
+  /** Co-signers of the statements of this batch, as stored by earlier batches. */
+  private async coSignersFor(events: CsoEvent[]): Promise<Map<string, string[]>> {
+    const ids = [...new Set(events.map((e) => statementIdOf(e)).filter((id): id is string => id !== undefined))];
+    return this.readModel.coSignersOf(this.options.redis, ids);
   }
 
   /** Addressees of the consultations whose events in this batch need them (earlier batches stored them). */

@@ -1,12 +1,16 @@
 import {
   audienceOf,
   consultationEventCodec,
+  csoEventCodec,
   deliveryRecordCodec,
   deterministicUuid,
   inAudience,
   NOTIFIABLE_EVENT_TYPES,
   notifierGroupId,
+  statementAudienceOf,
+  type Audience,
   type ConsultationEvent,
+  type CsoEvent,
   type DeliveryRecordOf,
   type NotificationTopicNames,
   type TopicNames,
@@ -38,20 +42,52 @@ export function deliveryIdOf(eventId: string, subscriptionId: string): string {
 /** The subscriptions that get this event: subscribed to its type, and their owner is in its audience. */
 export function recipientsOf(event: ConsultationEvent, addressees: readonly string[] | undefined, subscriptions: readonly Subscription[]): Subscription[] {
   if (!notifiable.has(event.type)) return [];
-  const audience = audienceOf(event, addressees);
-  return subscriptions.filter((s) => s.events.has(event.type) && inAudience(s.owner, audience));
+  return subscribersIn(event.type, audienceOf(event, addressees), subscriptions);
+}
+
+/** The same for a statement event: the organisation (and its co-signers), the Secretariat, the committee. */
+export function statementRecipientsOf(event: CsoEvent, coSigners: readonly string[] | undefined, subscriptions: readonly Subscription[]): Subscription[] {
+  if (!notifiable.has(event.type)) return [];
+  const audience = statementAudienceOf(event, coSigners);
+  return audience ? subscribersIn(event.type, audience, subscriptions) : [];
+}
+
+function subscribersIn(type: string, audience: Audience, subscriptions: readonly Subscription[]): Subscription[] {
+  return subscriptions.filter((s) => s.events.has(type) && inAudience(s.owner, audience));
+}
+
+/** The statement a `cso.*` event is about, if any (accreditation events are about the organisation). */
+export function statementIdOf(event: CsoEvent): string | undefined {
+  const data = event.data as { statementId?: unknown };
+  return typeof data.statementId === 'string' ? data.statementId : undefined;
+}
+
+/** The co-signing organisations a statement names when submitted (none for statements without co-signers). */
+export function coSignersOf(event: CsoEvent): string[] | undefined {
+  if (event.type !== 'cso.statement-submitted') return undefined;
+  const data = event.data as { coSigners?: unknown };
+  return Array.isArray(data.coSigners) ? (data.coSigners as unknown[]).filter((c): c is string => typeof c === 'string') : [];
+}
+
+export function statementRouterGroupId(topics: TopicNames): string {
+  return `${topics.csoEvents}.notifier-router`;
 }
 
 /**
- * Turns consultation events into `delivery.requested` records, committed in one Kafka transaction with the
+ * Turns consultation events, and statement events from `cso.events`, into `delivery.requested` records, committed in one Kafka transaction with the
  * consumed offsets (TransactionalProcessor): after a crash or restart an event is routed exactly once, so a
  * subscription never gets a second delivery of it. Addressees (needed for `deadline-extended`) are kept per
  * consultation, loaded from the event topic on assignment; they never change after `opened`, so reading the
- * partition to its end (ahead of the committed offset) is harmless.
+ * partition to its end (ahead of the committed offset) is harmless. Statement events go through a second
+ * transactional processor on `cso.events` (its own group and transactional ids), filtered by `statementAudienceOf`.
  */
 export class NotificationRouter {
   private readonly processor: TransactionalProcessor;
+  /** Statement events (`cso.events`) go through a processor of their own: one input topic per transaction. */
+  private readonly statements: TransactionalProcessor;
   private readonly addressees = new Map<string, string[]>();
+  /** statement id → its co-signers (from `cso.statement-submitted`); later events of the statement reach them too. */
+  private readonly coSigners = new Map<string, string[]>();
   private readonly now: () => Date;
 
   constructor(private readonly options: RouterOptions) {
@@ -67,18 +103,113 @@ export class NotificationRouter {
       load: (partitions) => this.load(partitions),
       process: (partition, messages) => this.process(partition, messages),
     });
+    this.statements = new TransactionalProcessor({
+      kafka: options.kafka,
+      logger: options.logger,
+      groupId: statementRouterGroupId(options.topics),
+      inputTopic: options.topics.csoEvents,
+      transactionalIdPrefix: `${options.topics.csoEvents}.notifier-router`,
+      maxMessagesPerTransaction: 500,
+      load: (partitions) => this.loadStatements(partitions),
+      process: (partition, messages) => this.processStatements(partition, messages),
+    });
   }
 
   get assigned(): Promise<void> {
-    return this.processor.assigned;
+    return Promise.all([this.processor.assigned, this.statements.assigned]).then(() => undefined);
   }
 
   async start(): Promise<void> {
-    await this.processor.start();
+    await Promise.all([this.processor.start(), this.statements.start()]);
   }
 
   async stop(): Promise<void> {
-    await this.processor.stop();
+    await Promise.all([this.processor.stop(), this.statements.stop()]);
+  }
+
+  /** Co-signers never change after submission, so reading ahead of the committed offset is harmless. */
+  private async loadStatements(partitions: number[]): Promise<void> {
+    await this.options.directoryReady;
+    await withRetries(() => readToEnd(this.options.kafka, {
+      topic: this.options.topics.csoEvents,
+      partitions,
+      logger: this.options.logger,
+      groupIdPrefix: `${this.options.topics.csoEvents}.notifier-load`,
+      onBatch: (_partition, messages) => {
+        for (const m of messages) {
+          const event = this.decodeStatement(m);
+          if (event) this.remember(event);
+        }
+      },
+    }));
+  }
+
+  private remember(event: CsoEvent): void {
+    const coSigners = coSignersOf(event);
+    const statementId = statementIdOf(event);
+    if (coSigners && coSigners.length > 0 && statementId) this.coSigners.set(statementId, coSigners);
+  }
+
+  private decodeStatement(message: KafkaMessage): CsoEvent | null {
+    try {
+      return csoEventCodec.decode(message.value);
+    } catch (error) {
+      if (!isPoison(error)) throw error;
+      return null;
+    }
+  }
+
+  private processStatements(partition: number, messages: KafkaMessage[]): TopicMessages[] {
+    const out: Message[] = [];
+    const quarantined: Message[] = [];
+    const requestedAt = this.now().toISOString();
+    for (const message of messages) {
+      let event: CsoEvent;
+      try {
+        event = csoEventCodec.decode(message.value);
+      } catch (error) {
+        if (!isPoison(error)) throw error;
+        this.options.logger.error({ partition, offset: message.offset, err: error }, 'quarantining a CSO event that does not decode');
+        quarantined.push(quarantineMessage(statementRouterGroupId(this.options.topics), this.options.topics.csoEvents, partition, message, error));
+        continue;
+      }
+      this.remember(event);
+      const statementId = statementIdOf(event);
+      const coSigners = statementId ? this.coSigners.get(statementId) : undefined;
+      for (const subscription of statementRecipientsOf(event, coSigners, this.options.directory.subscribedTo(event.type)))
+        out.push(this.request(event, subscription, requestedAt, statementId));
+    }
+    return [
+      { topic: this.options.notificationTopics.deliveries, messages: out },
+      { topic: this.options.topics.quarantine, messages: quarantined },
+    ];
+  }
+
+  private request(event: ConsultationEvent | CsoEvent, subscription: Subscription, requestedAt: string, statementId?: string): Message {
+    const deliveryId = deliveryIdOf(event.id, subscription.id);
+    const record: DeliveryRecordOf<'delivery.requested'> = {
+      id: deterministicUuid(`delivery.requested:${deliveryId}`),
+      source: 'notifier',
+      type: 'delivery.requested',
+      version: 1,
+      occurredAt: requestedAt,
+      key: subscription.id,
+      correlationId: event.correlationId,
+      causationId: event.id,
+      actor: { kind: 'system', id: 'notifier' },
+      data: {
+        deliveryId,
+        subscriptionId: subscription.id,
+        eventId: event.id,
+        eventType: event.type as DeliveryRecordOf<'delivery.requested'>['data']['eventType'],
+        consultationId: event.key,
+        ...(statementId !== undefined ? { statementId } : {}),
+        eventOccurredAt: event.occurredAt,
+        event,
+        requestedAt,
+      },
+    };
+    return { key: subscription.id, value: deliveryRecordCodec.encode(record), headers: { 'event-type': record.type } };
   }
 
   private async load(partitions: number[]): Promise<void> {
@@ -123,31 +254,7 @@ export class NotificationRouter {
       }
       if (event.type === 'consultation.opened') this.addressees.set(event.key, event.data.addressees);
       const targets = recipientsOf(event, this.addressees.get(event.key), this.options.directory.subscribedTo(event.type));
-      for (const subscription of targets) {
-        const deliveryId = deliveryIdOf(event.id, subscription.id);
-        const record: DeliveryRecordOf<'delivery.requested'> = {
-          id: deterministicUuid(`delivery.requested:${deliveryId}`),
-          source: 'notifier',
-          type: 'delivery.requested',
-          version: 1,
-          occurredAt: requestedAt,
-          key: subscription.id,
-          correlationId: event.correlationId,
-          causationId: event.id,
-          actor: { kind: 'system', id: 'notifier' },
-          data: {
-            deliveryId,
-            subscriptionId: subscription.id,
-            eventId: event.id,
-            eventType: event.type,
-            consultationId: event.key,
-            eventOccurredAt: event.occurredAt,
-            event,
-            requestedAt,
-          },
-        };
-        out.push({ key: subscription.id, value: deliveryRecordCodec.encode(record), headers: { 'event-type': record.type } });
-      }
+      for (const subscription of targets) out.push(this.request(event, subscription, requestedAt));
     }
     return [
       { topic: this.options.notificationTopics.deliveries, messages: out },

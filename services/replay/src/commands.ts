@@ -10,6 +10,8 @@ import { ProgressBar, type ProgressSink } from './progress.js';
 import { rebuildPrefix, rebuildReadModels } from './rebuild.js';
 import { formatQuarantined, quarantinedRecords } from './quarantine.js';
 import { verifyTopics } from './verify.js';
+import { AttachmentCollector, formatAttachmentProblem, verifyAttachments } from './attachments.js';
+import type { AttachmentStore } from '@consult/attachments';
 
 export interface ReplayDeps {
   kafka: Kafka;
@@ -26,7 +28,8 @@ export interface ReplayDeps {
 export type ReplayCommand =
   | { kind: 'history'; consultation: string; asOf?: string }
   | { kind: 'rebuild'; keep?: boolean }
-  | { kind: 'verify' }
+  /** With `attachments`, every referenced file is also checked in that store (present, bytes match the digest). */
+  | { kind: 'verify'; attachments?: AttachmentStore }
   | { kind: 'export'; file: string; consultation?: string }
   | { kind: 'quarantine' };
 
@@ -73,14 +76,25 @@ export async function runReplayCommand(deps: ReplayDeps, command: ReplayCommand)
     }
     case 'verify': {
       const p = bar(deps, 'verify');
-      const report = await verifyTopics({ kafka, logger, topics: [topics.consultationEvents, topics.csoEvents], ...p });
+      const collector = command.attachments ? new AttachmentCollector() : null;
+      const report = await verifyTopics({
+        kafka,
+        logger,
+        topics: [topics.consultationEvents, topics.csoEvents],
+        ...p,
+        ...(collector ? { onRecord: (record) => collector.add(record) } : {}),
+      });
       p.progress?.done();
       for (const link of report.broken) out(formatBrokenLink(link));
       out(
         `verified ${report.events} events in ${report.streams} streams in ${(report.ms / 1000).toFixed(1)} s ` +
           `(${Math.round((report.events * 1000) / Math.max(report.ms, 1))} events/s): ${report.broken.length} broken`,
       );
-      return report.broken.length === 0 ? 0 : 1;
+      if (!collector || !command.attachments) return report.broken.length === 0 ? 0 : 1;
+      const files = await verifyAttachments(command.attachments, collector.references.values());
+      for (const problem of files.problems) out(formatAttachmentProblem(problem));
+      out(`verified ${files.checked} referenced attachments in ${command.attachments.description}: ${files.problems.length} missing or altered`);
+      return report.broken.length === 0 && files.problems.length === 0 ? 0 : 1;
     }
     case 'quarantine': {
       const records = await quarantinedRecords(kafka, logger, topics.quarantine);

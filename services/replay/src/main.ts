@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { attachmentStoreFrom } from '@consult/attachments';
 import { loadConfig } from '@consult/config';
 import { topicNames } from '@consult/contracts';
 import { provideInfrastructure } from '@consult/environment';
@@ -11,7 +12,8 @@ import { ReplayEnv } from './config.js';
 const USAGE = `usage:
   npm run replay -- --consultation <id> [--as-of <RFC 3339>]   history, or the state at that moment (JSON)
   npm run replay -- --rebuild [--keep]                          rebuild read models into a fresh key space and compare
-  npm run replay -- --verify                                    check every stream's sequence and hash chain
+  npm run replay -- --verify [--attachments]                    check every stream's sequence and hash chain
+                                                                (and that every referenced attachment is stored intact)
   npm run replay -- --export <file> [--consultation <id>]       NDJSON of events with their chain (docs/audit-export.md)
   npm run replay -- --quarantine                                records consumers set aside: where from, who, why
 env: TOPIC_PREFIX, KEY_PREFIX (and KAFKA_BROKERS, REDIS_URL, else the local launcher)`;
@@ -30,6 +32,7 @@ function parse() {
         rebuild: { type: 'boolean' },
         keep: { type: 'boolean' },
         verify: { type: 'boolean' },
+        attachments: { type: 'boolean' },
         export: { type: 'string' },
         quarantine: { type: 'boolean' },
         help: { type: 'boolean' },
@@ -41,9 +44,21 @@ function parse() {
 }
 const { values } = parse();
 if (values.help) fail('');
+const config = loadConfig(ReplayEnv);
 let command: ReplayCommand;
 if (values.rebuild) command = { kind: 'rebuild', keep: values.keep ?? false };
-else if (values.verify) command = { kind: 'verify' };
+else if (values.verify)
+  command = values.attachments
+    ? {
+        kind: 'verify',
+        attachments: attachmentStoreFrom({
+          dir: config.ATTACHMENTS_DIR,
+          s3Bucket: config.ATTACHMENTS_S3_BUCKET,
+          s3Endpoint: config.ATTACHMENTS_S3_ENDPOINT,
+          s3Region: config.ATTACHMENTS_S3_REGION,
+        }),
+      }
+    : { kind: 'verify' };
 else if (values.quarantine) command = { kind: 'quarantine' };
 else if (values.export) command = { kind: 'export', file: values.export, ...(values.consultation ? { consultation: values.consultation } : {}) };
 else if (values.consultation) {
@@ -52,7 +67,6 @@ else if (values.consultation) {
   command = { kind: 'history', consultation: values.consultation, ...(asOf !== undefined ? { asOf } : {}) };
 } else fail('say what to do');
 
-const config = loadConfig(ReplayEnv);
 // The report is stdout; logs go to stderr with the progress bar.
 const logger = pino({ name: 'replay', level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL }, pino.destination(2));
 let code = 2;

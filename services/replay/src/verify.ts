@@ -1,6 +1,6 @@
 import type { Logger } from '@consult/config';
 import type { Kafka } from '@consult/kafka';
-import { ChainVerifier, type ChainReport } from './chain.js';
+import { ChainVerifier, type ChainRecord, type ChainReport } from './chain.js';
 import { readEventRecords } from './events.js';
 import type { ProgressSink } from './progress.js';
 
@@ -10,6 +10,8 @@ export interface VerifyOptions {
   /** The hash-chained history topics to check (consultation events, and any other chained stream). */
   topics: readonly string[];
   progress?: ProgressSink;
+  /** Also sees every record (e.g. to collect attachment references) in the same pass. */
+  onRecord?: (record: ChainRecord) => void;
 }
 
 /** Reads every event of the history topics and checks each stream's sequence and hash chain. */
@@ -23,7 +25,10 @@ export async function verifyTopics(options: VerifyOptions): Promise<ChainReport 
       topic,
       ...(options.progress ? { progress: options.progress } : {}),
       onRecords: (records) => {
-        for (const record of records) verifier.add(record);
+        for (const record of records) {
+          verifier.add(record);
+          options.onRecord?.(record);
+        }
       },
     });
   }

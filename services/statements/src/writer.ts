@@ -12,6 +12,7 @@ import {
 import { decideCso, evolveCso, type Cso } from '@consult/domain';
 import { TransactionalProcessor, type Kafka, type KafkaMessage, type TopicMessages } from '@consult/kafka';
 import { ChainedStreams, malformedCommandOutputs, outcomeMessage, outcomeOf } from '@consult/streams';
+import { followUpOf } from './co-signing.js';
 import type { Logger } from '@consult/config';
 
 export interface CsoWriterOptions {
@@ -116,6 +117,8 @@ export class CsoWriter {
     const outcomes: TopicMessages = { topic: this.options.topics.csoOutcomes, messages: [] };
     const quarantine: TopicMessages = { topic: this.options.topics.quarantine, messages: [] };
     const identity: TopicMessages = { topic: this.options.topics.identityEvents, messages: [] };
+    // Co-signing: commands to another CSO's stream, in this same transaction (see co-signing.ts).
+    const followUps: TopicMessages = { topic: this.options.topics.csoCommands, messages: [] };
     for (const message of messages) {
       let command: CsoCommand;
       try {
@@ -139,9 +142,12 @@ export class CsoWriter {
           const keyEvent = this.identityFor(command, event, decidedAt);
           if (keyEvent)
             identity.messages.push({ key: keyEvent.key, value: identityEventCodec.encode(keyEvent), headers: { 'event-type': keyEvent.type } });
+          const followUp = followUpOf(event, command);
+          if (followUp)
+            followUps.messages.push({ key: followUp.key, value: csoCommandCodec.encode(followUp), headers: { 'command-type': followUp.type } });
         });
       outcomes.messages.push(outcomeMessage(command, decidedAt, outcomeOf(decision, this.streams.sequence(command.key))));
     }
-    return [events, outcomes, identity, quarantine];
+    return [events, outcomes, identity, quarantine, followUps];
   }
 }

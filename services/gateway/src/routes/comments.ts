@@ -4,8 +4,11 @@ import { randomUUID } from 'node:crypto';
 import { requireKind, type Principal } from '../auth.js';
 import { answer, commandFor, type GatewayContext } from '../context.js';
 import { HttpProblem } from '../problems.js';
+import { resolveAttachments } from './attachments.js';
 import {
   CommentBodySchema,
+  NewCommentBody,
+  type AttachmentInput,
   CommentList,
   CommentParams,
   CommentReceipt,
@@ -21,8 +24,15 @@ import type { FastifyRequest } from 'fastify';
 import type { CommentView } from '@consult/read-models';
 
 /** The hash an idempotent retry is compared by: the same key with another body or language is a conflict. */
-export function commentBodyHash(body: CommentBodySchema): string {
-  return sha256Hex(canonicalJson({ body: body.body, language: body.language }));
+export function commentBodyHash(body: CommentBodySchema & { attachments?: AttachmentInput[] }): string {
+  return sha256Hex(
+    canonicalJson({
+      body: body.body,
+      language: body.language,
+      // Only when present, so the hashes of comments without files are what they always were.
+      ...(body.attachments !== undefined ? { attachments: body.attachments } : {}),
+    }),
+  );
 }
 
 /**
@@ -89,7 +99,7 @@ export function commentRoutes(context: GatewayContext): FastifyPluginAsyncTypebo
           tags: ['comments'],
           params: IdParams,
           headers: IdempotencyHeaders,
-          body: CommentBodySchema,
+          body: NewCommentBody,
           response: { 201: CommentReceipt, 202: Pending, '4xx': Problem },
         },
       },
@@ -98,6 +108,7 @@ export function commentRoutes(context: GatewayContext): FastifyPluginAsyncTypebo
         const idempotencyKey = request.headers['idempotency-key'];
         if (!idempotencyKey) throw new HttpProblem('idempotency-key-required', 'send an Idempotency-Key header (1–200 visible ASCII characters)');
         await mustBeAddressee(request.params.id, principal.id);
+        const attachments = await resolveAttachments(context.attachments, request.body.attachments);
         const command = commandFor(request, context, 'consultation.submit-comment', request.params.id, {
           commentId: randomUUID(),
           memberState: principal.id,
@@ -105,6 +116,7 @@ export function commentRoutes(context: GatewayContext): FastifyPluginAsyncTypebo
           body: request.body.body,
           language: request.body.language,
           bodyHash: commentBodyHash(request.body),
+          ...(attachments ? { attachments } : {}),
         });
         const dispatched = await context.bus.dispatch(command);
         return answer(reply, dispatched, command.id, (receipt) => ({

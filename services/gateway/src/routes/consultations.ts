@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { requireKind } from '../auth.js';
 import { answer, commandFor, type GatewayContext } from '../context.js';
 import { HttpProblem } from '../problems.js';
+import { checkAttachment } from './attachments.js';
 import {
   ConsultationList,
   ConsultationResponse,
@@ -65,6 +66,8 @@ export function consultationRoutes(context: GatewayContext): FastifyPluginAsyncT
           throw new HttpProblem('deadline-not-in-future', `deadline ${deadline} is not after ${request.receivedAt}`);
         const documentsInvalid = documentsProblem(body.documents);
         if (documentsInvalid) throw new HttpProblem('invalid-documents', documentsInvalid);
+        for (const [index, document] of body.documents.entries())
+          if (document.attachment) await checkAttachment(context.attachments, document.attachment, `documents/${index}/attachment`);
         const command = commandFor(request, context, 'consultation.open', id, {
           reference: body.reference,
           title: body.title,

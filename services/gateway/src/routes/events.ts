@@ -1,5 +1,5 @@
 import { inAudience } from '@consult/contracts';
-import { formatStreamCursor, parseStreamCursor, type NotificationReadModel } from '@consult/read-models';
+import { completeStreamCursor, formatStreamCursor, parseStreamCursor, type NotificationReadModel } from '@consult/read-models';
 import type { Redis } from '@consult/redis';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { EventsHeaders } from './subscription-schemas.js';
@@ -12,12 +12,12 @@ export interface EventRoutesContext {
 }
 
 /**
- * `GET /v1/events`: consultation events as Server-Sent Events, filtered with the same pure function as the
+ * `GET /v1/events`: consultation and statement events as Server-Sent Events, filtered with the same pure function as the
  * webhooks (`inAudience(audienceOf(event))`; the audience is computed once, when the notifier appends the
  * event to the live stream).
  *
- * Source: the notifier keeps one capped Redis stream per partition of `consultation.events`, whose entry ids
- * are the Kafka offsets. An SSE id is the cursor after the event (one position per partition, e.g.
+ * Source: the notifier keeps one capped Redis stream per partition of `consultation.events` and of
+ * `cso.events` (statement events only), whose entry ids are the Kafka offsets. An SSE id is the cursor after the event (one position per partition, e.g.
  * `12.0.5.0.0.3`); it only depends on Kafka, so `Last-Event-ID` resumes exactly even after a Redis flush and
  * rebuild, and within the cap (~10,000 events per partition) nothing is lost. Without `Last-Event-ID` the
  * stream starts at the present. Each client gets its own Redis connection for its blocking reads.
@@ -35,14 +35,15 @@ export function eventRoutes(context: EventRoutesContext): FastifyPluginAsyncType
       '/v1/events',
       {
         schema: {
-          summary: 'Live consultation events the caller may see (text/event-stream), resumable with Last-Event-ID',
+          summary: 'Live consultation and statement events the caller may see (text/event-stream), resumable with Last-Event-ID',
           tags: ['notifications'],
           headers: EventsHeaders,
         },
       },
       async (request, reply) => {
         const principal = request.principal;
-        const cursor = parseStreamCursor(request.headers['last-event-id']) ?? (await readModel.streamEnd(redis));
+        const given = parseStreamCursor(request.headers['last-event-id']);
+        const cursor = given ? completeStreamCursor(given, await readModel.streamEnd(redis)) : await readModel.streamEnd(redis);
         reply.hijack();
         const raw = reply.raw;
         raw.writeHead(200, {

@@ -1,7 +1,7 @@
 import { consultationEventCodec, Rfc3339, Sha256Hex, Uuid } from '@consult/contracts';
 import { consultationAsOf, type ConsultationView } from '@consult/domain';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { requireKind } from '../auth.js';
 import type { GatewayContext } from '../context.js';
@@ -37,6 +37,8 @@ export const HistoryEvent = Type.Object(
   },
   { additionalProperties: true, description: 'A consultation event as produced, with its hash chain' },
 );
+
+export type HistoryEvent = Static<typeof HistoryEvent>;
 
 export const HistoryPage = Type.Object({
   items: Type.Array(HistoryEvent),

@@ -1,7 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { AttachmentInputs } from '../schemas.js';
 import {
   Actor,
+  AttachmentRef,
   CsoContact,
+  MAX_CO_SIGNERS,
   CsoName,
   LanguageTag,
   LinkBody,
@@ -58,7 +61,21 @@ export const Paging = {
 export const ListCsosQuery = Type.Object(Paging, { additionalProperties: false });
 
 export const SubmitStatementBody = Type.Object(
-  { subject: StatementSubject, body: StatementBody, language: LanguageTag, relatesTo: Type.Optional(Uuid) },
+  {
+    subject: StatementSubject,
+    body: StatementBody,
+    language: LanguageTag,
+    relatesTo: Type.Optional(Uuid),
+    coSigners: Type.Optional(
+      Type.Array(Uuid, {
+        minItems: 1,
+        maxItems: MAX_CO_SIGNERS,
+        uniqueItems: true,
+        description: 'Accredited organisations that must each confirm (POST …/co-signature) before the statement enters the review queue',
+      }),
+    ),
+    attachments: Type.Optional(AttachmentInputs),
+  },
   { additionalProperties: false },
 );
 export type SubmitStatementBody = Static<typeof SubmitStatementBody>;
@@ -68,7 +85,7 @@ export const StatementReceipt = Type.Object({
   trackingNumber: TrackingNumber,
   receivedAt: Rfc3339,
   csoId: Uuid,
-  status: Type.Literal('submitted'),
+  status: Type.Union([Type.Literal('submitted'), Type.Literal('awaiting-co-signatures')]),
 });
 
 export const TransitionReceipt = Type.Object({
@@ -90,6 +107,16 @@ export const StatementTransitionSchema = Type.Object({
   reasons: Type.Optional(Type.String()),
 });
 
+export const CoSignerSchema = Type.Object({
+  csoId: Uuid,
+  status: Type.Union([Type.Literal('pending'), Type.Literal('confirmed'), Type.Literal('declined')]),
+  at: Type.Optional(Rfc3339),
+  reason: Type.Optional(Type.String()),
+  blocked: Type.Optional(Type.String({ description: 'Why a pending co-signer cannot confirm: its accreditation lapsed or was revoked' })),
+});
+
+export const CoSignatureRefusalBody = Type.Object({ reason: Type.Optional(TransitionNote) }, { additionalProperties: false });
+
 export const StatementResponse = Type.Object({
   statementId: Uuid,
   trackingNumber: TrackingNumber,
@@ -104,7 +131,15 @@ export const StatementResponse = Type.Object({
   forwardingNote: Type.Optional(Type.String()),
   returnReasons: Type.Optional(Type.String()),
   history: Type.Array(StatementTransitionSchema),
+  coSigners: Type.Optional(Type.Array(CoSignerSchema)),
+  attachments: Type.Optional(Type.Array(AttachmentRef)),
+  asOf: Type.Optional(Rfc3339),
 });
+
+export const GetStatementQuery = Type.Object(
+  { asOf: Type.Optional(Rfc3339) },
+  { additionalProperties: false },
+);
 
 export const StatementList = Type.Object({
   items: Type.Array(StatementResponse),

@@ -8,8 +8,12 @@ import { answer } from '../context.js';
 import { HttpProblem, sendProblem } from '../problems.js';
 import { IdempotencyHeaders, IdParams, Pending, Problem } from '../schemas.js';
 import { csoCommandFor, type CsoContext } from './csos.js';
+import { statementAsOfRequest, statementHistoryRoutes } from './statement-history.js';
+import { coSigningRoutes, withCoSignerStanding } from './statement-co-signing.js';
+import { resolveAttachments } from './attachments.js';
 import {
   ForwardingBody,
+  GetStatementQuery,
   ListStatementsQuery,
   ReturnBody,
   StatementList,
@@ -18,13 +22,18 @@ import {
   SubmitStatementBody,
 } from './statement-schemas.js';
 
-// TODO(notifications): notify the CSO (returned, forwarded, acknowledged) and the Standing Committee (forwarded)
-// through subscriptions once they exist; nothing here sends notifications yet.
-
 /** The hash an idempotent retry is compared by: the same key with another subject, body, language or relatesTo is a conflict. */
 export function statementBodyHash(body: SubmitStatementBody): string {
   return sha256Hex(
-    canonicalJson({ subject: body.subject, body: body.body, language: body.language, relatesTo: body.relatesTo ?? null }),
+    canonicalJson({
+      subject: body.subject,
+      body: body.body,
+      language: body.language,
+      relatesTo: body.relatesTo ?? null,
+      // Only when named, so the hashes of statements without co-signers are what they always were.
+      ...(body.coSigners !== undefined ? { coSigners: body.coSigners } : {}),
+      ...(body.attachments !== undefined ? { attachments: body.attachments } : {}),
+    }),
   );
 }
 
@@ -38,7 +47,7 @@ export function canReadStatement(principal: Principal, statement: StatementView)
     case 'auditor':
       return true;
     case 'cso':
-      return statement.csoId === principal.id;
+      return statement.csoId === principal.id || (statement.coSigners?.some((c) => c.csoId === principal.id) ?? false);
     case 'standing-committee':
       return statement.status === 'forwarded' || statement.status === 'acknowledged';
     default:
@@ -55,7 +64,7 @@ export function statementRoutes(context: CsoContext): FastifyPluginAsyncTypebox 
     const statement = await context.csos.statementById(context.redis, id);
     if (!statement || !canReadStatement(request.principal, statement))
       throw new HttpProblem('statement-not-found', `no statement ${id}`);
-    return statement;
+    return withCoSignerStanding(context, statement);
   };
 
   /** Sends a transition to the writer of the statement's CSO stream and answers with the statement as it now is. */
@@ -110,6 +119,14 @@ export function statementRoutes(context: CsoContext): FastifyPluginAsyncTypebox 
         const body = request.body;
         if (body.relatesTo !== undefined && !(await context.readModel.get(context.redis, body.relatesTo)))
           throw new HttpProblem('related-consultation-not-found', `relatesTo: no consultation ${body.relatesTo}`);
+        const now = context.now().toISOString();
+        for (const coSigner of body.coSigners ?? []) {
+          if (coSigner === principal.id) throw new HttpProblem('co-signer-invalid', 'coSigners: an organisation does not co-sign its own statement');
+          const cso = await context.csos.get(context.redis, coSigner, now);
+          if (!cso) throw new HttpProblem('co-signer-invalid', `coSigners: no organisation ${coSigner}`);
+          if (cso.status !== 'accredited') throw new HttpProblem('co-signer-invalid', `coSigners: the accreditation of ${cso.name} ${cso.status === 'revoked' ? 'was revoked' : 'lapsed'}`);
+        }
+        const attachments = await resolveAttachments(context.attachments, body.attachments);
         const command = csoCommandFor(request, context, 'cso.submit-statement', principal.id, {
           statementId: randomUUID(),
           idempotencyKey,
@@ -117,6 +134,8 @@ export function statementRoutes(context: CsoContext): FastifyPluginAsyncTypebox 
           body: body.body,
           language: body.language,
           ...(body.relatesTo !== undefined ? { relatesTo: body.relatesTo } : {}),
+          ...(body.coSigners !== undefined ? { coSigners: body.coSigners } : {}),
+          ...(attachments ? { attachments } : {}),
           bodyHash: statementBodyHash(body),
         });
         const dispatched = await context.bus.dispatchTo(context.csoRoute, command);
@@ -203,7 +222,7 @@ export function statementRoutes(context: CsoContext): FastifyPluginAsyncTypebox 
           index = { kind: 'all' };
         }
         const { items, total } = await context.csos.statements(context.redis, index, { offset, limit, order });
-        return { items, total, offset, limit };
+        return { items: await Promise.all(items.map((s) => withCoSignerStanding(context, s))), total, offset, limit };
       },
     );
 
@@ -211,13 +230,21 @@ export function statementRoutes(context: CsoContext): FastifyPluginAsyncTypebox 
       '/v1/cso-statements/:id',
       {
         schema: {
-          summary: 'One statement with its transition history',
+          summary:
+            'One statement with its transition history; ?asOf= gives it as it stood then, replayed through the domain (secretariat, auditors, its organisation)',
           tags: ['cso-statements'],
           params: IdParams,
+          querystring: GetStatementQuery,
           response: { 200: StatementResponse, '4xx': Problem },
         },
       },
-      async (request) => readable(request, request.params.id),
+      async (request) =>
+        request.query.asOf !== undefined
+          ? statementAsOfRequest(request, context, request.params.id, request.query.asOf)
+          : readable(request, request.params.id),
     );
+
+    await app.register(statementHistoryRoutes(context));
+    await app.register(coSigningRoutes(context, readable));
   };
 }

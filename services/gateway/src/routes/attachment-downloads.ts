@@ -1,0 +1,80 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { HttpProblem } from '../problems.js';
+import { Problem } from '../schemas.js';
+import { attachmentOn, sendAttachment } from './attachments.js';
+import { readableMemberState } from './comments.js';
+import { canSee } from './consultations.js';
+import type { CsoContext } from './csos.js';
+import { canReadStatement } from './statements.js';
+import { withCoSignerStanding } from './statement-co-signing.js';
+
+const Digest = Type.String({ pattern: '^[0-9a-f]{64}$' });
+const binary = { 200: Type.Any({ description: 'The file, as a download' }), '4xx': Problem };
+
+/**
+ * Downloads live under what a file is attached to, and whoever may read that item may download its files; no
+ * one else learns even that the file exists (404, as for the item itself).
+ */
+export function attachmentDownloadRoutes(context: CsoContext): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.get(
+      '/v1/consultations/:id/comments/:commentId/attachments/:digest',
+      {
+        schema: {
+          summary: "A file attached to a comment: for whoever may read the comment",
+          tags: ['attachments'],
+          params: Type.Object({ id: Type.String({ format: 'uuid' }), commentId: Type.String({ format: 'uuid' }), digest: Digest }),
+          response: binary,
+        },
+      },
+      async (request, reply) => {
+        const { id, commentId, digest } = request.params;
+        const view = await context.readModel.get(context.redis, id);
+        if (!view) throw new HttpProblem('consultation-not-found', `no consultation ${id}`);
+        const comment = await context.readModel.commentById(context.redis, commentId);
+        if (!comment || comment.consultationId !== view.id) throw new HttpProblem('comment-not-found', `no comment ${commentId}`);
+        const readable = readableMemberState(request.principal, view);
+        if (readable && readable !== comment.memberState) throw new HttpProblem('comment-not-found', `no comment ${commentId}`);
+        return sendAttachment(reply, context.attachments, attachmentOn(comment.attachments, digest));
+      },
+    );
+
+    app.get(
+      '/v1/consultations/:id/documents/:index/attachment',
+      {
+        schema: {
+          summary: "A consultation document's file: for whoever may read the consultation",
+          tags: ['attachments'],
+          params: Type.Object({ id: Type.String({ format: 'uuid' }), index: Type.String({ pattern: '^\\d{1,2}$' }) }),
+          response: binary,
+        },
+      },
+      async (request, reply) => {
+        const view = await context.readModel.get(context.redis, request.params.id);
+        if (!view || !canSee(request.principal, view)) throw new HttpProblem('consultation-not-found', `no consultation ${request.params.id}`);
+        const attachment = view.documents[Number(request.params.index)]?.attachment;
+        if (!attachment) throw new HttpProblem('attachment-not-found', `document ${request.params.index} has no file`);
+        return sendAttachment(reply, context.attachments, attachment);
+      },
+    );
+
+    app.get(
+      '/v1/cso-statements/:id/attachments/:digest',
+      {
+        schema: {
+          summary: 'A file attached to a statement: for whoever may read the statement',
+          tags: ['attachments'],
+          params: Type.Object({ id: Type.String({ format: 'uuid' }), digest: Digest }),
+          response: binary,
+        },
+      },
+      async (request, reply) => {
+        const statement = await context.csos.statementById(context.redis, request.params.id);
+        if (!statement || !canReadStatement(request.principal, await withCoSignerStanding(context, statement)))
+          throw new HttpProblem('statement-not-found', `no statement ${request.params.id}`);
+        return sendAttachment(reply, context.attachments, attachmentOn(statement.attachments, request.params.digest));
+      },
+    );
+  };
+}

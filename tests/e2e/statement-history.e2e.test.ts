@@ -1,0 +1,135 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CsoApi, type ConsultationClient } from '@consult/sdk';
+import { futureIso, Stack } from '../support/stack.js';
+
+const run = promisify(execFile);
+
+interface HistoryItem {
+  key: string;
+  type: string;
+  sequence: number;
+  previousHash: string | null;
+  hash: string;
+  occurredAt: string;
+  data: Record<string, unknown>;
+}
+
+describe('a statement’s hash-chained history and its state at a past moment', () => {
+  let stack: Stack;
+  let dir: string;
+  beforeAll(async () => {
+    stack = await new Stack().start();
+    dir = await mkdtemp(join(tmpdir(), 'statement-history-'));
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const secretariat = (): CsoApi => new CsoApi(stack.client('secretariat'));
+  async function accredit(name: string): Promise<ConsultationClient> {
+    const created = await secretariat().accredit({
+      name,
+      linkBody: 'Standing Committee',
+      accreditedUntil: futureIso(365 * 86_400_000),
+      contact: { name: 'A. Contact', email: 'contact@example.org' },
+    });
+    expect(created.status).toBe(201);
+    return stack.client('secretariat').withKey(created.body.apiKey!);
+  }
+  const history = (client: ConsultationClient, id: string, query = '') =>
+    client.request<{ items: HistoryItem[]; next: string | null }>('GET', `/v1/cso-statements/${id}/history${query}`);
+  const asOf = (client: ConsultationClient, id: string, at: string) =>
+    client.request<{ status: string; asOf: string; history: { status: string }[] }>('GET', `/v1/cso-statements/${id}?asOf=${encodeURIComponent(at)}`);
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('serves the chain that the outside verifier of docs/audit-export.md accepts, and asOf replays it', async () => {
+    const author = await accredit('Steppe Water Alliance');
+    const other = await accredit('Mekong Delta Forum');
+    const cso = new CsoApi(author);
+    const first = (await cso.submitStatement({ subject: 'Water rights', body: 'A joint monitoring body.', language: 'en' }, randomUUID())).body;
+    const second = (await cso.submitStatement({ subject: 'Fisheries', body: 'Seasonal closures.', language: 'en' }, randomUUID())).body;
+    await pause(20);
+    expect((await secretariat().review(first.statementId)).status).toBe(200);
+    await pause(20);
+    expect((await secretariat().forward(first.statementId, 'For the March session')).status).toBe(200);
+    await pause(20);
+    expect((await secretariat().review(second.statementId)).status).toBe(200);
+
+    // The organisation's stream from sequence 1 to the first statement's latest event: accredited, two
+    // submissions, review, forwarding. The second statement's later review is not part of the first's history.
+    const got = await history(stack.client('secretariat'), first.statementId);
+    expect(got.status, JSON.stringify(got.body)).toBe(200);
+    const items = got.body.items;
+    expect(items.map((e) => [e.sequence, e.type])).toEqual([
+      [1, 'cso.accredited'],
+      [2, 'cso.statement-submitted'],
+      [3, 'cso.statement-submitted'],
+      [4, 'cso.statement-review-started'],
+      [5, 'cso.statement-forwarded'],
+    ]);
+    expect(got.body.next).toBeNull();
+    expect(items.every((e, i) => e.previousHash === (i === 0 ? null : items[i - 1]!.hash))).toBe(true);
+
+    // Pages follow `next`.
+    const page1 = await history(stack.client('auditor'), first.statementId, '?limit=2');
+    expect(page1.body.items.map((e) => e.sequence)).toEqual([1, 2]);
+    expect(page1.body.next).toBe('2');
+    const page3 = await history(stack.client('auditor'), first.statementId, '?after=4&limit=2');
+    expect(page3.body.items.map((e) => e.sequence)).toEqual([5]);
+    expect(page3.body.next).toBeNull();
+
+    // The outside procedure, with the scripts taken from the documentation itself.
+    const doc = await readFile(new URL('../../docs/audit-export.md', import.meta.url), 'utf8');
+    const script = (name: string): string => new RegExp('```\\w+ file=' + name.replace('.', '\\.') + '\\n([\\s\\S]*?)```').exec(doc)![1]!;
+    await writeFile(join(dir, 'verify-export.mjs'), script('verify-export.mjs'));
+    await writeFile(join(dir, 'verify_export.py'), script('verify_export.py'));
+    const file = join(dir, 'statement.ndjson');
+    await writeFile(file, items.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    const tampered = join(dir, 'tampered.ndjson');
+    await writeFile(tampered, items.map((e) => JSON.stringify(e).replace('For the March session', 'For the April session')).join('\n') + '\n');
+    const verifiers: [string, string][] = [['node', join(dir, 'verify-export.mjs')]];
+    if (await run('python3', ['--version']).then(() => true, () => false)) verifiers.push(['python3', join(dir, 'verify_export.py')]);
+    for (const [command, path] of verifiers) {
+      const ok = await run(command, [path, file, '--heads']);
+      expect(ok.stdout).toContain(`${first.csoId} 5 ${items[4]!.hash}`);
+      expect(ok.stdout).toMatch(/5 events, 1 consultations, 0 broken/);
+      const bad = await run(command, [path, tampered]).then(() => ({ code: 0, stdout: '' }), (e: { code: number; stdout: string }) => e);
+      expect(bad.code).toBe(1);
+      expect(bad.stdout).toContain(`BROKEN line 5: ${first.csoId} sequence 5`);
+    }
+
+    // asOf between the review and the forwarding: the earlier state, replayed through the domain.
+    const reviewedAt = Date.parse(items[3]!.occurredAt);
+    const forwardedAt = Date.parse(items[4]!.occurredAt);
+    expect(forwardedAt).toBeGreaterThan(reviewedAt);
+    const between = new Date((reviewedAt + forwardedAt) / 2).toISOString();
+    for (const client of [stack.client('secretariat'), stack.client('auditor'), author]) {
+      const then = await asOf(client, first.statementId, between);
+      expect(then.status, JSON.stringify(then.body)).toBe(200);
+      expect(then.body).toMatchObject({ status: 'under-review', asOf: between });
+      expect(then.body.history.map((h) => h.status)).toEqual(['submitted', 'under-review']);
+    }
+    expect((await asOf(author, first.statementId, new Date(forwardedAt).toISOString())).body.status).toBe('forwarded');
+    const live = await cso.statement(first.statementId);
+    const now = await asOf(author, first.statementId, new Date().toISOString());
+    expect({ ...now.body, asOf: undefined }).toEqual({ ...live.body, asOf: undefined });
+    // Before it was submitted it did not exist.
+    const before = await asOf(stack.client('secretariat'), first.statementId, new Date(Date.parse(items[1]!.occurredAt) - 1).toISOString());
+    expect(before.status).toBe(404);
+
+    // The organisation's own only: another organisation gets 404; the committee and member states 403.
+    for (const [client, status] of [[other, 404], [stack.client('committee'), 403], [stack.client('KHM'), 403]] as const) {
+      expect((await history(client, first.statementId)).status).toBe(status);
+      expect((await asOf(client, first.statementId, between)).status).toBe(status);
+    }
+    expect((await history(stack.client('secretariat'), randomUUID())).status).toBe(404);
+    expect((await asOf(stack.client('secretariat'), first.statementId, 'yesterday')).status).toBe(400);
+  });
+});
