@@ -47,7 +47,8 @@ export function findTextViolation(value: unknown, root: string): TextError | nul
       if (why) return { path, message: why };
     } else if (Array.isArray(current)) {
       for (let i = current.length - 1; i >= 0; i--) pending.push([current[i], `${path}/${i}`]);
-    } else if (current !== null && typeof current === 'object') {
+    } else if (current !== null && typeof current === 'object' && isPlainObject(current)) {
+      // Only parsed JSON is walked: a raw body (an upload's stream, a Buffer) is no text and has cycles.
       for (const [name, child] of Object.entries(current as Record<string, unknown>)) {
         const why = textViolation(name);
         if (why) return { path: `${path}/${JSON.stringify(name).slice(1, -1)}`, message: `field name ${why}` };
@@ -56,6 +57,11 @@ export function findTextViolation(value: unknown, root: string): TextError | nul
     }
   }
   return null;
+}
+
+function isPlainObject(value: object): boolean {
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
 }
 
 /** Throws the `invalid-text` problem for the first offending string of a request part. */
