@@ -103,7 +103,7 @@ describe('computeProgressReport', () => {
     const report = computeProgressReport({ period: cut, consultations: [consultation], statements: [] });
     expect(report.consultations[0]).toMatchObject({ responded: 2, status: 'open', extensions: 0, deadline: at(120) });
     // The same answer whatever comes after `to`.
-    const more = history(ID, [...consultation.map((e) => ({ type: e.type, minute: (Date.parse(e.occurredAt) - T0) / 60_000, data: e.data as Record<string, unknown> }))]);
+    const more = history(ID, [...consultation.map((e) => ({ type: e.type, minute: (Date.parse(e.occurredAt) - T0) / 60_000, data: e.data }))]);
     expect(computeProgressReport({ period: cut, consultations: [more], statements: [] })).toEqual(report);
   });
 
