@@ -105,6 +105,8 @@ export class Api {
     }
     return events;
   }
+  csoNames = async (): Promise<Record<string, string>> =>
+    Object.fromEntries((await this.request<{ items: { id: string; name: string }[] }>('GET', '/v1/csos?limit=200')).items.map((c) => [c.id, c.name]));
   reviewQueue = (): Promise<{ items: Statement[] }> => this.request('GET', '/v1/cso-statements?queue=review&limit=100');
   moveStatement = (id: string, step: 'review' | 'forwarding' | 'return', body: object = {}): Promise<Statement> =>
     this.request('POST', `/v1/cso-statements/${id}/${step}`, body);

@@ -138,19 +138,17 @@ function SignedIn({ apiKey, principal, lang, t, languagePicker, onSignOut }: Sig
   );
 
   const nav = navigationFor(principal, t);
-  const route = hash.replace(/^#/, '') || '/';
   const fallback = nav[0]?.href ?? '#/consultations';
-  let view;
-  const detail = /^\/consultations\/([0-9a-f-]{36})$/.exec(route);
-  if (detail?.[1]) view = <ConsultationView id={detail[1]} />;
-  else if (route === '/consultations') view = <ConsultationsView />;
-  else if (route === '/statements') view = <StatementsView />;
-  else if (route === '/mine' && principal.kind === 'member-state') view = <MineView />;
-  else if (route === '/reports') view = <ReportsView />;
-  else {
-    location.replace(fallback);
-    view = null;
+  let route = hash.replace(/^#/, '') || '/';
+  let view = viewFor(route, principal);
+  if (!view) {
+    // An unknown or empty route shows the principal's first view (and says so in the address bar).
+    route = fallback.replace(/^#/, '');
+    view = viewFor(route, principal);
   }
+  useEffect(() => {
+    if (`#${route}` !== location.hash) history.replaceState(null, '', `#${route}`);
+  }, [route]);
 
   // Move focus to the new view's heading on navigation, so keyboard and screen-reader users land on it.
   const main = useRef<HTMLElement>(null);
@@ -173,7 +171,7 @@ function SignedIn({ apiKey, principal, lang, t, languagePicker, onSignOut }: Sig
           <ul>
             {nav.map((item) => (
               <li key={item.href}>
-                <a href={item.href} aria-current={hash.startsWith(item.href) ? 'page' : undefined}>
+                <a href={item.href} aria-current={`#${route}`.startsWith(item.href) ? 'page' : undefined}>
                   {item.label}
                 </a>
               </li>
@@ -200,6 +198,16 @@ function SignedIn({ apiKey, principal, lang, t, languagePicker, onSignOut }: Sig
       </div>
     </SessionContext.Provider>
   );
+}
+
+function viewFor(route: string, principal: Principal): preact.JSX.Element | null {
+  const detail = /^\/consultations\/([0-9a-f-]{36})$/.exec(route);
+  if (detail?.[1]) return <ConsultationView id={detail[1]} />;
+  if (route === '/consultations') return <ConsultationsView />;
+  if (route === '/statements' && principal.kind === 'secretariat') return <StatementsView />;
+  if (route === '/mine' && principal.kind === 'member-state') return <MineView />;
+  if (route === '/reports' && (principal.kind === 'secretariat' || principal.kind === 'auditor')) return <ReportsView />;
+  return null;
 }
 
 function navigationFor(principal: Principal, t: Strings): { href: string; label: string }[] {

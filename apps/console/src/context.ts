@@ -74,3 +74,12 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], relevant?: (
   }, [pollMs]);
   return [result, () => setGeneration((g) => g + 1)];
 }
+
+/** A duration for people, in the viewer's language: "45 s", "12.5 min", "3.2 h", "4.1 d"; null → "—". */
+export function formatDuration(seconds: number | null, lang: Language, units: Strings['units']): string {
+  if (seconds === null) return '—';
+  if (seconds < 120) return `${formatNumber(Math.round(seconds), lang)} ${units.s}`;
+  if (seconds < 7_200) return `${formatNumber(seconds / 60, lang)} ${units.min}`;
+  if (seconds < 172_800) return `${formatNumber(seconds / 3_600, lang)} ${units.h}`;
+  return `${formatNumber(seconds / 86_400, lang)} ${units.d}`;
+}

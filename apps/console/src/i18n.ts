@@ -7,6 +7,9 @@ export const LANGUAGES: { code: Language; name: string }[] = [
 ];
 
 const en = {
+  colForwarded: 'Forwarded',
+  colReturned: 'Returned',
+  units: { s: 's', min: 'min', h: 'h', d: 'd' },
   appTitle: 'Secretariat console',
   skip: 'Skip to content',
   language: 'Language',
@@ -117,6 +120,9 @@ const en = {
 export type Strings = typeof en;
 
 const ru: Strings = {
+  colForwarded: 'Передано',
+  colReturned: 'Возвращено',
+  units: { s: 'с', min: 'мин', h: 'ч', d: 'дн.' },
   appTitle: 'Консоль Секретариата',
   skip: 'Перейти к содержанию',
   language: 'Язык',
@@ -226,6 +232,9 @@ const ru: Strings = {
 };
 
 const kk: Strings = {
+  colForwarded: 'Жіберілді',
+  colReturned: 'Қайтарылды',
+  units: { s: 'с', min: 'мин', h: 'сағ', d: 'күн' },
   appTitle: 'Хатшылық консолі',
   skip: 'Мазмұнға өту',
   language: 'Тіл',
@@ -339,4 +348,10 @@ export const STRINGS: Record<Language, Strings> = { en, ru, kk };
 export function preferredLanguage(stored: string | null, browser: readonly string[]): Language {
   const candidates = [stored, ...browser].filter((l): l is string => Boolean(l)).map((l) => l.slice(0, 2).toLowerCase());
   return candidates.find((l): l is Language => l === 'en' || l === 'ru' || l === 'kk') ?? 'en';
+}
+
+/** The word for a value the API gives (a response or statement status), or the value itself when it is new. */
+export function word(t: Strings, value: string): string {
+  const found: unknown = (t as unknown as Record<string, unknown>)[value];
+  return typeof found === 'string' ? found : value;
 }

@@ -1,7 +1,7 @@
 import type { Comment, Consultation, HistoryEvent } from '../api.js';
 import { Countdown, Deadline, Loading, StatusBadge, TableRegion } from '../components.js';
 import { formatDateTime, useLoad, useSession } from '../context.js';
-import type { Strings } from '../i18n.js';
+import { word, type Strings } from '../i18n.js';
 
 interface Detail {
   consultation: Consultation;
@@ -168,9 +168,7 @@ function CommentItem({ comment }: { comment: Comment }) {
   );
 }
 
-function label(t: Strings, response: string): string {
-  return response in t ? (t[response as keyof Strings]) : response;
-}
+const label = word;
 
 const EVENT_LABELS: Record<string, keyof Strings> = {
   'consultation.opened': 'eventOpened',
@@ -184,7 +182,7 @@ const EVENT_LABELS: Record<string, keyof Strings> = {
 
 function eventLabel(t: Strings, type: string): string {
   const key = EVENT_LABELS[type];
-  return key ? t[key] : type;
+  return key ? word(t, key) : type;
 }
 
 function eventDetail(e: HistoryEvent): string {

@@ -1,7 +1,7 @@
 import type { ChartConfiguration } from 'chart.js';
 import { useMemo, useState } from 'preact/hooks';
 import { Loading, TableRegion } from '../components.js';
-import { formatNumber, useLoad, useSession } from '../context.js';
+import { formatDuration, formatNumber, useLoad, useSession } from '../context.js';
 import type { ProgressReport } from '../report-types.js';
 import { BarChart } from './chart.js';
 
@@ -23,7 +23,7 @@ export function ReportsView() {
   const query = `from=${encodeURIComponent(startOfDay(period.from))}&to=${encodeURIComponent(startOfDay(period.to))}`;
   const [result, retry] = useLoad<ProgressReport>(() => api.request('GET', `/v1/reports/progress?${query}`), [query], () => true);
   const pct = (share: number | null): string => (share === null ? '—' : `${formatNumber(share * 100, lang)}%`);
-  const hours = (seconds: number | null): string => (seconds === null ? '—' : `${formatNumber(seconds / 3600, lang, 2)} h`);
+  const hours = (seconds: number | null): string => formatDuration(seconds, lang, t.units);
   const file = `progress-${period.from}-${period.to}`;
 
   return (
@@ -61,7 +61,7 @@ export function ReportsView() {
               </dd>
               <dt>{t.csos}</dt>
               <dd>
-                {t.statementsSubmitted} {report.totals.statements} · {t.forwarded} {report.totals.forwarded} · {t.returned} {report.totals.returned}
+                {t.statementsSubmitted} {report.totals.statements} · {t.colForwarded} {report.totals.forwarded} · {t.colReturned} {report.totals.returned}
               </dd>
             </dl>
             <Charts report={report} />
@@ -139,8 +139,8 @@ export function ReportsView() {
                   <tr>
                     <th scope="col">{t.organisation}</th>
                     <th scope="col">{t.statementsSubmitted}</th>
-                    <th scope="col">{t.forwarded}</th>
-                    <th scope="col">{t.returned}</th>
+                    <th scope="col">{t.colForwarded}</th>
+                    <th scope="col">{t.colReturned}</th>
                     <th scope="col">{t.inReview}</th>
                     <th scope="col">{t.medianReview}</th>
                   </tr>
@@ -185,8 +185,8 @@ function Charts({ report }: { report: ProgressReport }) {
       data: {
         labels: report.csos.map((c) => c.name),
         datasets: [
-          { label: t.forwarded, data: report.csos.map((c) => c.forwarded), backgroundColor: '#1d7a3a' },
-          { label: t.returned, data: report.csos.map((c) => c.returned), backgroundColor: '#a8321d' },
+          { label: t.colForwarded, data: report.csos.map((c) => c.forwarded), backgroundColor: '#1d7a3a' },
+          { label: t.colReturned, data: report.csos.map((c) => c.returned), backgroundColor: '#a8321d' },
           { label: t.inReview, data: report.csos.map((c) => c.inReview), backgroundColor: '#6b6b6b' },
         ],
       },

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { ApiError, type Statement } from '../api.js';
 import { Deadline, Loading } from '../components.js';
 import { useLoad, useSession } from '../context.js';
-import type { Strings } from '../i18n.js';
+import { word } from '../i18n.js';
 
 /**
  * The Secretariat's review queue, oldest first: start the review, then forward to the Standing Committee or
@@ -10,19 +10,27 @@ import type { Strings } from '../i18n.js';
  */
 export function StatementsView() {
   const { api, principal, t } = useSession();
-  const [result, retry] = useLoad(() => api.reviewQueue(), [], undefined, 10_000);
+  const [result, retry] = useLoad(
+    async () => {
+      const [queue, names] = await Promise.all([api.reviewQueue(), api.csoNames().catch((): Record<string, string> => ({}))]);
+      return { items: queue.items, names };
+    },
+    [],
+    undefined,
+    10_000,
+  );
   const acts = principal.kind === 'secretariat';
   return (
     <section aria-labelledby="statements-title">
       <h1 id="statements-title">{t.statementsTitle}</h1>
       <Loading result={result} retry={retry}>
-        {({ items }) =>
+        {({ items, names }) =>
           items.length === 0 ? (
             <p>{t.noStatements}</p>
           ) : (
             <ul class="statements">
               {items.map((s) => (
-                <StatementItem key={s.statementId} statement={s} acts={acts} onChanged={retry} />
+                <StatementItem key={s.statementId} statement={s} organisation={names[s.csoId] ?? s.csoId} acts={acts} onChanged={retry} />
               ))}
             </ul>
           )
@@ -32,7 +40,7 @@ export function StatementsView() {
   );
 }
 
-function StatementItem({ statement: s, acts, onChanged }: { statement: Statement; acts: boolean; onChanged: () => void }) {
+function StatementItem({ statement: s, organisation, acts, onChanged }: { statement: Statement; organisation: string; acts: boolean; onChanged: () => void }) {
   const { api, t, announce } = useSession();
   const [note, setNote] = useState('');
   const [reasons, setReasons] = useState('');
@@ -60,7 +68,7 @@ function StatementItem({ statement: s, acts, onChanged }: { statement: Statement
         {s.subject}
       </h2>
       <p class="muted">
-        {s.trackingNumber} · {t.organisation}: {s.csoId} · {t.receivedAt} <Deadline iso={s.receivedAt} /> · {t.status}:{' '}
+        {s.trackingNumber} · {t.organisation}: {organisation} · {t.receivedAt} <Deadline iso={s.receivedAt} /> · {t.status}:{' '}
         <span class="badge">{statusLabel(t, s.status)}</span>
       </p>
       <p lang={s.language}>{s.body}</p>
@@ -107,6 +115,4 @@ function StatementItem({ statement: s, acts, onChanged }: { statement: Statement
   );
 }
 
-function statusLabel(t: Strings, status: string): string {
-  return status in t ? (t[status as keyof Strings]) : status;
-}
+const statusLabel = word;
