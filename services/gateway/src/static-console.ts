@@ -53,5 +53,6 @@ export function consolePlugin(root = consoleDistDir): FastifyPluginAsync {
         res.setHeader('cache-control', hashed ? 'public, max-age=31536000, immutable' : 'no-cache');
       },
     });
+    app.get(CONSOLE_PATH, (_request, reply) => reply.redirect(`${CONSOLE_PATH}/`, 301));
   };
 }
