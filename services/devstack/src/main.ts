@@ -7,7 +7,8 @@ import { Type } from '@sinclair/typebox';
 import { allTopicSpecs, topicNames } from '@consult/contracts';
 import { provideInfrastructure, repositoryRoot } from '@consult/environment';
 import { DEV_KEYS, issueKeys } from '@consult/admin';
-import { DEMO_REFERENCE, seedDemo } from './demo.js';
+import { startBanner } from './banner.js';
+import { seedDemo } from './demo.js';
 
 /**
  * `npm start`: finds or starts Kafka and Redis, runs every service as its own process, seeds development keys
@@ -94,21 +95,7 @@ try {
   }
   const { consultationId } = await seedDemo(baseUrl);
 
-  const keyLines = Object.values(DEV_KEYS).map((k) => `    ${k.kind.padEnd(20)} ${k.id.padEnd(20)} ${k.secret}`);
-  process.stdout.write(`
-  Consultation messaging is running at ${baseUrl}  (API docs: ${baseUrl}/docs)
-
-  Development API keys (Authorization: Bearer <key>):
-${keyLines.join('\n')}
-
-  Demo consultation ${DEMO_REFERENCE}: ${consultationId}
-    curl -s -H 'Authorization: Bearer ${DEV_KEYS.secretariat.secret}' ${baseUrl}/v1/consultations/${consultationId}
-    curl -s -X POST -H 'Authorization: Bearer ${DEV_KEYS.THA.secret}' -H 'Idempotency-Key: tha-1' \\
-         -H 'Content-Type: application/json' -d '{"body":"Thailand supports the draft.","language":"en"}' \\
-         ${baseUrl}/v1/consultations/${consultationId}/comments
-
-  Ctrl-C stops everything this command started.
-`);
+  process.stdout.write(startBanner(baseUrl, consultationId));
 } catch (error) {
   logger.fatal({ err: error }, 'start failed');
   await stopAll(1);
