@@ -123,7 +123,21 @@ describe('the console in a browser', () => {
     await expectAccessible(page, 'sign-in');
     await screenshot(page, 'sign-in');
 
-    await signIn(page, DEV_KEYS.secretariat.secret);
+    // With the keyboard alone: Tab to the key, type it, Enter; focus is always visible.
+    await page.reload();
+    for (let i = 0; i < 6 && (await page.evaluate(() => document.activeElement?.id)) !== 'api-key'; i++) await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('api-key');
+    await page.keyboard.type(DEV_KEYS.secretariat.secret);
+    await page.keyboard.press('Enter');
+    await page.locator('[data-live="live"]').waitFor({ timeout: 10_000 });
+    // The view's heading takes the focus; the next Tab reaches its first control, outlined.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Consultations');
+    await page.keyboard.press('Tab');
+    const focus = await page.evaluate(() => {
+      const style = getComputedStyle(document.activeElement!);
+      return { id: document.activeElement!.id, outline: `${style.outlineStyle} ${style.outlineWidth}` };
+    });
+    expect(focus).toEqual({ id: 'status-filter', outline: 'solid 3px' });
     // The key is kept in session storage only.
     expect(await page.evaluate(() => [sessionStorage.getItem('consult.apiKey'), JSON.stringify(localStorage)])).toEqual([
       DEV_KEYS.secretariat.secret,
@@ -137,6 +151,8 @@ describe('the console in a browser', () => {
     expect(await row.locator('time').textContent()).toContain(
       new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'long', timeZone: 'Asia/Almaty' }).format(new Date(deadline!)),
     );
+    // Fits a laptop: nothing wider than the window.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
     await expectAccessible(page, 'consultations');
     await screenshot(page, 'consultations');
   });
@@ -229,8 +245,12 @@ describe('the console in a browser', () => {
     await tablet.locator('[data-receipt="IO/218/KHM/1"]').waitFor({ timeout: 5_000 });
     // KHM answered IO/218; it still owes IO/219 (open). IO/220 closed, so it owes nothing there any more.
     expect(await tablet.locator('[data-owed]').evaluateAll((items) => items.map((i) => i.getAttribute('data-owed')))).toEqual([ids.budget]);
+    expect(await tablet.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
     await expectAccessible(tablet, 'member state');
     await screenshot(tablet, 'member-state');
+    await tablet.getByLabel('Language').selectOption('ru');
+    await tablet.getByRole('heading', { name: /Мои консультации/ }).waitFor();
+    await tablet.getByLabel('Язык').selectOption('en');
     await tablet.getByLabel('Language').selectOption('kk');
     await tablet.getByRole('heading', { name: /Менің консультацияларым/ }).waitFor();
     await expect.poll(() => tablet.evaluate(() => document.documentElement.lang)).toBe('kk');

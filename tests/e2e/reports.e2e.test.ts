@@ -69,7 +69,12 @@ describe('progress reports and the console through the API', () => {
   it('is for the secretariat and auditors only, and refuses a period that ends before it starts', async () => {
     expect((await report('', 'KHM')).status).toBe(403);
     expect((await report('', 'committee')).status).toBe(403);
-    expect((await report('', 'auditor')).status).toBe(200);
+    const byDefault = await report('', 'auditor');
+    expect(byDefault.status).toBe(200);
+    // By default: the year up to now.
+    const { from: start, to: end } = byDefault.body!.period;
+    expect(Math.abs(Date.parse(end) - Date.now())).toBeLessThan(10_000);
+    expect(Date.parse(end) - Date.parse(start)).toBe(365 * 86_400_000);
     const backwards = await report(`from=${cut}&to=${from}`);
     expect(backwards.status).toBe(400);
     expect(backwards.problem?.code ?? (backwards.body as unknown as { code: string }).code).toBe('validation-failed');
