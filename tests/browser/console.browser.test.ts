@@ -50,7 +50,7 @@ describe('the console in a browser', () => {
   async function open(reference: string, overrides: Record<string, unknown> = {}): Promise<string> {
     const created = await api().request<{ id: string }>('POST', '/v1/consultations', consultationInput({ reference, ...overrides }));
     expect(created.status, JSON.stringify(created.body)).toBe(201);
-    return created.body!.id;
+    return created.body.id;
   }
 
   async function comment(state: 'KHM' | 'THA' | 'KAZ', id: string, body: string): Promise<{ commentId: string; trackingNumber: string }> {
@@ -61,7 +61,7 @@ describe('the console in a browser', () => {
       { 'idempotency-key': `${state}-${++sent}` },
     );
     expect(response.status, JSON.stringify(response.body)).toBe(201);
-    return response.body!;
+    return response.body;
   }
 
   async function newPage(viewport = LAPTOP): Promise<Page> {
@@ -210,7 +210,7 @@ describe('the console in a browser', () => {
       contact: { name: 'A. Contact', email: 'contact@example.org' },
     });
     expect(cso.status).toBe(201);
-    const author = api().withKey(cso.body!.apiKey);
+    const author = api().withKey(cso.body.apiKey);
     const submit = async (subject: string): Promise<string> => {
       const sent = await author.request<{ statementId: string }>(
         'POST',
@@ -219,7 +219,7 @@ describe('the console in a browser', () => {
         { 'idempotency-key': subject.replaceAll(' ', '-') },
       );
       expect(sent.status).toBe(201);
-      return sent.body!.statementId;
+      return sent.body.statementId;
     };
     const first = await submit('Water rights in the basin');
     const second = await submit('Glacier monitoring');
@@ -268,7 +268,7 @@ describe('the console in a browser', () => {
 
     const expected = await independentFigures();
     const [csvDownload] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);
-    const csv = parseCsv(readFileSync((await csvDownload.path())!, 'utf8').replace(/^\uFEFF/, ''));
+    const csv = parseCsv(readFileSync((await csvDownload.path()), 'utf8').replace(/^\uFEFF/, ''));
     const row = (scope: string, id: string) => csv.find((r) => r.scope === scope && r.id === id);
 
     for (const [state, f] of Object.entries(expected.states)) {
@@ -293,7 +293,7 @@ describe('the console in a browser', () => {
     expect(row('cso', expected.cso.id)).toMatchObject({ statements_submitted: '2', forwarded: '1', returned: '0', in_review: '1' });
 
     const [pdfDownload] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download PDF' }).click()]);
-    const pdf = readFileSync((await pdfDownload.path())!);
+    const pdf = readFileSync((await pdfDownload.path()));
     expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
     const text = await pdfText(pdf);
     const totalAddressed = Object.values(expected.consultations).reduce((n, f) => n + f.addressed, 0);
@@ -310,7 +310,7 @@ describe('the console in a browser', () => {
     const states: Record<string, { addressed: number; responded: number; times: number[]; reminders: number[]; extensions: number }> = {};
     for (const id of Object.values(ids).filter((v): v is string => typeof v === 'string')) {
       const history = await api().request<{ items: HistoryItem[] }>('GET', `/v1/consultations/${id}/history?limit=1000`);
-      const items = history.body!.items;
+      const items = history.body.items;
       const opened = items.find((e) => e.type === 'consultation.opened')!.data as { addressees: string[]; openedAt: string };
       const standing = new Map<string, { state: string; at: string }>();
       for (const e of items) {
@@ -335,7 +335,7 @@ describe('the console in a browser', () => {
       }
     }
     const statements = await api().request<{ items: { csoId: string }[] }>('GET', '/v1/cso-statements?limit=100');
-    return { consultations, states, cso: { id: statements.body!.items[0]!.csoId } };
+    return { consultations, states, cso: { id: statements.body.items[0]!.csoId } };
   }
 });
 
@@ -357,13 +357,21 @@ function parseCsv(text: string): Record<string, string>[] {
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
     if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') (cell += '"'), i++;
-      else if (ch === '"') quoted = false;
+      if (ch === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
       else cell += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === ',') row.push(cell), (cell = '');
-    else if (ch === '\n') row.push(cell), rows.push(row), (row = []), (cell = '');
-    else if (ch !== '\r') cell += ch;
+    else if (ch === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (ch === '\n') {
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
+    } else if (ch !== '\r') cell += ch;
   }
   const [header, ...body] = rows;
   return body.map((r) => Object.fromEntries(header!.map((h, i) => [h, r[i] ?? ''])));

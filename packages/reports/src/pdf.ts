@@ -110,7 +110,8 @@ export async function reportToPdf(report: ProgressReport, language: ReportLangua
     }
     const scale = width / columns.reduce((n, c) => n + c.width, 0);
     const row = (cells: string[], font: 'regular' | 'bold'): void => {
-      doc.font(font).fontSize(8);
+      // Headers a size smaller, so long words (Russian, Kazakh) fit their columns unbroken.
+      doc.font(font).fontSize(font === 'bold' ? 6.5 : 8);
       const height = Math.max(...cells.map((text, i) => doc.heightOfString(text, { width: columns[i]!.width * scale - 4 }))) + 4;
       ensureSpace(height);
       const y = doc.y;

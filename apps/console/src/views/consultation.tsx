@@ -1,7 +1,7 @@
 import type { Comment, Consultation, HistoryEvent } from '../api.js';
 import { Countdown, Deadline, Loading, StatusBadge, TableRegion } from '../components.js';
 import { formatDateTime, useLoad, useSession } from '../context.js';
-import { word, type Strings } from '../i18n.js';
+import { word, type Language, type Strings } from '../i18n.js';
 
 interface Detail {
   consultation: Consultation;
@@ -13,7 +13,7 @@ const BASE_RESPONSES = ['commented', 'pending', 'late'];
 
 /** One consultation: who has answered (the matrix), the comments with their revisions, and the timeline. */
 export function ConsultationView({ id }: { id: string }) {
-  const { api, principal, t } = useSession();
+  const { api, principal, t, lang } = useSession();
   const audits = principal.kind === 'secretariat' || principal.kind === 'auditor';
   const [result, retry] = useLoad<Detail>(
     async () => {
@@ -124,7 +124,7 @@ export function ConsultationView({ id }: { id: string }) {
                   <ol class="timeline">
                     {history.map((e) => (
                       <li key={e.sequence} data-event={e.type}>
-                        <Deadline iso={e.occurredAt} /> — <strong>{eventLabel(t, e.type)}</strong> {eventDetail(e)}
+                        <Deadline iso={e.occurredAt} /> — <strong>{eventLabel(t, e.type)}</strong> {eventDetail(e, lang)}
                       </li>
                     ))}
                   </ol>
@@ -185,7 +185,7 @@ function eventLabel(t: Strings, type: string): string {
   return key ? word(t, key) : type;
 }
 
-function eventDetail(e: HistoryEvent): string {
+function eventDetail(e: HistoryEvent, lang: Language): string {
   const d = e.data;
   const text = (v: unknown): string => (Array.isArray(v) ? v.join(', ') : typeof v === 'string' ? v : '');
   switch (e.type) {
@@ -194,7 +194,7 @@ function eventDetail(e: HistoryEvent): string {
     case 'consultation.comment-withdrawn':
       return `${text(d.memberState)}${d.trackingNumber ? ` (${text(d.trackingNumber)})` : ''}`;
     case 'consultation.deadline-extended':
-      return `→ ${text(d.deadline)}`;
+      return typeof d.deadline === 'string' ? `→ ${formatDateTime(d.deadline, lang)}` : '';
     case 'consultation.reminder-issued':
       return text(d.pending);
     case 'consultation.opened':
