@@ -104,6 +104,8 @@ describe('the console in a browser', () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     // The viewer is in Almaty: deadlines show in the viewer's time zone.
     context = await browser.newContext({ acceptDownloads: true, timezoneId: 'Asia/Almaty', locale: 'en-GB' });
+    // A step that cannot happen fails in seconds, not at the test's timeout.
+    context.setDefaultTimeout(10_000);
     ids.rules = await open('IO/218', { title: 'Draft rules of procedure' });
     ids.budget = await open('IO/219', { title: 'Programme budget 2027', addressees: ['KHM', 'KAZ', 'RUS', 'THA'] });
     await comment('THA', ids.budget, 'Thailand supports the budget.');
@@ -202,7 +204,7 @@ describe('the console in a browser', () => {
     expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
   });
 
-  it('forwards a statement from the review queue', async () => {
+  it('forwards a statement from the review queue, and returns another with reasons', async () => {
     const cso = await api().request<{ id: string; apiKey: string }>('POST', '/v1/csos', {
       name: 'Steppe Water Alliance',
       linkBody: 'Standing Committee',
@@ -237,6 +239,19 @@ describe('the console in a browser', () => {
 
     const forwarded = await api().request<{ status: string; forwardingNote?: string }>('GET', `/v1/cso-statements/${first}`);
     expect(forwarded.body).toMatchObject({ status: 'forwarded', forwardingNote: 'For the next session' });
+
+    // Returning needs reasons: without them the page says so and sends nothing.
+    const other = page.locator(`li[data-statement="${second}"]`);
+    await other.getByRole('button', { name: 'Start review' }).click();
+    await page.locator(`li[data-statement="${second}"][data-status="under-review"]`).waitFor({ timeout: 5_000 });
+    await other.getByRole('button', { name: 'Return to the organisation' }).click();
+    expect(await other.getByRole('alert').textContent()).toBe('Give the reasons for returning the statement.');
+    await other.getByLabel('Reasons for returning').fill('Outside the committee’s mandate');
+    await other.getByRole('button', { name: 'Return to the organisation' }).click();
+    await other.waitFor({ state: 'detached', timeout: 5_000 });
+    const returned = await api().request<{ status: string; returnReasons?: string }>('GET', `/v1/cso-statements/${second}`);
+    expect(returned.body).toMatchObject({ status: 'returned', returnReasons: 'Outside the committee’s mandate' });
+    expect(await page.getByText('No statements wait for review.').count()).toBe(1);
   });
 
   it("shows a member state its own view on a tablet: what it owes and its receipts, in Kazakh too", async () => {
@@ -290,7 +305,7 @@ describe('the console in a browser', () => {
         extensions: String(f.extensions),
       });
     }
-    expect(row('cso', expected.cso.id)).toMatchObject({ statements_submitted: '2', forwarded: '1', returned: '0', in_review: '1' });
+    expect(row('cso', expected.cso.id)).toMatchObject({ statements_submitted: '2', forwarded: '1', returned: '1', in_review: '0' });
 
     const [pdfDownload] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download PDF' }).click()]);
     const pdf = readFileSync((await pdfDownload.path()));
@@ -301,7 +316,7 @@ describe('the console in a browser', () => {
     expect(text).toContain(`Responded: ${totalResponded}/${totalAddressed} (${pct(totalResponded / totalAddressed)})`);
     for (const [state, f] of Object.entries(expected.states))
       expect(text, state).toContain(`|${state}|${f.addressed}|${f.responded}|${pct(f.responded / f.addressed)}|`);
-    expect(text).toContain(`|Steppe Water Alliance|2|1|0|1|`);
+    expect(text).toContain(`|Steppe Water Alliance|2|1|1|0|`);
   });
 
   /** The report's figures recomputed here from the history endpoint and the statements API, with code of the test's own. */
