@@ -64,8 +64,15 @@ describe('the console in a browser', () => {
     return response.body;
   }
 
+  /** Uncaught errors and content-security-policy refusals in any page: there must be none. */
+  const pageErrors: string[] = [];
+
   async function newPage(viewport = LAPTOP): Promise<Page> {
     const p = await context.newPage();
+    p.on('pageerror', (error) => pageErrors.push(error.message));
+    p.on('console', (message) => {
+      if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) pageErrors.push(message.text());
+    });
     await p.setViewportSize(viewport);
     return p;
   }
@@ -317,6 +324,7 @@ describe('the console in a browser', () => {
     for (const [state, f] of Object.entries(expected.states))
       expect(text, state).toContain(`|${state}|${f.addressed}|${f.responded}|${pct(f.responded / f.addressed)}|`);
     expect(text).toContain(`|Steppe Water Alliance|2|1|1|0|`);
+    expect(pageErrors).toEqual([]);
   });
 
   /** The report's figures recomputed here from the history endpoint and the statements API, with code of the test's own. */
