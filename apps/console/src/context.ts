@@ -43,6 +43,8 @@ export function useNow(everyMs = 1_000): number {
   return now;
 }
 
+const COALESCE_MS = 150;
+
 export type Loaded<T> = { state: 'loading' } | { state: 'error'; message: string } | { state: 'ready'; value: T };
 
 /**
@@ -63,9 +65,19 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], relevant?: (
   }, [...deps, generation]);
   useEffect(() => {
     if (!relevant) return undefined;
-    return session.subscribe((event) => {
-      if (relevant(event)) setGeneration((g) => g + 1);
+    // A burst of events becomes one reload shortly after its first event.
+    let pending: ReturnType<typeof setTimeout> | undefined;
+    const unsubscribe = session.subscribe((event) => {
+      if (!relevant(event) || pending) return;
+      pending = setTimeout(() => {
+        pending = undefined;
+        setGeneration((g) => g + 1);
+      }, COALESCE_MS);
     });
+    return () => {
+      clearTimeout(pending);
+      unsubscribe();
+    };
   }, deps);
   useEffect(() => {
     if (!pollMs) return undefined;

@@ -21,7 +21,8 @@ export function ReportsView() {
   const [to, setTo] = useState(localDate(Date.now() + DAY));
   const [period, setPeriod] = useState({ from, to });
   const query = `from=${encodeURIComponent(startOfDay(period.from))}&to=${encodeURIComponent(startOfDay(period.to))}`;
-  const [result, retry] = useLoad<ProgressReport>(() => api.request('GET', `/v1/reports/progress?${query}`), [query], () => true);
+  // Not reloaded on every live event (a report reads every history of the period): Show reloads it.
+  const [result, retry] = useLoad<ProgressReport>(() => api.request('GET', `/v1/reports/progress?${query}`), [query]);
   const pct = (share: number | null): string => (share === null ? '—' : `${formatNumber(share * 100, lang)}%`);
   const hours = (seconds: number | null): string => formatDuration(seconds, lang, t.units);
   const file = `progress-${period.from}-${period.to}`;
@@ -34,6 +35,7 @@ export function ReportsView() {
         onSubmit={(e) => {
           e.preventDefault();
           setPeriod({ from, to });
+          retry();
         }}
       >
         <label for="report-from">{t.from}</label>
