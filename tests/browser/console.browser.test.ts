@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, utimesSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,8 +104,16 @@ describe('the console in a browser', () => {
 
   beforeAll(async () => {
     // The gateway serves apps/console/dist: build it if this file runs without `npm test` (which builds it too).
-    const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'ensure-console.mjs')], { cwd: ROOT, stdio: 'inherit' });
-    expect(build.status).toBe(0);
+    const ensure = () => spawnSync(process.execPath, [join(ROOT, 'scripts', 'ensure-console.mjs')], { cwd: ROOT, encoding: 'utf8' });
+    expect(ensure().status).toBe(0);
+    // A source newer than the build makes the next `npm start`/`npm test` rebuild it; an up-to-date build is kept.
+    const source = join(ROOT, 'apps', 'console', 'index.html');
+    const now = new Date();
+    utimesSync(source, now, now);
+    const rebuilt = ensure();
+    expect([rebuilt.status, rebuilt.stderr]).toEqual([0, expect.stringContaining('Building the console')]);
+    const kept = ensure();
+    expect([kept.status, kept.stderr]).toEqual([0, '']);
     mkdirSync(SCREENSHOTS, { recursive: true });
     stack = await new Stack({ closeGraceMs: 200 }).start(1);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
