@@ -5,9 +5,10 @@ WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.base.json ./
 COPY packages ./packages
 COPY services ./services
+COPY apps ./apps
 COPY bench ./bench
 COPY tests/package.json ./tests/package.json
-RUN npm ci --no-audit --no-fund && npx tsc -b && npm prune --omit=dev
+RUN npm ci --no-audit --no-fund && npx tsc -b && npm run build -w @consult/console && npm prune --omit=dev
 
 FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production

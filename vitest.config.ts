@@ -18,7 +18,7 @@ export default defineConfig({
         ssr: { resolve: { conditions: ['source'], externalConditions: ['source'] } },
         test: {
           name: 'unit',
-          include: ['packages/*/src/**/*.unit.test.ts', 'services/*/src/**/*.unit.test.ts'],
+          include: ['packages/*/src/**/*.unit.test.ts', 'services/*/src/**/*.unit.test.ts', 'apps/*/src/**/*.unit.test.ts'],
           environment: 'node',
         },
       },
@@ -27,7 +27,14 @@ export default defineConfig({
         ssr: { resolve: { conditions: ['source'], externalConditions: ['source'] } },
         test: {
           name: 'stack',
-          include: ['packages/*/src/**/*.int.test.ts', 'services/*/src/**/*.int.test.ts', 'tests/**/*.int.test.ts', 'tests/**/*.e2e.test.ts'],
+          include: [
+            'packages/*/src/**/*.int.test.ts',
+            'services/*/src/**/*.int.test.ts',
+            'tests/**/*.int.test.ts',
+            'tests/**/*.e2e.test.ts',
+            // The console in headless Chromium against the real stack (tests/browser).
+            'tests/**/*.browser.test.ts',
+          ],
           environment: 'node',
           globalSetup: ['tests/support/global-setup.ts'],
           // One broker and two cores: files run one after another, each on its own topics and key space.

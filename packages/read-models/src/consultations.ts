@@ -361,6 +361,11 @@ export class ConsultationReadModel {
     return { items: views.filter((v): v is ConsultationView => v !== null), total };
   }
 
+  /** Ids of the consultations opened in [fromMs, toMs), oldest first (reports). */
+  async openedBetween(redis: Redis, fromMs: number, toMs: number): Promise<string[]> {
+    return redis.zrangebyscore(this.statusIndex('all'), fromMs, `(${toMs}`);
+  }
+
   async exists(redis: Redis, id: string): Promise<boolean> {
     return (await redis.hexists(this.consultation(id), 'doc')) === 1;
   }

@@ -311,6 +311,13 @@ export class CsoReadModel {
     return redis.lrange(this.streamHistory(csoId), 0, -1);
   }
 
+  /** Every statement received in [fromMs, toMs), with its transitions, oldest first (reports). */
+  async statementsReceivedBetween(redis: Redis, fromMs: number, toMs: number): Promise<StatementView[]> {
+    const ids = await redis.zrangebyscore(this.index({ kind: 'all' }), fromMs, `(${toMs}`);
+    const views = await Promise.all(ids.map((id) => this.statementById(redis, id)));
+    return views.filter((v): v is StatementView => v !== null);
+  }
+
   /** A page of statements from one index, oldest first or newest first. */
   async statements(
     redis: Redis,

@@ -7,7 +7,8 @@ import { Type } from '@sinclair/typebox';
 import { allTopicSpecs, topicNames } from '@consult/contracts';
 import { provideInfrastructure, repositoryRoot } from '@consult/environment';
 import { DEV_KEYS, issueKeys } from '@consult/admin';
-import { DEMO_REFERENCE, seedDemo, SILENCE_DEMO_REFERENCE } from './demo.js';
+import { startBanner } from './banner.js';
+import { seedDemo } from './demo.js';
 
 /**
  * `npm start`: finds or starts Kafka and Redis, runs every service as its own process, seeds development keys
@@ -98,25 +99,7 @@ try {
   }
   const { consultationId, silenceConsultationId } = await seedDemo(baseUrl);
 
-  const keyLines = Object.values(DEV_KEYS).map((k) => `    ${k.kind.padEnd(20)} ${k.id.padEnd(20)} ${k.secret}`);
-  process.stdout.write(`
-  Consultation messaging is running at ${baseUrl}  (API docs: ${baseUrl}/docs)
-
-  Development API keys (Authorization: Bearer <key>):
-${keyLines.join('\n')}
-
-  Demo consultation ${DEMO_REFERENCE}: ${consultationId}
-    curl -s -H 'Authorization: Bearer ${DEV_KEYS.secretariat.secret}' ${baseUrl}/v1/consultations/${consultationId}
-    curl -s -X POST -H 'Authorization: Bearer ${DEV_KEYS.THA.secret}' -H 'Idempotency-Key: tha-1' \\
-         -H 'Content-Type: application/json' -d '{"body":"Thailand supports the draft.","language":"en"}' \\
-         ${baseUrl}/v1/consultations/${consultationId}/comments
-
-  Demo consultation ${SILENCE_DEMO_REFERENCE} under silence procedure: ${silenceConsultationId}
-    curl -s -X POST -H 'Authorization: Bearer ${DEV_KEYS.RUS.secret}' -H 'Content-Type: application/json' \
-         -d '{"reason":"Paragraph 4 needs further consultation."}' ${baseUrl}/v1/consultations/${silenceConsultationId}/silence-breaks
-
-  Ctrl-C stops everything this command started.
-`);
+  process.stdout.write(startBanner(baseUrl, consultationId, silenceConsultationId));
 } catch (error) {
   logger.fatal({ err: error }, 'start failed');
   await stopAll(1);

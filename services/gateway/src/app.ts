@@ -39,6 +39,9 @@ import { operationsRoutes } from './routes/operations.js';
 import { statementRoutes } from './routes/statements.js';
 import { eventRoutes } from './routes/events.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
+import { principalRoutes } from './routes/principal.js';
+import { reportRoutes } from './routes/reports.js';
+import { consolePlugin, isConsolePath } from './static-console.js';
 
 export interface GatewayOptions {
   kafka: Kafka;
@@ -51,6 +54,8 @@ export interface GatewayOptions {
   bodyLimitBytes?: number;
   authCacheTtlMs?: number;
   readyMaxLag?: number;
+  /** The built console to serve under /app (default: apps/console/dist). */
+  consoleDir?: string;
   /** The one clock that stamps receipt times; injectable for tests. */
   now?: () => Date;
   /** Member states' IANA zones over the default table (MEMBER_STATE_TIME_ZONES). */
@@ -78,7 +83,7 @@ export interface Gateway {
 
 const PUBLIC_PATHS = new Set(['/healthz', '/readyz']);
 const isPublic = (url: string): boolean =>
-  PUBLIC_PATHS.has(url) || url.startsWith('/docs') || url.startsWith('/problems/');
+  PUBLIC_PATHS.has(url) || url.startsWith('/docs') || url.startsWith('/problems/') || isConsolePath(url);
 
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { kafka, redis, logger, topics } = options;
@@ -218,6 +223,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   await app.register(diplomaticPracticeRoutes(context));
   await app.register(attachmentUploadRoutes(context.attachments, options.attachmentMaxBytes));
   await app.register(attachmentDownloadRoutes(csos));
+  await app.register(principalRoutes());
+  await app.register(reportRoutes({ ...csos, now }));
+  await app.register(consolePlugin(options.consoleDir));
 
   return {
     app,
