@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEV_KEYS } from '@consult/admin';
+import { DEV_KEYS, issueKeys } from '@consult/admin';
+import { waitForGateway } from '@consult/devstack';
 import { notificationTopicNames, quarantinedRecordCodec, sha256Hex } from '@consult/contracts';
-import { readToEnd } from '@consult/kafka';
+import { BatchingProducer, readToEnd } from '@consult/kafka';
 import { KeySpace, RedisOffsetStore } from '@consult/redis';
 import { compareKeySpaces, rebuildPrefix, rebuildReadModels, runReplayCommand } from '@consult/replay';
 import { consultationInput, Stack } from '../support/stack.js';
@@ -176,6 +177,27 @@ describe('recovery', () => {
     const view = await stack.client('secretariat').getConsultation(id);
     expect(view.body).toMatchObject({ status: 'closed', responses: { THA: 'commented' } });
   }, 60_000);
+
+  it('start-up waits for the keys it depends on instead of racing the projector (npm start after a reset)', async () => {
+    await stack.stopProjector();
+    const producer = new BatchingProducer(stack.kafka, stack.logger);
+    await producer.connect();
+    const [key] = await issueKeys(producer, stack.topics, [{ kind: 'secretariat', id: `sec-${randomUUID().slice(0, 8)}` }]);
+    await producer.close();
+    let waited = false;
+    const waiting = waitForGateway(stack.baseUrl, key!.secret, 60_000).then(() => (waited = true));
+    await new Promise((r) => setTimeout(r, 2_000));
+    // The key is in Kafka but not projected: whoever waits must still be waiting.
+    expect(waited).toBe(false);
+    await stack.startProjector();
+    await waiting;
+    const created = await fetch(`${stack.baseUrl}/v1/consultations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key!.secret}`, 'content-type': 'application/json' },
+      body: JSON.stringify(consultationInput()),
+    });
+    expect(created.status).toBe(201);
+  }, 90_000);
 
   it('is not ready while a single writer is down, and ready again once it is back', async () => {
     const readyz = async () => (await (await fetch(`${stack.baseUrl}/readyz`)).json()) as { ready: boolean; reasons: string[] };

@@ -1,4 +1,6 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { createKafka } from './client.js';
 import { consumeAll, freshTopic, testKafka, testLogger } from '../../../tests/support/kafka.js';
 import { BatchingProducer } from './batching-producer.js';
 
@@ -11,6 +13,15 @@ describe('BatchingProducer under concurrent load', () => {
   const kafka = testKafka();
   const producers: BatchingProducer[] = [];
   afterAll(async () => Promise.all(producers.map((p) => p.close())));
+
+  it('does not warn that its retry limit may invalidate exactly-once: a failed producer is replaced', async () => {
+    const warnings: string[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void (JSON.parse(line).level >= 40 && warnings.push(line)) });
+    const producer = new BatchingProducer(createKafka({ brokers: inject('kafkaBrokers').split(','), clientId: 'warn-test', logger }), logger);
+    producers.push(producer);
+    await producer.connect();
+    expect(warnings.filter((w) => w.includes('Limiting retries'))).toEqual([]);
+  });
 
   for (const partitions of [1, 6]) {
     it(`delivers 20,000 concurrent sends exactly once and in order per key (${partitions} partition(s))`, async () => {

@@ -9,6 +9,7 @@ import { provideInfrastructure, repositoryRoot } from '@consult/environment';
 import { DEV_KEYS, issueKeys } from '@consult/admin';
 import { startBanner } from './banner.js';
 import { seedDemo } from './demo.js';
+import { waitForGateway } from './wait-for-gateway.js';
 
 /**
  * `npm start`: finds or starts Kafka and Redis, runs every service as its own process, seeds development keys
@@ -89,14 +90,7 @@ try {
 
   // The demo depends on the gateway being ready and on the keys just issued being projected (a cleared key
   // space is rebuilt first): wait for both, never race them.
-  const secretariat = { authorization: `Bearer ${DEV_KEYS.secretariat.secret}` };
-  for (let attempt = 0; ; attempt++) {
-    const ready = await fetch(`${baseUrl}/readyz`).then((r) => r.ok, () => false);
-    const keyWorks = ready && (await fetch(`${baseUrl}/v1/consultations?limit=1`, { headers: secretariat }).then((r) => r.ok, () => false));
-    if (keyWorks) break;
-    if (attempt > 480) throw new Error('the gateway did not become ready, with the development keys, within 120 s');
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await waitForGateway(baseUrl, DEV_KEYS.secretariat.secret);
   const { consultationId, silenceConsultationId } = await seedDemo(baseUrl);
 
   process.stdout.write(startBanner(baseUrl, consultationId, silenceConsultationId));
