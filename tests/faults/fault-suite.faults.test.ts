@@ -255,6 +255,10 @@ async function runPhase(fault: string, strike: (ctx: PhaseContext) => Promise<vo
   arrivedLate.forEach((k) => reported.webhooks.delete(k));
   if (arrivedLate.length > 0) notes.push(`${arrivedLate.length} webhook deliveries counted missing in an earlier row arrived since`);
   webhooks.forEach((k) => reported.webhooks.add(k));
+  if (webhooks.length > 0) {
+    const typeOf = new Map(facts.notifiable.map((e) => [e.id, `${e.type} of ${e.key}`]));
+    notes.push(`webhooks missing, e.g. ${webhooks.slice(0, 4).map((k) => `${k} (${typeOf.get(k.split(' ')[1]!) ?? '?'})`).join('; ')}`);
+  }
   const rebuildDiffs = await rebuildDifferences(notes);
   const first = load.successes.filter((s) => s.sentAt >= faultAt).reduce<number | null>((min, s) => (min === null || s.answeredAt < min ? s.answeredAt : min), null);
   if (services.unexpectedExits.length > 0) notes.push(...services.unexpectedExits.splice(0));

@@ -44,6 +44,24 @@ export class ChunkAbortedError extends Error {
 }
 
 /**
+ * The coordinator answers CONCURRENT_TRANSACTIONS while it still writes the markers of this transactional id's
+ * previous transaction: "retry shortly", not a failure. kafkajs retries produce requests on it but not
+ * AddOffsetsToTxn or EndTxn; aborting there would throw the chunk's decisions away, reload the partition's
+ * state and restart the consumer, seconds of stall for a few milliseconds of waiting.
+ */
+async function untilNotConcurrent<T>(operation: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await operation();
+    } catch (error) {
+      const concurrent = (error as { type?: unknown }).type === 'CONCURRENT_TRANSACTIONS';
+      if (!concurrent || attempt >= 50) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100, 5 * 2 ** attempt)));
+    }
+  }
+}
+
+/**
  * Consume-transform-produce with Kafka transactions: the outputs of a chunk of input messages and the input
  * offsets are committed atomically, so a command processed before a crash is never applied twice and none
  * is lost. Heartbeats are sent between chunks, since kafkajs only heartbeats between batches otherwise.
@@ -199,13 +217,15 @@ export class TransactionalProcessor {
       // requests the broker accepts; all of them still commit or abort together.
       for (const topicMessages of splitBySize(outputs.filter((t) => t.messages.length > 0)))
         await transaction.sendBatch({ topicMessages, acks: -1 });
-      await transaction.sendOffsets({
-        consumerGroupId: options.groupId,
-        topics: [
-          { topic: options.inputTopic, partitions: [{ partition, offset: (BigInt(lastOffset) + 1n).toString() }] },
-        ],
-      });
-      await transaction.commit();
+      await untilNotConcurrent(() =>
+        transaction.sendOffsets({
+          consumerGroupId: options.groupId,
+          topics: [
+            { topic: options.inputTopic, partitions: [{ partition, offset: (BigInt(lastOffset) + 1n).toString() }] },
+          ],
+        }),
+      );
+      await untilNotConcurrent(() => transaction.commit());
     } catch (error) {
       options.logger.error({ err: error, partition }, 'transaction failed: aborting');
       await transaction.abort().catch(() => undefined);

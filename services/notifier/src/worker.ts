@@ -154,16 +154,22 @@ export class DeliveryWorker {
     for (const p of [...this.loadedEnds.keys()]) if (!owned.has(p)) this.loadedEnds.delete(p);
     const fresh = partitions.filter((p) => !this.loadedEnds.has(p));
     if (fresh.length === 0) return;
-    const { ends } = await withRetries(() => readToEnd(this.options.kafka, {
+    // What the load folded, by the offsets it actually read: the end offsets it aimed at may include records of
+    // a transaction still open then, which the consumer must not skip once they commit.
+    const folded = new Map<number, bigint>();
+    await withRetries(() => readToEnd(this.options.kafka, {
       topic: this.options.notificationTopics.deliveries,
       partitions: fresh,
       logger: this.options.logger,
       groupIdPrefix: `${this.options.notificationTopics.deliveries}.worker-load`,
       onBatch: (partition, messages) => {
-        for (const m of messages) this.fold(partition, this.decode(m));
+        for (const m of messages) {
+          this.fold(partition, this.decode(m));
+          folded.set(partition, BigInt(m.offset) + 1n);
+        }
       },
     }));
-    for (const p of fresh) this.loadedEnds.set(p, BigInt(ends.get(p) ?? 0));
+    for (const p of fresh) this.loadedEnds.set(p, folded.get(p) ?? 0n);
     let pending = 0;
     for (const state of this.states.values()) {
       if (state.status !== 'pending' || state.scheduled || !fresh.includes(state.partition)) continue;

@@ -1,5 +1,5 @@
 import type { Logger } from '@consult/config';
-import type { TopicNames } from '@consult/contracts';
+import { consultationEventCodec, type TopicNames } from '@consult/contracts';
 import { readToEnd, type Kafka, type KafkaMessage } from '@consult/kafka';
 
 /**
@@ -55,6 +55,15 @@ async function readAll(kafka: Kafka, logger: Logger, topic: string): Promise<Rec
 
 const NOTIFIABLE = new Set(['consultation.opened', 'consultation.reminder-issued', 'consultation.closed', 'consultation.comment-submitted']);
 
+function decodes(event: Record<string, unknown>): boolean {
+  try {
+    consultationEventCodec.decode(JSON.stringify(event));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function readFacts(kafka: Kafka, logger: Logger, topics: TopicNames): Promise<KafkaFacts> {
   const [events, commands, outcomes] = await Promise.all([
     readAll(kafka, logger, topics.consultationEvents),
@@ -73,6 +82,9 @@ export async function readFacts(kafka: Kafka, logger: Logger, topics: TopicNames
   };
   const bump = (map: Map<string, number>, key: string): void => void map.set(key, (map.get(key) ?? 0) + 1);
   for (const event of events) {
+    // Only what decodes is an event: the poison phase puts records of known types (version 99) on the topic,
+    // which every consumer sets aside, so they are owed no webhook and open nothing.
+    if (!decodes(event)) continue;
     const data = (event.data ?? {}) as Record<string, unknown>;
     const key = String(event.key);
     switch (event.type) {
