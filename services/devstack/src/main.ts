@@ -69,6 +69,8 @@ try {
         PORT: String(port),
         LOG_LEVEL: config.LOG_LEVEL,
         KEY_PREFIX: config.KEY_PREFIX,
+        // A development stack: webhooks to receivers on this machine are allowed (refused in production).
+        ALLOW_PRIVATE_WEBHOOK_TARGETS: process.env.ALLOW_PRIVATE_WEBHOOK_TARGETS ?? 'true',
       },
       stdio: ['ignore', 'inherit', 'inherit'],
     });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { notificationTopicNames, type TopicNames } from '@consult/contracts';
+import { DEVELOPMENT_WEBHOOK_SECRETS_KEY, notificationTopicNames, type TopicNames } from '@consult/contracts';
 import type { Logger } from '@consult/config';
 import { BatchingProducer, type Kafka } from '@consult/kafka';
 import { ConsultationReadModel, CsoReadModel, NotificationReadModel } from '@consult/read-models';
@@ -41,6 +41,12 @@ export interface GatewayOptions {
   bodyLimitBytes?: number;
   authCacheTtlMs?: number;
   readyMaxLag?: number;
+  /** Development and tests only: webhook subscriptions may name loopback and private addresses. */
+  allowPrivateWebhookTargets?: boolean;
+  /** The operator's key that seals webhook secrets (WEBHOOK_SECRETS_KEY); the development key by default. */
+  webhookSecretsKey?: Buffer;
+  /** Subscriptions one principal may hold (default 100). */
+  maxSubscriptionsPerPrincipal?: number;
   /** The one clock that stamps receipt times; injectable for tests. */
   now?: () => Date;
 }
@@ -140,6 +146,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       readModel: notifications,
       topics: notificationTopicNames(topics),
       visibleTimeoutMs: options.decisionTimeoutMs ?? 5_000,
+      secretsKey: options.webhookSecretsKey ?? DEVELOPMENT_WEBHOOK_SECRETS_KEY,
+      allowPrivateTargets: options.allowPrivateWebhookTargets ?? false,
+      maxSubscriptionsPerPrincipal: options.maxSubscriptionsPerPrincipal ?? 100,
     }),
   );
   await app.register(eventRoutes({ redis, readModel: notifications }));

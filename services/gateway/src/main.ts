@@ -1,5 +1,5 @@
 import { createLogger, kafkaBrokerList, loadConfig, runProcess } from '@consult/config';
-import { allTopicSpecs, topicNames } from '@consult/contracts';
+import { allTopicSpecs, topicNames, webhookSecretsKey } from '@consult/contracts';
 import { createKafka, ensureTopics } from '@consult/kafka';
 import { createRedis } from '@consult/redis';
 import { createGateway } from './app.js';
@@ -24,6 +24,9 @@ await runProcess(logger, async () => {
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     authCacheTtlMs: config.AUTH_CACHE_TTL_MS,
     readyMaxLag: config.READY_MAX_LAG,
+    allowPrivateWebhookTargets: config.ALLOW_PRIVATE_WEBHOOK_TARGETS,
+    webhookSecretsKey: webhookSecretsKey(config.WEBHOOK_SECRETS_KEY, config.NODE_ENV === 'production'),
+    maxSubscriptionsPerPrincipal: config.MAX_SUBSCRIPTIONS_PER_PRINCIPAL,
     ...(config.INSTANCE_ID ? { instanceId: config.INSTANCE_ID } : {}),
   });
   const address = await gateway.listen(config.PORT, config.HOST);

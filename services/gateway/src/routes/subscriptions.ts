@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import {
   deliveryRecordCodec,
+  forbiddenAddressReason,
+  generateWebhookSecret,
+  isLocalName,
+  sealWebhookSecret,
+  subscriptionDataKeyCodec,
   subscriptionEventCodec,
+  webhookHost,
   type DeliveryRecordOf,
   type NotificationTopicNames,
   type SubscriptionEvent,
@@ -20,6 +28,8 @@ import {
   DeliveryParams,
   ListDeliveriesQuery,
   RedeliveryAccepted,
+  RotateSecretBody,
+  SecretRotated,
   SubscriptionList,
   SubscriptionParams,
   SubscriptionResponse,
@@ -32,6 +42,34 @@ export interface SubscriptionRoutesContext {
   topics: NotificationTopicNames;
   /** How long a change waits to become visible in the read model before it is answered anyway. */
   visibleTimeoutMs: number;
+  /** The operator's key that seals webhook secrets at rest (WEBHOOK_SECRETS_KEY). */
+  secretsKey: Buffer;
+  /** Development and tests only: subscriptions may name loopback and private addresses. */
+  allowPrivateTargets: boolean;
+  /** Subscriptions one principal may hold at once. */
+  maxSubscriptionsPerPrincipal: number;
+}
+
+/**
+ * Refuses URLs whose host is, or resolves to, an internal address (SSRF). The notifier checks again at
+ * delivery time, on the address it connects to, so a name rebound to 127.0.0.1 later does not get through.
+ */
+async function assertPublicTarget(url: URL): Promise<void> {
+  const host = webhookHost(url);
+  if (isLocalName(host)) throw new HttpProblem('webhook-target-forbidden', `body/url: ${host} is this machine`);
+  let addresses: string[];
+  if (isIP(host) !== 0) addresses = [host];
+  else {
+    try {
+      addresses = (await lookup(host, { all: true })).map((a) => a.address);
+    } catch {
+      throw new HttpProblem('webhook-target-unresolvable', `body/url: ${host} does not resolve`);
+    }
+  }
+  for (const address of addresses) {
+    const why = forbiddenAddressReason(address);
+    if (why) throw new HttpProblem('webhook-target-forbidden', `body/url: ${host === address ? host : `${host} (${address})`} is ${why}`);
+  }
 }
 
 const render = (s: SubscriptionView) => ({ id: s.id, url: s.url, events: s.events, createdAt: s.createdAt });
@@ -70,6 +108,11 @@ export function subscriptionRoutes(context: SubscriptionRoutesContext): FastifyP
     actor: { kind: request.principal.kind, id: request.principal.id },
   });
 
+  /** A data key goes to the compacted key topic before the event that uses it, so no reader sees one without the other. */
+  const produceDataKey = async (dataKey: ReturnType<typeof sealWebhookSecret>['dataKey']): Promise<void> => {
+    await producer.send(topics.subscriptionKeys, [{ key: dataKey.keyRef, value: subscriptionDataKeyCodec.encode(dataKey) }]);
+  };
+
   const produce = async (event: SubscriptionEvent): Promise<void> => {
     await producer.send(topics.subscriptionEvents, [
       { key: event.key, value: subscriptionEventCodec.encode(event), headers: { 'event-type': event.type } },
@@ -88,24 +131,34 @@ export function subscriptionRoutes(context: SubscriptionRoutesContext): FastifyP
         },
       },
       async (request, reply) => {
-        const { url, events, secret } = request.body;
+        const { url, events } = request.body;
         const parsed = new URL(url);
         if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
           throw new HttpProblem('validation-failed', 'body/url: only http and https endpoints can be subscribed');
         if (parsed.username || parsed.password) throw new HttpProblem('validation-failed', 'body/url: credentials in the URL are not accepted');
-        const id = randomUUID();
+        if (!context.allowPrivateTargets) await assertPublicTarget(parsed);
         const owner = { kind: request.principal.kind, id: request.principal.id };
+        const existing = await readModel.subscriptionsOf(redis, owner);
+        if (existing.length >= context.maxSubscriptionsPerPrincipal)
+          throw new HttpProblem('subscription-limit-reached', `at most ${context.maxSubscriptionsPerPrincipal} subscriptions per principal`);
+        const id = randomUUID();
+        // A secret the subscriber chose is still accepted (v1 API); otherwise the server makes one and shows it once.
+        const generated = request.body.secret === undefined;
+        const secret = request.body.secret ?? generateWebhookSecret();
+        const { dataKey, sealedSecret } = sealWebhookSecret(context.secretsKey, id, secret, request.receivedAt);
+        await produceDataKey(dataKey);
         await produce({
           ...envelope(request, id),
           type: 'subscription.created',
-          version: 1,
-          data: { subscriptionId: id, owner, url, events, secret, createdAt: request.receivedAt },
+          version: 2,
+          data: { subscriptionId: id, owner, url, events, sealedSecret, createdAt: request.receivedAt },
         });
         await until(async () => (await readModel.subscriptionById(redis, id)) !== null);
         return reply
           .code(201)
           .header('location', `/v1/subscriptions/${id}`)
-          .send({ id, url, events, createdAt: request.receivedAt });
+          .header('cache-control', 'no-store')
+          .send({ id, url, events, createdAt: request.receivedAt, ...(generated ? { secret } : {}) });
       },
     );
 
@@ -143,14 +196,47 @@ export function subscriptionRoutes(context: SubscriptionRoutesContext): FastifyP
       },
       async (request, reply) => {
         const view = await own(request, request.params.id);
+        const keyRefs = await readModel.secretKeyRefsOf(redis, view.id);
         await produce({
           ...envelope(request, view.id),
           type: 'subscription.deleted',
           version: 1,
           data: { subscriptionId: view.id, owner: view.owner, deletedAt: request.receivedAt },
         });
+        // Crypto-shredding: tombstone every data key of its secrets; once compacted, no copy of
+        // subscription.events (kept forever) can be opened to recover them.
+        if (keyRefs.length > 0) await producer.send(topics.subscriptionKeys, keyRefs.map((ref) => ({ key: ref, value: null })));
         await until(async () => (await readModel.subscriptionById(redis, view.id)) === null);
         return reply.code(204).send(null);
+      },
+    );
+
+    app.post(
+      '/v1/subscriptions/:id/secret-rotation',
+      {
+        schema: {
+          summary: 'Replace the secret; the previous one keeps signing too for overlapSeconds (default one day)',
+          tags: ['notifications'],
+          params: SubscriptionParams,
+          body: RotateSecretBody,
+          response: { 200: SecretRotated, '4xx': Problem },
+        },
+      },
+      async (request, reply) => {
+        const view = await own(request, request.params.id);
+        const overlapSeconds = request.body.overlapSeconds ?? 86_400;
+        const secret = generateWebhookSecret();
+        const { dataKey, sealedSecret } = sealWebhookSecret(context.secretsKey, view.id, secret, request.receivedAt);
+        const previousSecretExpiresAt = new Date(Date.parse(request.receivedAt) + overlapSeconds * 1000).toISOString();
+        await produceDataKey(dataKey);
+        await produce({
+          ...envelope(request, view.id),
+          type: 'subscription.secret-rotated',
+          version: 1,
+          data: { subscriptionId: view.id, owner: view.owner, sealedSecret, rotatedAt: request.receivedAt, previousSecretExpiresAt },
+        });
+        await until(async () => (await readModel.secretKeyRefsOf(redis, view.id)).includes(dataKey.keyRef));
+        return reply.header('cache-control', 'no-store').send({ id: view.id, secret, rotatedAt: request.receivedAt, previousSecretExpiresAt });
       },
     );
 
