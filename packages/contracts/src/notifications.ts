@@ -84,6 +84,8 @@ export const SubscriptionCreatedV2 = eventSchema(
     /** Only in events written as v1, before secrets were sealed. */
     secret: Type.Optional(WebhookSecret),
     sealedSecret: Type.Optional(SealedSecret),
+    /** The API key that created it: when that key is revoked or expires, deliveries stop. */
+    createdByKeyId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     createdAt: Rfc3339,
   }),
 );

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { BatchingProducer, clusterIdOf, createKafka, ensureTopics } from '@consult/kafka';
 import { bindKeySpaceToCluster, createRedis, KeySpace } from '@consult/redis';
-import { createLogger, loadConfig, ToolEnv } from '@consult/config';
+import { CommonEnv, createLogger, loadConfig, ToolEnv } from '@consult/config';
 import { Type } from '@sinclair/typebox';
 import { allTopicSpecs, topicNames } from '@consult/contracts';
 import { provideInfrastructure, repositoryRoot } from '@consult/environment';
@@ -14,7 +14,12 @@ import { DEMO_REFERENCE, seedDemo } from './demo.js';
  * and the demo consultation, and on Ctrl-C stops the services and whatever infrastructure it started.
  */
 const logger = createLogger('devstack', { level: 'info', pretty: process.stdout.isTTY });
-const config = loadConfig({ ...ToolEnv, PORT: Type.Integer({ minimum: 1, maximum: 65_535, default: 8080 }) });
+const config = loadConfig({ ...ToolEnv, NODE_ENV: CommonEnv.NODE_ENV, PORT: Type.Integer({ minimum: 1, maximum: 65_535, default: 8080 }) });
+// `npm start` seeds the development keys, whose secrets are in the source code: never in production.
+if (config.NODE_ENV === 'production') {
+  process.stderr.write('npm start runs a development stack with the public development keys: refused when NODE_ENV=production\n');
+  process.exit(2);
+}
 const port = config.PORT;
 const baseUrl = `http://127.0.0.1:${port}`;
 const SERVICES = ['consultation', 'statements', 'projector', 'deadlines', 'notifier', 'gateway'] as const;

@@ -14,11 +14,11 @@ import Fastify, {
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from 'fastify';
-import { KeyDirectory, type Principal } from './auth.js';
+import { KeyDirectory, KeyNoLongerValid, type Principal } from './auth.js';
 import { CommandBus } from './command-bus.js';
 import { KnownConsultations, type GatewayContext } from './context.js';
 import { ProjectionListener } from './projection-listener.js';
-import { errorHandler, HttpProblem, sendProblem } from './problems.js';
+import { DEFAULT_RETRY_AFTER_SECONDS, errorHandler, HttpProblem, sendProblem } from './problems.js';
 import { ReadinessProbe } from './readiness.js';
 import { commandRoutes } from './routes/commands.js';
 import { commentRoutes } from './routes/comments.js';
@@ -47,6 +47,10 @@ export interface GatewayOptions {
   webhookSecretsKey?: Buffer;
   /** Subscriptions one principal may hold (default 100). */
   maxSubscriptionsPerPrincipal?: number;
+  /** Open `GET /v1/events` streams one principal may hold (default 10). */
+  maxEventStreamsPerPrincipal?: number;
+  /** Production: refuse the well-known development keys. */
+  refuseDevelopmentKeys?: boolean;
   /** The one clock that stamps receipt times; injectable for tests. */
   now?: () => Date;
 }
@@ -77,7 +81,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const listener = new ProjectionListener(redis, readModel, logger);
   await Promise.all([producer.connect(), listener.start()]);
   const bus = new CommandBus(producer, listener, topics.consultationCommands, options.decisionTimeoutMs ?? 5_000);
-  const keys = new KeyDirectory(redis, readModel, options.authCacheTtlMs ?? 5_000);
+  const keys = new KeyDirectory(
+    redis,
+    readModel,
+    { ttlMs: options.authCacheTtlMs ?? 5_000, refuseDevelopmentKeys: options.refuseDevelopmentKeys ?? false },
+    now,
+  );
+  // A revoked key (or one whose expiry moved) stops working on this gateway as soon as Redis shows it.
+  listener.onKeyChange((change) => keys.evict(change.keyHash));
   const readiness = new ReadinessProbe(kafka, redis, topics, options.keyPrefix, options.readyMaxLag ?? 1_000);
   const context: GatewayContext = {
     redis,
@@ -106,10 +117,21 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   app.addHook('onRequest', async (request) => {
     request.receivedAt = now().toISOString();
     const path = request.url.split('?', 1)[0] ?? request.url;
-    if (!isPublic(path)) request.principal = await keys.authenticate(request.headers.authorization);
+    if (isPublic(path)) return;
+    try {
+      request.principal = await keys.authenticate(request.headers.authorization);
+    } catch (error) {
+      // A CSO whose key went with its accreditation is told so where it submits, as documented.
+      if (error instanceof KeyNoLongerValid && error.principal.kind === 'cso' && request.method === 'POST' && path === '/v1/cso-statements')
+        throw new HttpProblem('cso-not-accredited', `the accreditation of ${error.principal.id} was revoked: its key no longer works`);
+      throw error;
+    }
   });
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-request-id', request.id);
+    // Every "not now" answer says when to come back: a 202's status URL, a 503, a 429.
+    if ((reply.statusCode === 202 || reply.statusCode === 503) && !reply.hasHeader('retry-after'))
+      reply.header('retry-after', String(reply.statusCode === 202 ? 1 : DEFAULT_RETRY_AFTER_SECONDS));
     return payload;
   });
   app.setErrorHandler(errorHandler);
@@ -151,7 +173,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       maxSubscriptionsPerPrincipal: options.maxSubscriptionsPerPrincipal ?? 100,
     }),
   );
-  await app.register(eventRoutes({ redis, readModel: notifications }));
+  await app.register(
+    eventRoutes({
+      redis,
+      readModel: notifications,
+      maxStreamsPerPrincipal: options.maxEventStreamsPerPrincipal ?? 10,
+      onKeyChange: (listener_) => listener.onKeyChange(listener_),
+    }),
+  );
   await app.register(historyRoutes(context));
 
   return {

@@ -12,6 +12,7 @@ export const GatewayEnv = {
   /** Development only (`npm start`, tests): subscriptions may name loopback and private addresses. */
   /** base64 of 32 bytes: seals webhook secrets at rest in Kafka; required in production (NODE_ENV=production). */
   WEBHOOK_SECRETS_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  MAX_EVENT_STREAMS_PER_PRINCIPAL: Type.Integer({ minimum: 1, maximum: 10_000, default: 10 }),
   MAX_SUBSCRIPTIONS_PER_PRINCIPAL: Type.Integer({ minimum: 1, maximum: 100_000, default: 100 }),
   ALLOW_PRIVATE_WEBHOOK_TARGETS: Type.Boolean({ default: false }),
   READY_MAX_LAG: Type.Integer({ minimum: 0, default: 1_000 }),

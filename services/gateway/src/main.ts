@@ -27,6 +27,9 @@ await runProcess(logger, async () => {
     allowPrivateWebhookTargets: config.ALLOW_PRIVATE_WEBHOOK_TARGETS,
     webhookSecretsKey: webhookSecretsKey(config.WEBHOOK_SECRETS_KEY, config.NODE_ENV === 'production'),
     maxSubscriptionsPerPrincipal: config.MAX_SUBSCRIPTIONS_PER_PRINCIPAL,
+    maxEventStreamsPerPrincipal: config.MAX_EVENT_STREAMS_PER_PRINCIPAL,
+    // The development keys are in the source code: never honoured in production.
+    refuseDevelopmentKeys: config.NODE_ENV === 'production',
     ...(config.INSTANCE_ID ? { instanceId: config.INSTANCE_ID } : {}),
   });
   const address = await gateway.listen(config.PORT, config.HOST);

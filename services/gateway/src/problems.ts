@@ -72,6 +72,8 @@ export class HttpProblem extends Error {
     readonly code: ProblemCode,
     readonly detail?: string,
     readonly extensions: Record<string, unknown> = {},
+    /** Sent as Retry-After (429, 503); 503 without one gets a default. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(detail ?? PROBLEM_KINDS[code].title);
     this.name = 'HttpProblem';
@@ -96,7 +98,12 @@ export function isProblemCode(code: string): code is ProblemCode {
   return Object.hasOwn(PROBLEM_KINDS, code);
 }
 
+/** Seconds a client should wait before retrying after a 503 that names no time of its own. */
+export const DEFAULT_RETRY_AFTER_SECONDS = 2;
+
 export function sendProblem(reply: FastifyReply, problem: HttpProblem, instance?: string): FastifyReply {
+  const retryAfter = problem.retryAfterSeconds ?? (problem.status === 503 ? DEFAULT_RETRY_AFTER_SECONDS : undefined);
+  if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
   return reply.code(problem.status).type('application/problem+json').send(problem.toDocument(instance));
 }
 

@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { subscriptionDataKeyCodec, unwrapDataKey } from '@consult/contracts';
 import type { Logger } from '@consult/config';
-import type { Consumer, Kafka } from '@consult/kafka';
+import type { Kafka } from '@consult/kafka';
+import { TopicFollower } from './topic-follower.js';
 
 /**
  * The data keys that open sealed webhook secrets, read from the compacted `subscription.keys` topic and
@@ -11,35 +11,28 @@ import type { Consumer, Kafka } from '@consult/kafka';
  */
 export class DataKeyStore {
   private readonly keys = new Map<string, Buffer>();
-  private consumer: Consumer | undefined;
+  private readonly follower: TopicFollower;
 
-  constructor(
-    private readonly options: { kafka: Kafka; logger: Logger; topic: string; operatorKey: Buffer },
-  ) {}
+  constructor(options: { kafka: Kafka; logger: Logger; topic: string; operatorKey: Buffer }) {
+    this.follower = new TopicFollower(options.kafka, options.topic, (message) => {
+      const ref = message.key?.toString('utf8');
+      if (!ref) return;
+      if (message.value === null) {
+        this.keys.delete(ref);
+        return;
+      }
+      try {
+        const record = subscriptionDataKeyCodec.decode(message.value);
+        this.keys.set(record.keyRef, unwrapDataKey(options.operatorKey, record));
+      } catch (error) {
+        // A wrong WEBHOOK_SECRETS_KEY lands here: say so without the key material.
+        options.logger.error({ keyRef: ref, reason: error instanceof Error ? error.message : String(error) }, 'cannot open a webhook data key');
+      }
+    });
+  }
 
   async start(): Promise<void> {
-    const { kafka, topic, logger, operatorKey } = this.options;
-    this.consumer = kafka.consumer({ groupId: `${topic}.notifier-${randomUUID()}`, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic, fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachMessage: async ({ message }) => {
-        const ref = message.key?.toString('utf8');
-        if (!ref) return;
-        if (message.value === null) {
-          this.keys.delete(ref);
-          return;
-        }
-        try {
-          const record = subscriptionDataKeyCodec.decode(message.value);
-          this.keys.set(record.keyRef, unwrapDataKey(operatorKey, record));
-        } catch (error) {
-          // A wrong WEBHOOK_SECRETS_KEY lands here: say so without the key material.
-          logger.error({ keyRef: ref, reason: error instanceof Error ? error.message : String(error) }, 'cannot open a webhook data key');
-        }
-      },
-    });
+    await this.follower.start();
   }
 
   /** The data key, waiting a little for one just produced; null if it does not come (destroyed or never made). */
@@ -54,6 +47,6 @@ export class DataKeyStore {
   }
 
   async stop(): Promise<void> {
-    await this.consumer?.disconnect();
+    await this.follower.stop();
   }
 }

@@ -1,6 +1,7 @@
 import { subscriptionEventCodec, type Recipient, type SealedSecret, type SubscriptionEvent } from '@consult/contracts';
 import type { Logger } from '@consult/config';
 import { readToEnd, type Kafka } from '@consult/kafka';
+import type { KeyRevocations } from './key-revocations.js';
 import { withRetries } from './retry.js';
 
 /** A secret as recorded: sealed (opened with its data key when signing), or in clear (v1 events). */
@@ -14,6 +15,8 @@ export interface Subscription {
   secret: StoredSecret;
   /** The secret before the last rotation, signing too until `until` (ms since the epoch). */
   previous?: { secret: StoredSecret; until: number };
+  /** The API key that created it (v2 events): its revocation or expiry stops the deliveries. */
+  createdByKeyId?: string;
   createdAt: string;
 }
 
@@ -32,7 +35,7 @@ export class SubscriptionDirectory {
     this.lastOffset = BigInt(offset);
     const d = event.data;
     if (event.type === 'subscription.created') {
-      const data = event.data as { sealedSecret?: SealedSecret; secret?: string } & typeof event.data;
+      const data = event.data as { sealedSecret?: SealedSecret; secret?: string; createdByKeyId?: string } & typeof event.data;
       const secret: StoredSecret | null = data.sealedSecret ? { sealed: data.sealedSecret } : data.secret ? { plain: data.secret } : null;
       if (!secret) return;
       this.subscriptions.set(d.subscriptionId, {
@@ -41,6 +44,7 @@ export class SubscriptionDirectory {
         url: event.data.url,
         events: new Set(event.data.events),
         secret,
+        ...(data.createdByKeyId ? { createdByKeyId: data.createdByKeyId } : {}),
         createdAt: event.data.createdAt,
       });
     } else if (event.type === 'subscription.secret-rotated') {
@@ -55,9 +59,13 @@ export class SubscriptionDirectory {
     return this.subscriptions.get(id);
   }
 
+  /** Subscriptions to this event type, except those whose creating key was revoked or expired. */
   subscribedTo(eventType: string): Subscription[] {
-    return [...this.subscriptions.values()].filter((s) => s.events.has(eventType));
+    return [...this.subscriptions.values()].filter((s) => s.events.has(eventType) && !this.revocations?.stopped(s.createdByKeyId));
   }
+
+  /** Set once by the notifier: which keys no longer work. */
+  revocations: KeyRevocations | undefined;
 
   get size(): number {
     return this.subscriptions.size;

@@ -8,3 +8,4 @@ export * from './notifier.js';
 export * from './config.js';
 export * from './webhook-post.js';
 export * from './data-keys.js';
+export * from './key-revocations.js';

@@ -3,6 +3,7 @@ import type { Logger } from '@consult/config';
 import { BatchingProducer, type Kafka } from '@consult/kafka';
 import type { Redis } from '@consult/redis';
 import { DataKeyStore } from './data-keys.js';
+import { KeyRevocations } from './key-revocations.js';
 import { SubscriptionDirectory } from './directory.js';
 import { NotificationProjector } from './projector.js';
 import { NotificationRouter } from './router.js';
@@ -37,6 +38,7 @@ export class Notifier {
   readonly worker: DeliveryWorker;
   private readonly producer: BatchingProducer;
   readonly dataKeys: DataKeyStore;
+  readonly revocations: KeyRevocations;
   private markDirectoryReady!: () => void;
   private readonly directoryReady = new Promise<void>((resolve) => (this.markDirectoryReady = resolve));
 
@@ -54,6 +56,8 @@ export class Notifier {
       topic: notificationTopics.subscriptionKeys,
       operatorKey: options.secretsKey ?? DEVELOPMENT_WEBHOOK_SECRETS_KEY,
     });
+    this.revocations = new KeyRevocations({ kafka, logger: logger.child({ component: 'key-revocations' }), topic: topics.identityEvents });
+    directory.revocations = this.revocations;
     this.projector = new NotificationProjector({ kafka, redis, logger, topics, notificationTopics, keyPrefix, directory });
     this.router = new NotificationRouter({ kafka, logger, topics, notificationTopics, directory, directoryReady });
     this.worker = new DeliveryWorker({
@@ -73,7 +77,7 @@ export class Notifier {
 
   async start(): Promise<void> {
     await this.producer.connect();
-    await this.dataKeys.start();
+    await Promise.all([this.dataKeys.start(), this.revocations.start()]);
     await this.directory.load(this.options.kafka, this.notificationTopics.subscriptionEvents, this.options.logger);
     this.markDirectoryReady();
     await Promise.all([this.projector.start(), this.router.start(), this.worker.start()]);
@@ -84,6 +88,6 @@ export class Notifier {
     await this.worker.stop();
     await Promise.all([this.router.stop(), this.projector.stop()]);
     await this.producer.close();
-    await this.dataKeys.stop();
+    await Promise.all([this.dataKeys.stop(), this.revocations.stop()]);
   }
 }

@@ -312,6 +312,11 @@ export class DeliveryWorker {
       this.options.logger.info({ deliveryId: request.deliveryId }, 'subscription deleted: delivery dropped');
       return;
     }
+    if (this.options.directory.revocations?.stopped(subscription.createdByKeyId, this.now().getTime())) {
+      state.scheduled = false;
+      this.options.logger.info({ deliveryId: request.deliveryId, subscriptionId: subscription.id }, 'the key that created the subscription no longer works: delivery dropped');
+      return;
+    }
     const { policy } = this.options;
     const secrets = await this.secretsOf(subscription);
     if (secrets.length === 0) {

@@ -25,6 +25,8 @@ export interface ProjectorOptions {
 export interface ProjectionNotice {
   versions?: [string, number][];
   outcomes?: CommandOutcome[];
+  /** API keys whose record changed (revoked, expiry set): gateways drop them from their caches at once. */
+  keys?: { keyId: string; keyHash: string; type: string }[];
 }
 
 /**
@@ -150,7 +152,12 @@ export class Projector {
       notice.outcomes = messages.map((m) => commandOutcomeCodec.decode(m.value));
       for (const outcome of notice.outcomes) this.readModel.applyOutcome(multi, outcome);
     } else if (topic === topics.identityEvents) {
-      for (const message of messages) this.readModel.applyIdentity(multi, identityEventCodec.decode(message.value));
+      notice.keys = [];
+      for (const message of messages) {
+        const event = identityEventCodec.decode(message.value);
+        this.readModel.applyIdentity(multi, event);
+        notice.keys.push({ keyId: event.data.keyId, keyHash: event.data.keyHash, type: event.type });
+      }
     } else {
       logger.warn({ topic }, 'message from an unexpected topic');
       return;

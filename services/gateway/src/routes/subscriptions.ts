@@ -151,7 +151,7 @@ export function subscriptionRoutes(context: SubscriptionRoutesContext): FastifyP
           ...envelope(request, id),
           type: 'subscription.created',
           version: 2,
-          data: { subscriptionId: id, owner, url, events, sealedSecret, createdAt: request.receivedAt },
+          data: { subscriptionId: id, owner, url, events, sealedSecret, createdByKeyId: request.principal.keyId, createdAt: request.receivedAt },
         });
         await until(async () => (await readModel.subscriptionById(redis, id)) !== null);
         return reply
