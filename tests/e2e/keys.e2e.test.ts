@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_KEYS, knownKeys, revokeKey, rotateKey } from '@consult/admin';
 import { BatchingProducer } from '@consult/kafka';
@@ -171,6 +171,48 @@ describe('API keys and revocation', () => {
       expect(pending.headers.get('retry-after')).toBe('1');
     } finally {
       await stack.startWriter();
+    }
+  });
+
+  it('limits requests per API key across gateways (429 with Retry-After), not per gateway', async () => {
+    const limited = { rateLimit: { max: 5, windowMs: 20_000 } };
+    const [a, b] = [await stack.startGateway(limited), await stack.startGateway(limited)].map((g) => stack.gateways.indexOf(g));
+    const key = await stack.issueKey({ kind: 'member-state', id: 'KHM' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await call(key.secret, 'GET', '/v1/consultations', undefined, i % 2 === 0 ? a! : b!)).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+    const refused = await call(key.secret, 'GET', '/v1/consultations', undefined, b!);
+    expect(refused.status).toBe(429);
+    expect(refused.body).toMatchObject({ code: 'rate-limited', type: '/problems/rate-limited' });
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(20);
+    // Another key has its own allowance; health checks are never limited.
+    expect((await call(DEV_KEYS.THA.secret, 'GET', '/v1/consultations', undefined, a!)).status).toBe(200);
+    expect((await fetch(`${stack.baseUrls[a!]}/healthz`)).status).toBe(200);
+  });
+
+  it('closes a connection whose body trickles in slower than the request timeout', async () => {
+    const strict = await stack.startGateway({ requestTimeoutMs: 1_500 });
+    const { port } = new URL(stack.baseUrls[stack.gateways.indexOf(strict)]!);
+    const socket = connect(Number(port), '127.0.0.1');
+    let answer = '';
+    socket.on('data', (d: Buffer) => (answer += d.toString()));
+    const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(Date.now())));
+    socket.on('error', () => undefined);
+    const started = Date.now();
+    socket.write(
+      `POST /v1/consultations HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${DEV_KEYS.secretariat.secret}\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n{`,
+    );
+    const trickle = setInterval(() => socket.writable && socket.write(' '), 200);
+    try {
+      const at = await Promise.race([closed, sleep(10_000).then(() => 0)]);
+      expect(at, 'the socket is still open after 10 s').toBeGreaterThan(0);
+      expect(at - started).toBeLessThan(5_000);
+      expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    } finally {
+      clearInterval(trickle);
+      socket.destroy();
     }
   });
 });

@@ -4,6 +4,8 @@ import type { Logger } from '@consult/config';
 import { BatchingProducer, type Kafka } from '@consult/kafka';
 import { ConsultationReadModel, CsoReadModel, NotificationReadModel } from '@consult/read-models';
 import { KeySpace, type Redis } from '@consult/redis';
+import { createServer } from 'node:http';
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -51,6 +53,10 @@ export interface GatewayOptions {
   maxEventStreamsPerPrincipal?: number;
   /** Production: refuse the well-known development keys. */
   refuseDevelopmentKeys?: boolean;
+  /** Per API key, shared by every gateway through Redis; off when absent (tests), on in `main.ts` by default. */
+  rateLimit?: { max: number; windowMs: number };
+  /** The whole request (headers and body) must arrive within this (default 30 s): a trickled body does not hold a socket. */
+  requestTimeoutMs?: number;
   /** The one clock that stamps receipt times; injectable for tests. */
   now?: () => Date;
 }
@@ -98,8 +104,20 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     consultations: new KnownConsultations(redis, readModel),
   };
 
+  const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   const app = Fastify({
     loggerInstance: logger,
+    // Node checks request deadlines on an interval: keep it well under the timeout so the limit holds.
+    serverFactory: (handler) =>
+      createServer(
+        {
+          requestTimeout: requestTimeoutMs,
+          headersTimeout: Math.min(requestTimeoutMs, 10_000),
+          connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(requestTimeoutMs / 4))),
+          keepAliveTimeout: 65_000,
+        },
+        handler,
+      ),
     // Per-request logs would cost more than the requests at thousands per second; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes ?? 262_144,
@@ -138,6 +156,26 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, new HttpProblem('not-found', `${request.method} ${request.url} does not exist`), request.url),
   );
+
+  if (options.rateLimit) {
+    const { max, windowMs } = options.rateLimit;
+    await app.register(fastifyRateLimit, {
+      global: true,
+      max,
+      timeWindow: windowMs,
+      // One counter per API key in Redis, so every gateway instance counts the same requests.
+      redis,
+      nameSpace: `${options.keyPrefix}:ratelimit:`,
+      // After authentication (onRequest) and before the body is read.
+      hook: 'preParsing',
+      keyGenerator: (request) => (request.principal ? `key:${request.principal.keyId}` : `ip:${request.ip}`),
+      allowList: (request) => isPublic(request.url.split('?', 1)[0] ?? request.url),
+      // Redis down: the rest of the gateway says so; the limiter does not turn it into 500s of its own.
+      skipOnError: true,
+      errorResponseBuilder: (_request, context) =>
+        new HttpProblem('rate-limited', `at most ${context.max} requests per ${Math.round(windowMs / 1000)} s for this API key; retry in ${context.after}`, {}, Math.max(1, Math.ceil(context.ttl / 1000))),
+    });
+  }
 
   await app.register(fastifySwagger, {
     openapi: {

@@ -12,6 +12,13 @@ export const GatewayEnv = {
   /** Development only (`npm start`, tests): subscriptions may name loopback and private addresses. */
   /** base64 of 32 bytes: seals webhook secrets at rest in Kafka; required in production (NODE_ENV=production). */
   WEBHOOK_SECRETS_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  /** Requests per API key per RATE_LIMIT_WINDOW_MS, counted in Redis across every gateway; 0 turns the limit off. */
+  RATE_LIMIT_MAX: Type.Integer({ minimum: 0, default: 1_200 }),
+  RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1_000, maximum: 3_600_000, default: 60_000 }),
+  /** The whole request must arrive within this: a slowly trickled body does not hold a socket. */
+  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 1_000, maximum: 600_000, default: 30_000 }),
+  /** Development keys (public: in the source code) work only when this is on; default: off when NODE_ENV=production. */
+  ALLOW_DEVELOPMENT_KEYS: Type.Optional(Type.Boolean()),
   MAX_EVENT_STREAMS_PER_PRINCIPAL: Type.Integer({ minimum: 1, maximum: 10_000, default: 10 }),
   MAX_SUBSCRIPTIONS_PER_PRINCIPAL: Type.Integer({ minimum: 1, maximum: 100_000, default: 100 }),
   ALLOW_PRIVATE_WEBHOOK_TARGETS: Type.Boolean({ default: false }),

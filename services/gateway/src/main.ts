@@ -28,8 +28,10 @@ await runProcess(logger, async () => {
     webhookSecretsKey: webhookSecretsKey(config.WEBHOOK_SECRETS_KEY, config.NODE_ENV === 'production'),
     maxSubscriptionsPerPrincipal: config.MAX_SUBSCRIPTIONS_PER_PRINCIPAL,
     maxEventStreamsPerPrincipal: config.MAX_EVENT_STREAMS_PER_PRINCIPAL,
-    // The development keys are in the source code: never honoured in production.
-    refuseDevelopmentKeys: config.NODE_ENV === 'production',
+    // The development keys are in the source code: not honoured in production unless explicitly allowed (benchmarks).
+    refuseDevelopmentKeys: !(config.ALLOW_DEVELOPMENT_KEYS ?? config.NODE_ENV !== 'production'),
+    requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+    ...(config.RATE_LIMIT_MAX > 0 ? { rateLimit: { max: config.RATE_LIMIT_MAX, windowMs: config.RATE_LIMIT_WINDOW_MS } } : {}),
     ...(config.INSTANCE_ID ? { instanceId: config.INSTANCE_ID } : {}),
   });
   const address = await gateway.listen(config.PORT, config.HOST);
