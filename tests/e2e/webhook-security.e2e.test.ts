@@ -181,4 +181,31 @@ describe('webhooks by the Standard Webhooks specification', () => {
     expect(after.at(-1)?.value).toBeNull();
     await stack.until(async () => (await stack.notifier!.dataKeys.get(ref!, 0)) === null, 5_000, 'the data key forgotten');
   });
+
+  it('references a large comment from its delivery requests instead of copying it to every subscription', async () => {
+    for (const path of ['/big1', '/big2', '/big3'])
+      expect((await api('secretariat', 'POST', '/v1/subscriptions', { url: `${base}${path}`, events: ['consultation.comment-submitted'] })).status).toBe(201);
+    const created = await stack.client('secretariat').createConsultation(consultationInput({ addressees: ['THA'] }));
+    const body = 'ä'.repeat(60_000); // 120 kB of UTF-8: above what a request may embed
+    expect((await stack.client('THA').postComment(created.body.id, { body, language: 'en' }, randomUUID())).status).toBe(201);
+    await stack.until(async () => ['/big1', '/big2', '/big3'].every((p) => received.some((r) => r.path === p && r.key === created.body.id)), 15_000, 'three deliveries');
+    for (const path of ['/big1', '/big2', '/big3']) {
+      const got = received.find((r) => r.path === path && r.key === created.body.id)!;
+      expect((JSON.parse(got.body) as { event: { data: { body: string } } }).event.data.body).toBe(body);
+    }
+    const requests: string[] = [];
+    await readToEnd(stack.kafka, {
+      topic: notificationTopicNames(stack.topics).deliveries,
+      logger: stack.logger,
+      onBatch: (_p, ms) => {
+        for (const m of ms) if (m.value && m.value.toString().includes('"delivery.requested"') && m.value.toString().includes(created.body.id)) requests.push(m.value.toString());
+      },
+    });
+    const forComment = requests.filter((r) => r.includes('consultation.comment-submitted'));
+    expect(forComment).toHaveLength(3);
+    for (const r of forComment) {
+      expect(r.length).toBeLessThan(2_000);
+      expect(JSON.parse(r)).toMatchObject({ version: 2, data: { eventRef: { consultationId: created.body.id, sequence: 2 } } });
+    }
+  });
 });

@@ -149,6 +149,30 @@ export const DeliveryRequestedV1 = eventSchema(
   }),
 );
 
+/**
+ * v2: a large event (or one fanned out to many subscriptions) is not copied into every request: `eventRef`
+ * names it (consultation id and sequence) and the worker reads it from the consultation's history, so one
+ * comment subscribed a thousand times cannot make the router write gigabyte transactions. v1 requests (event
+ * always embedded) upcast as they are.
+ */
+export const DeliveryRequestedV2 = eventSchema(
+  'delivery.requested',
+  2,
+  Type.Object({
+    ...DeliveryRef,
+    eventId: Uuid,
+    eventType: NotifiableEventTypeSchema,
+    consultationId: Type.String({ minLength: 1 }),
+    eventOccurredAt: Rfc3339,
+    /** The consultation event itself, when small enough to embed. */
+    event: Type.Optional(Type.Unknown()),
+    /** Otherwise where to read it: the event of this sequence in the consultation's history. */
+    eventRef: Type.Optional(Type.Object({ consultationId: Type.String({ minLength: 1 }), sequence: Type.Integer({ minimum: 1 }) })),
+    requestedAt: Rfc3339,
+  }),
+);
+upcasters['delivery.requested@1'] = (event) => ({ ...event, version: 2 });
+
 /** One HTTP attempt and what came of it. `round` starts at 1 and grows with each redelivery request. */
 export const DeliveryAttemptedV1 = eventSchema(
   'delivery.attempted',
@@ -183,6 +207,7 @@ export const DeliveryRedeliveryRequestedV1 = eventSchema(
 
 export const DeliveryRecord = Type.Union([
   DeliveryRequestedV1,
+  DeliveryRequestedV2,
   DeliveryAttemptedV1,
   DeliveryDeadLetteredV1,
   DeliveryRedeliveryRequestedV1,

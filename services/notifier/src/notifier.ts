@@ -1,7 +1,8 @@
 import { DEVELOPMENT_WEBHOOK_SECRETS_KEY, notificationTopicNames, type NotificationTopicNames, type TopicNames } from '@consult/contracts';
 import type { Logger } from '@consult/config';
 import { BatchingProducer, type Kafka } from '@consult/kafka';
-import type { Redis } from '@consult/redis';
+import { ConsultationReadModel } from '@consult/read-models';
+import { KeySpace, type Redis } from '@consult/redis';
 import { DataKeyStore } from './data-keys.js';
 import { KeyRevocations } from './key-revocations.js';
 import { SubscriptionDirectory } from './directory.js';
@@ -56,6 +57,7 @@ export class Notifier {
       topic: notificationTopics.subscriptionKeys,
       operatorKey: options.secretsKey ?? DEVELOPMENT_WEBHOOK_SECRETS_KEY,
     });
+    const history = new ConsultationReadModel(new KeySpace(keyPrefix));
     this.revocations = new KeyRevocations({ kafka, logger: logger.child({ component: 'key-revocations' }), topic: topics.identityEvents });
     directory.revocations = this.revocations;
     this.projector = new NotificationProjector({ kafka, redis, logger, topics, notificationTopics, keyPrefix, directory });
@@ -69,6 +71,11 @@ export class Notifier {
       directory,
       directoryReady,
       dataKeys: this.dataKeys,
+      loadEvent: async (ref, eventId) => {
+        const [raw] = await history.historyPage(redis, ref.consultationId, { after: ref.sequence - 1, limit: 1 });
+        const event = raw ? (JSON.parse(raw) as { id?: string }) : null;
+        return event?.id === eventId ? event : null;
+      },
       policy: { ...DEFAULT_DELIVERY_POLICY, ...options.policy },
       ...(options.post ? { post: options.post } : {}),
       allowPrivateTargets: options.allowPrivateTargets ?? false,

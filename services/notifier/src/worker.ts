@@ -79,6 +79,11 @@ export interface DeliveryWorkerOptions {
   producer: BatchingProducer;
   directory: SubscriptionDirectory;
   directoryReady: Promise<void>;
+  /**
+   * Reads an event a request references instead of embedding (`eventRef`): the consultation's history as
+   * produced. Null while it is not there yet (e.g. being rebuilt after a Redis flush): the attempt waits.
+   */
+  loadEvent?: (ref: { consultationId: string; sequence: number }, eventId: string) => Promise<unknown>;
   /** Opens sealed secrets; without it only secrets recorded in clear (v1 events) can sign. */
   dataKeys?: DataKeyStore;
   policy: DeliveryPolicy;
@@ -325,12 +330,19 @@ export class DeliveryWorker {
       this.options.logger.error({ deliveryId: request.deliveryId, subscriptionId: subscription.id }, 'the subscription secret cannot be opened: delivery dropped');
       return;
     }
+    const event = await this.eventOf(request);
+    if (event === null) {
+      // Referenced and not readable yet: try again later without spending an attempt.
+      this.options.logger.warn({ deliveryId: request.deliveryId }, 'the referenced event is not readable yet');
+      this.schedule(state, policy.baseDelayMs);
+      return;
+    }
     const attempt = state.attempts + 1;
     const notification: NotificationBody = {
       deliveryId: request.deliveryId,
       subscriptionId: request.subscriptionId,
       type: request.eventType,
-      event: request.event,
+      event,
     };
     const body = JSON.stringify(notification);
     const startedAt = this.now();
@@ -402,7 +414,7 @@ export class DeliveryWorker {
   }
 
   private requestMessage(state: DeliveryState): { key: string; value: string; headers: Record<string, string> } {
-    const record: DeliveryRecordOf<'delivery.requested'> = { ...this.envelope('delivery.requested', state), data: state.request };
+    const record: DeliveryRecordOf<'delivery.requested'> = { ...this.envelope('delivery.requested', state), version: 2, data: state.request };
     return { key: state.request.subscriptionId, value: deliveryRecordCodec.encode(record), headers: { 'event-type': record.type } };
   }
 
@@ -418,6 +430,13 @@ export class DeliveryWorker {
       causationId: state.request.eventId,
       actor: { kind: 'system' as const, id: 'notifier' },
     };
+  }
+
+  private async eventOf(request: DeliveryState['request']): Promise<unknown> {
+    if ('event' in request && request.event !== undefined) return request.event;
+    const ref = 'eventRef' in request ? request.eventRef : undefined;
+    if (!ref || !this.options.loadEvent) return null;
+    return (await this.options.loadEvent(ref, request.eventId).catch(() => null)) ?? null;
   }
 
   /** The secrets that sign now: the current one, and the previous one during a rotation's overlap. */
