@@ -208,4 +208,24 @@ describe('webhooks by the Standard Webhooks specification', () => {
       expect(JSON.parse(r)).toMatchObject({ version: 2, data: { eventRef: { consultationId: created.body.id, sequence: 2 } } });
     }
   });
+
+  it('caps the subscriptions of a principal (409 subscription-limit-reached)', async () => {
+    const capped = await stack.startGateway({ maxSubscriptionsPerPrincipal: 2 });
+    const url = stack.baseUrls[stack.gateways.indexOf(capped)]!;
+    const subscribe = (name: DevKeyName) =>
+      fetch(`${url}/v1/subscriptions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${DEV_KEYS[name].secret}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ url: `${base}/cap`, events: ['consultation.closed'] }),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as { code?: string; id?: string } }));
+    expect((await subscribe('committee')).status).toBe(201);
+    const second = await subscribe('committee');
+    expect(second.status).toBe(201);
+    const third = await subscribe('committee');
+    expect(third.status).toBe(409);
+    expect(third.body.code).toBe('subscription-limit-reached');
+    expect((await subscribe('auditor')).status).toBe(201);
+    expect((await api('committee', 'DELETE', `/v1/subscriptions/${second.body.id!}`)).status).toBe(204);
+    expect((await subscribe('committee')).status).toBe(201);
+  });
 });
