@@ -82,7 +82,7 @@ export function createWebhookPost(options: { allowPrivateTargets: boolean; resol
         method: 'POST',
         headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
         signal,
-        ...(options.allowPrivateTargets ? (options.resolve ? { lookup: unguardedLookup(options.resolve) as never } : {}) : { lookup: lookup as never }),
+        ...(options.allowPrivateTargets ? (options.resolve ? { lookup: unguardedLookup(options.resolve) } : {}) : { lookup }),
       });
       request.once('error', (error) => reject(signal.aborted && signal.reason instanceof Error ? signal.reason : error));
       request.once('response', (response) => {
