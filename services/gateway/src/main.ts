@@ -1,4 +1,4 @@
-import { createLogger, kafkaBrokerList, loadConfig, runProcess } from '@consult/config';
+import { createLogger, kafkaBrokerList, kafkaSecurityOf, loadConfig, runProcess } from '@consult/config';
 import { allTopicSpecs, topicNames, webhookSecretsKey } from '@consult/contracts';
 import { createKafka, ensureTopics } from '@consult/kafka';
 import { createRedis } from '@consult/redis';
@@ -9,7 +9,7 @@ const config = loadConfig(GatewayEnv);
 const logger = createLogger('gateway', { level: config.LOG_LEVEL });
 
 await runProcess(logger, async () => {
-  const kafka = createKafka({ brokers: kafkaBrokerList(config.KAFKA_BROKERS), clientId: 'gateway', logger });
+  const kafka = createKafka({ brokers: kafkaBrokerList(config.KAFKA_BROKERS), clientId: 'gateway', logger, security: kafkaSecurityOf(config) });
   const redis = createRedis(config.REDIS_URL, logger);
   const topics = topicNames(config.TOPIC_PREFIX);
   // The gateway produces subscription changes too: their topics must exist whichever service starts first.
