@@ -92,11 +92,11 @@ describe('consultations and comments through the API', () => {
     expect(view.body.commentCount).toBe(1);
   });
 
-  it('refuses member states that are not addressees (403) and unknown consultations (404)', async () => {
+  it('answers member states that are not addressees as for unknown consultations (404): existence is not revealed', async () => {
     const consultation = await openConsultation();
     const rus = await stack.client('RUS').postComment(consultation.id, { body: 'x', language: 'ru' }, 'k');
-    expect(rus.status).toBe(403);
-    expect(rus.problem?.code).toBe('not-an-addressee');
+    expect(rus.status).toBe(404);
+    expect(rus.problem?.code).toBe('consultation-not-found');
     const unknown = await stack.client('KHM').postComment('00000000-0000-4000-8000-000000000000', { body: 'x', language: 'en' }, 'k');
     expect(unknown.status).toBe(404);
     expect(unknown.problem?.code).toBe('consultation-not-found');
@@ -109,9 +109,10 @@ describe('consultations and comments through the API', () => {
     const amended = await khm.amendComment(consultation.id, posted.body.commentId, { body: 'second', language: 'ru' });
     expect(amended.status).toBe(200);
     expect(amended.body).toMatchObject({ revision: 2, trackingNumber: posted.body.trackingNumber });
+    // Another member state's comment is not visible to THA (visibility "own"): a 404, as for no comment.
     const stolen = await stack.client('THA').amendComment(consultation.id, posted.body.commentId, { body: 'x', language: 'en' });
-    expect(stolen.status).toBe(403);
-    expect(stolen.problem?.code).toBe('not-comment-owner');
+    expect(stolen.status).toBe(404);
+    expect(stolen.problem?.code).toBe('comment-not-found');
     const comment = await khm.getComment(consultation.id, posted.body.commentId);
     expect(comment.body.body).toBe('second');
     expect(comment.body.revisions.map((r) => [r.revision, r.body, r.language])).toEqual([

@@ -29,6 +29,8 @@ export interface StackOptions {
   allowPrivateWebhookTargets?: boolean;
   /** Extra gateway options (rate limits, caps, timeouts) for the tests that exercise them. */
   gatewayOptions?: Partial<GatewayOptions>;
+  /** The logger every part logs through (default: warnings and errors to stdout); tests that read logs pass one. */
+  logger?: Logger;
 }
 
 /** Retries in milliseconds rather than minutes, so delivery tests run in seconds. */
@@ -56,7 +58,7 @@ export class Stack {
   private producer: BatchingProducer | undefined;
 
   constructor(readonly options: StackOptions = {}) {
-    this.logger = createLogger('test', { level: process.env.TEST_LOG_LEVEL ?? 'warn', pretty: false });
+    this.logger = options.logger ?? createLogger('test', { level: process.env.TEST_LOG_LEVEL ?? 'warn', pretty: false });
     const id = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
     this.topicPrefix = options.topicPrefix ?? `t${id}`;
     this.keyPrefix = options.keyPrefix ?? `test:${id}`;
@@ -195,6 +197,11 @@ export class Stack {
   /** Sends a command straight to the writer's topic, as the deadline service will. */
   async sendCommand(command: { key: string; [field: string]: unknown }): Promise<void> {
     await this.producer!.send(this.topics.consultationCommands, [{ key: command.key, value: JSON.stringify(command) }]);
+  }
+
+  /** Produces records as they are (e.g. poison) to any topic of this stack. */
+  async produceRaw(topic: string, messages: { key: string | null; value: string | Buffer | null }[]): Promise<void> {
+    await this.producer!.send(topic, messages);
   }
 
   /** Deletes every Redis key of this stack: read models, offsets, API keys. */

@@ -11,3 +11,4 @@ export * from './codec.js';
 export * from './notifications.js';
 export * from './webhook-targets.js';
 export * from './webhook-secrets.js';
+export * from './quarantine.js';

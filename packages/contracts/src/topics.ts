@@ -22,6 +22,8 @@ export interface TopicNames {
   readonly csoCommands: string;
   readonly csoEvents: string;
   readonly csoOutcomes: string;
+  /** Records a consumer could not decode, set aside with where they came from and why (never retried). */
+  readonly quarantine: string;
 }
 
 export function topicNames(prefix = ''): TopicNames {
@@ -34,6 +36,7 @@ export function topicNames(prefix = ''): TopicNames {
     csoCommands: `${p}cso.commands`,
     csoEvents: `${p}cso.events`,
     csoOutcomes: `${p}cso.outcomes`,
+    quarantine: `${p}quarantine`,
   };
 }
 
@@ -46,6 +49,7 @@ export function topicSpecs(names: TopicNames): TopicSpec[] {
     { name: names.csoCommands, partitions: STREAM_PARTITIONS, config: KEEP_A_WEEK },
     { name: names.csoEvents, partitions: STREAM_PARTITIONS, config: KEEP_FOREVER },
     { name: names.csoOutcomes, partitions: STREAM_PARTITIONS, config: KEEP_A_WEEK },
+    { name: names.quarantine, partitions: 1, config: KEEP_FOREVER },
   ];
 }
 

@@ -6,7 +6,7 @@ import type {
   ConsultationEventOf,
   ConsultationEventType,
 } from '@consult/contracts';
-import { isMemberStateCode } from '@consult/contracts';
+import { canonicalJson, isMemberStateCode } from '@consult/contracts';
 import { rejection, type DomainError } from './errors.js';
 
 export interface CommentRecord {
@@ -17,6 +17,8 @@ export interface CommentRecord {
   /** Hash of the first submission's body and language: an idempotent retry must carry the same. */
   readonly submittedBodyHash: string;
   readonly submittedAt: string;
+  /** Hash of the current revision's body and language: amending to the same text adds no revision. */
+  bodyHash: string;
   revision: number;
   language: string;
   withdrawn: boolean;
@@ -33,10 +35,14 @@ export interface Consultation {
   readonly reminderOffsetsSeconds: readonly number[];
   readonly commentVisibility: CommentVisibility;
   readonly openedAt: string;
+  /** What the opening asked for (canonical JSON): a retry with the same Idempotency-Key must ask the same. */
+  readonly openedWith: string;
   deadline: string;
   status: 'open' | 'closed';
   closedAt: string | null;
   deadlineExtensions: number;
+  /** The last extension: the same extension again (a retry) is answered with its receipt and adds nothing. */
+  lastExtension: { previousDeadline: string; deadline: string; reason: string } | null;
   readonly comments: Map<string, CommentRecord>;
   /** `${memberState} ${idempotencyKey}` → commentId */
   readonly idempotency: Map<string, string>;
@@ -136,12 +142,27 @@ function decideReminder(state: ConsultationState, cmd: ConsultationCommandOf<'co
   });
 }
 
+/** The opening request in one comparable form, from the command or from the event it became. */
+function openingRequest(d: ConsultationCommandOf<'consultation.open'>['data']): string {
+  return canonicalJson({
+    reference: d.reference,
+    title: d.title,
+    summary: d.summary ?? null,
+    documents: d.documents,
+    addressees: [...new Set(d.addressees)],
+    deadline: d.deadline,
+    reminderOffsetsSeconds: [...d.reminderOffsetsSeconds].sort((a, b) => b - a),
+    commentVisibility: d.commentVisibility,
+  });
+}
+
 function decideOpen(state: ConsultationState, cmd: ConsultationCommandOf<'consultation.open'>): Decision {
   const d = cmd.data;
   if (state) {
-    // Retrying the same creation (same reference) is answered with the original receipt.
-    if (state.reference === d.reference) return accepted([], openingReceipt(state), true);
-    return rejection('consultation-exists', `consultation ${state.id} exists with another reference`);
+    // The id comes from the Idempotency-Key: a retry of the same request gets the original receipt; the same
+    // key with anything else asked differently is a conflict, as for comments.
+    if (state.openedWith === openingRequest(d)) return accepted([], openingReceipt(state), true);
+    return rejection('idempotency-key-reused', `consultation ${state.id} was opened with this Idempotency-Key and another request body`);
   }
   if (ms(d.deadline) <= ms(cmd.receivedAt))
     return rejection('deadline-not-in-future', `deadline ${d.deadline} is not after ${cmd.receivedAt}`);
@@ -167,6 +188,22 @@ function decideOpen(state: ConsultationState, cmd: ConsultationCommandOf<'consul
     deadline: d.deadline,
     addressees,
   });
+}
+
+/**
+ * Comments, amendments and withdrawals follow the receipt-time rule alone: one the gateway received at or
+ * before the deadline is accepted even if it reaches the writer after the closing (a slow network, a broker
+ * restart, a retry, another service's clock running ahead). The closing then records who had responded when
+ * it was decided, and the late-processed comment follows it in the history.
+ */
+function requireOnTime(state: ConsultationState, receivedAt: string): DomainError | Consultation {
+  if (!state) return { code: 'consultation-not-found', detail: 'no such consultation' };
+  if (!isOnTime(state, receivedAt))
+    return {
+      code: 'consultation-closed',
+      detail: `the deadline ${state.deadline} has passed (received at ${utc(receivedAt)})`,
+    };
+  return state;
 }
 
 function requireOpenAndOnTime(state: ConsultationState, receivedAt: string): DomainError | Consultation {
@@ -197,7 +234,7 @@ function decideSubmit(state: ConsultationState, cmd: ConsultationCommandOf<'cons
   }
   if (!state.addressees.includes(d.memberState))
     return rejection('not-an-addressee', `${d.memberState} is not an addressee of ${state.reference}`);
-  const open = requireOpenAndOnTime(state, cmd.receivedAt);
+  const open = requireOnTime(state, cmd.receivedAt);
   if (isError(open)) return { ok: false, error: open };
   const n = (state.submissionsByState.get(d.memberState) ?? 0) + 1;
   const data: ConsultationEventOf<'consultation.comment-submitted'>['data'] = {
@@ -229,11 +266,25 @@ function ownComment(state: Consultation, commentId: string, memberState: string)
 }
 
 function decideAmend(state: ConsultationState, cmd: ConsultationCommandOf<'consultation.amend-comment'>): Decision {
-  const open = requireOpenAndOnTime(state, cmd.receivedAt);
+  const open = requireOnTime(state, cmd.receivedAt);
   if (isError(open)) return { ok: false, error: open };
   const comment = ownComment(open, cmd.data.commentId, cmd.data.memberState);
   if (!('commentId' in comment)) return { ok: false, error: comment };
   const c = comment;
+  // The same text again (a retried PUT) is answered with the current revision, and adds none.
+  if (c.bodyHash === cmd.data.bodyHash)
+    return accepted(
+      [],
+      {
+        commentId: c.commentId,
+        trackingNumber: c.trackingNumber,
+        revision: c.revision,
+        receivedAt: c.lastChangedAt,
+        memberState: c.memberState,
+        consultationId: open.id,
+      },
+      true,
+    );
   const revision = c.revision + 1;
   return accepted(
     [
@@ -265,7 +316,7 @@ function decideWithdraw(
   state: ConsultationState,
   cmd: ConsultationCommandOf<'consultation.withdraw-comment'>,
 ): Decision {
-  const open = requireOpenAndOnTime(state, cmd.receivedAt);
+  const open = requireOnTime(state, cmd.receivedAt);
   if (isError(open)) return { ok: false, error: open };
   const comment = ownComment(open, cmd.data.commentId, cmd.data.memberState);
   if (!('commentId' in comment)) return { ok: false, error: comment };
@@ -289,6 +340,9 @@ function decideWithdraw(
 function decideExtend(state: ConsultationState, cmd: ConsultationCommandOf<'consultation.extend-deadline'>): Decision {
   const open = requireOpenAndOnTime(state, cmd.receivedAt);
   if (isError(open)) return { ok: false, error: open };
+  const last = open.lastExtension;
+  if (last && last.deadline === open.deadline && last.deadline === cmd.data.deadline && last.reason === cmd.data.reason)
+    return accepted([], { id: open.id, previousDeadline: last.previousDeadline, deadline: last.deadline }, true);
   if (ms(cmd.data.deadline) <= ms(open.deadline))
     return rejection(
       'deadline-not-later',
@@ -347,10 +401,12 @@ export function evolve(state: ConsultationState, event: AppliedEvent): Consultat
       reminderOffsetsSeconds: d.reminderOffsetsSeconds,
       commentVisibility: d.commentVisibility,
       openedAt: d.openedAt,
+      openedWith: openingRequest(d),
       deadline: d.deadline,
       status: 'open',
       closedAt: null,
       deadlineExtensions: 0,
+      lastExtension: null,
       comments: new Map(),
       idempotency: new Map(),
       submissionsByState: new Map(),
@@ -371,6 +427,7 @@ export function evolve(state: ConsultationState, event: AppliedEvent): Consultat
         idempotencyKey: d.idempotencyKey,
         submittedBodyHash: d.bodyHash,
         submittedAt: d.receivedAt,
+        bodyHash: d.bodyHash,
         revision: 1,
         language: d.language,
         withdrawn: false,
@@ -385,6 +442,7 @@ export function evolve(state: ConsultationState, event: AppliedEvent): Consultat
       const c = state.comments.get(event.data.commentId);
       if (c) {
         c.revision = event.data.revision;
+        c.bodyHash = event.data.bodyHash;
         c.language = event.data.language;
         c.lastChangedAt = event.data.receivedAt;
       }
@@ -402,6 +460,7 @@ export function evolve(state: ConsultationState, event: AppliedEvent): Consultat
     case 'consultation.deadline-extended':
       state.deadline = event.data.deadline;
       state.deadlineExtensions += 1;
+      state.lastExtension = { previousDeadline: event.data.previousDeadline, deadline: event.data.deadline, reason: event.data.reason };
       return state;
     case 'consultation.closed':
       state.status = 'closed';

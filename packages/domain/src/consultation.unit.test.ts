@@ -108,6 +108,14 @@ describe('opening a consultation', () => {
     const again = decide(state, open());
     expect(again).toMatchObject({ ok: true, replayed: true, events: [] });
   });
+
+  it('refuses the same Idempotency-Key (same id) with any other field, not only another reference', () => {
+    const { state } = run([open()]);
+    const other = open();
+    (other.data as { title: string }).title = 'Another title';
+    expect(decide(state, other)).toMatchObject({ ok: false, error: { code: 'idempotency-key-reused' } });
+    expect(decide(state, open(OPENED_AT, '2030-12-24T17:00:00Z'))).toMatchObject({ ok: false, error: { code: 'idempotency-key-reused' } });
+  });
 });
 
 describe('comments and the deadline', () => {
@@ -183,6 +191,19 @@ describe('amendments, withdrawals and extensions', () => {
     expect(decide(state, sooner)).toMatchObject({ ok: false, error: { code: 'deadline-not-later' } });
     const extended = apply(state, decide(state, later));
     expect(decide(extended, submit('KHM', 'a', 'x', at(3_600_000)))).toMatchObject({ ok: true });
+    // The same extension again is a retry: the first receipt, no event; another reason is a new request.
+    expect(decide(extended, later)).toMatchObject({ ok: true, replayed: true, events: [], receipt: { previousDeadline: DEADLINE, deadline: at(86_400_000) } });
+    const otherReason = command('consultation.extend-deadline', { deadline: at(86_400_000), reason: 'other' }, at(-1000));
+    expect(decide(extended, otherReason)).toMatchObject({ ok: false, error: { code: 'deadline-not-later' } });
+  });
+
+  it('adds no revision when a comment is amended to the text it already has', () => {
+    const { state, decisions } = run([open(), submit('KHM', 'a', 'x', at(-100))]);
+    const commentId = decisions[1]?.ok ? String(decisions[1].receipt.commentId) : '';
+    const same = decisions[1]?.ok ? (state?.comments.get(commentId)?.bodyHash ?? '') : '';
+    const amend = (hash: string) => command('consultation.amend-comment', { commentId, memberState: 'KHM', body: 'x', language: 'en', bodyHash: hash }, at(-50));
+    expect(decide(state, amend(same))).toMatchObject({ ok: true, replayed: true, events: [], receipt: { revision: 1 } });
+    expect(decide(state, amend('c'.repeat(64)))).toMatchObject({ ok: true, replayed: false, receipt: { revision: 2 } });
   });
 
   it('closes only once the deadline has passed, and a second close is a replay', () => {
@@ -197,6 +218,32 @@ describe('amendments, withdrawals and extensions', () => {
       replayed: true,
       events: [],
     });
+  });
+});
+
+describe('the receipt-time rule against a late closing', () => {
+  const system = { kind: 'system' as never, id: 'deadlines' };
+  it('accepts a comment received before the deadline that reaches the writer after the closing', () => {
+    const { state } = run([open(), submit('KHM', 'a', 'x', at(-100))]);
+    const closed = apply(state, decide(state, command('consultation.close', {}, at(2_000), system)));
+    expect(closed?.status).toBe('closed');
+    // Received 1.5 s before the deadline, processed after the closing (a broker restart held it up).
+    const late = decide(closed, submit('THA', 'b', 'y', at(-1_500)));
+    expect(late).toMatchObject({ ok: true, receipt: { receivedAt: at(-1_500) } });
+    expect(viewOf(apply(closed, late)!).responses).toMatchObject({ KHM: 'commented', THA: 'commented', KAZ: 'pending' });
+    // One received after the deadline is refused, closed or not.
+    expect(decide(closed, submit('KAZ', 'c', 'z', at(1)))).toMatchObject({ ok: false, error: { code: 'consultation-closed' } });
+  });
+
+  it('accepts amendments and withdrawals received in time after the closing, but no extension of a closed consultation', () => {
+    const first = submit('KHM', 'a', 'x', at(-100));
+    const { state } = run([open(), first]);
+    const closed = apply(state, decide(state, command('consultation.close', {}, at(2_000), system)));
+    const commentId = (first.data as { commentId: string }).commentId;
+    const amend = command('consultation.amend-comment', { commentId, memberState: 'KHM', body: 'x2', language: 'en', bodyHash: 'b'.repeat(64) }, at(-10));
+    expect(decide(closed, amend)).toMatchObject({ ok: true });
+    const extend = command('consultation.extend-deadline', { deadline: at(86_400_000), reason: 'late' }, at(-5), { kind: 'secretariat' as never, id: 's' });
+    expect(decide(closed, extend)).toMatchObject({ ok: false, error: { code: 'consultation-closed' } });
   });
 });
 

@@ -6,6 +6,7 @@ import type {
   CsoEventType,
   StatementStatus,
 } from '@consult/contracts';
+import { canonicalJson } from '@consult/contracts';
 
 /**
  * Accreditation of a civil-society organisation and its written statements, decided on one stream per CSO
@@ -45,6 +46,8 @@ export interface Cso {
   linkBody: string;
   contact: CsoContact;
   readonly accreditedAt: string;
+  /** What the accreditation asked for (canonical JSON): a retry with the same Idempotency-Key must ask the same. */
+  readonly accreditedWith: string;
   accreditedUntil: string;
   revoked: boolean;
   revokedAt: string | null;
@@ -140,12 +143,18 @@ export function decideCso(state: CsoState, command: CsoCommand): CsoDecision {
   }
 }
 
+/** The accreditation request in one comparable form, from the command or from the event it became. */
+function accreditationRequest(d: { name: string; linkBody: string; contact: CsoContact; accreditedUntil: string }): string {
+  return canonicalJson({ name: d.name, linkBody: d.linkBody, contact: d.contact, accreditedUntil: d.accreditedUntil });
+}
+
 function decideAccredit(state: CsoState, cmd: CsoCommandOf<'cso.accredit'>): CsoDecision {
   const d = cmd.data;
   if (state) {
-    // A retried accreditation (same Idempotency-Key → same id, same organisation) gets the CSO without a new key.
-    if (state.name === d.name && state.linkBody === d.linkBody) return accept([], csoReceipt(state, cmd.receivedAt), true);
-    return refuse('cso-exists', `organisation ${state.id} exists with another name or link body`);
+    // A retried accreditation (same Idempotency-Key → same id, same request) gets the CSO without a new key;
+    // the same key with another request is a conflict, as for comments.
+    if (state.accreditedWith === accreditationRequest(d)) return accept([], csoReceipt(state, cmd.receivedAt), true);
+    return refuse('idempotency-key-reused', `organisation ${state.id} was accredited with this Idempotency-Key and another request body`);
   }
   if (ms(d.accreditedUntil) <= ms(cmd.receivedAt))
     return refuse('accreditation-not-in-future', `accreditedUntil ${d.accreditedUntil} is not after ${cmd.receivedAt}`);
@@ -281,6 +290,7 @@ export function evolveCso(state: CsoState, event: AppliedCsoEvent): CsoState {
       linkBody: d.linkBody,
       contact: d.contact,
       accreditedAt: d.accreditedAt,
+      accreditedWith: accreditationRequest(d),
       accreditedUntil: d.accreditedUntil,
       revoked: false,
       revokedAt: null,

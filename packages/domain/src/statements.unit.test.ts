@@ -98,10 +98,12 @@ describe('accreditation', () => {
     expect(decideCso(null, accredit(UNTIL, UNTIL))).toMatchObject({ ok: false, error: { code: 'accreditation-not-in-future' } });
   });
 
-  it('answers a retried accreditation without a second event, and refuses another organisation on the same id', () => {
+  it('answers a retried accreditation without a second event, and refuses another request on the same Idempotency-Key', () => {
     const { state } = run([accredit()]);
     expect(decideCso(state, accredit())).toMatchObject({ ok: true, replayed: true, events: [] });
-    expect(decideCso(state, accredit(ACCREDITED_AT, UNTIL, 'Other'))).toMatchObject({ ok: false, error: { code: 'cso-exists' } });
+    expect(decideCso(state, accredit(ACCREDITED_AT, UNTIL, 'Other'))).toMatchObject({ ok: false, error: { code: 'idempotency-key-reused' } });
+    // Any field counts, not only the name: another end date is another request.
+    expect(decideCso(state, accredit(ACCREDITED_AT, '2031-06-30T00:00:00.000Z'))).toMatchObject({ ok: false, error: { code: 'idempotency-key-reused' } });
   });
 
   it('is accredited up to and including accreditedUntil, lapsed a millisecond later', () => {

@@ -36,10 +36,12 @@ export class BatchingProducer {
   private idle: Promise<void> = Promise.resolve();
   private markIdle: (() => void) | undefined;
 
-  readonly producer: Producer;
+  private producer: Producer;
+  /** A replacement producer not connected yet: the next send connects it (and fails if it cannot). */
+  private unconnected = false;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly logger: Logger,
     options: BatchingProducerOptions = {},
   ) {
@@ -94,15 +96,35 @@ export class BatchingProducer {
       }
       const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
       try {
+        if (this.unconnected) {
+          await this.producer.connect();
+          this.unconnected = false;
+        }
         await this.producer.sendBatch({ topicMessages, acks: -1 });
         for (const p of taken) p.resolve();
       } catch (error) {
-        this.logger.error({ err: error, messages: count }, 'produce failed');
+        this.logger.error({ err: error, messages: count }, 'produce failed: replacing the producer');
         for (const p of taken) p.reject(error);
+        if (!this.unconnected) await this.replaceProducer();
       }
     }
     this.inFlight = false;
     this.markIdle?.();
+  }
+
+  /**
+   * kafkajs gives up on a request after its retries (the client's limit, so a send can fail and the caller
+   * answer 503 instead of hanging while the broker is down). Its idempotent producer would then go on with
+   * sequence numbers that may no longer match the broker's (the failed batch may have been written), and the
+   * broker could drop a later batch as a "duplicate" while acknowledging it. A failed producer is therefore
+   * never reused: the next send gets a new one with a new producer id, which makes the retry limit safe (the
+   * caller's own retry is deduplicated by its Idempotency-Key).
+   */
+  private async replaceProducer(): Promise<void> {
+    const failed = this.producer;
+    this.producer = this.kafka.producer({ ...PRODUCER_DEFAULTS, idempotent: true, maxInFlightRequests: 1 });
+    this.unconnected = true;
+    await failed.disconnect().catch(() => undefined);
   }
 
   /** Waits for queued sends, then disconnects. */

@@ -1,5 +1,6 @@
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
+import { RetriableError, heartbeatUntil } from './retriable.js';
 
 /** `${topic}:${partition}`, the field under which a consumer's progress is stored. */
 export function offsetField(topic: string, partition: number): string {
@@ -17,25 +18,47 @@ export interface CheckpointedConsumerOptions {
    */
   loadOffsets: () => Promise<Map<string, bigint>>;
   /**
-   * Applies messages of one partition and stores the offset of the last one in the same atomic write as
-   * the effects. Called in offset order; `isStale` says a rebalance took the partition away meanwhile.
+   * Applies messages of one partition and stores the offset of the last one in the same atomic write as the
+   * effects, but only if the store still says the partition's next offset is `expectedNext`. Returns null when
+   * applied, or the next offset the store holds instead (0 after a flush), where the consumer resumes.
+   * `isStale` says a rebalance took the partition away meanwhile.
    */
-  apply: (topic: string, partition: number, messages: KafkaMessage[], isStale: () => boolean) => Promise<void>;
+  apply: (
+    topic: string,
+    partition: number,
+    messages: KafkaMessage[],
+    expectedNext: bigint,
+    isStale: () => boolean,
+  ) => Promise<bigint | null>;
   partitionsConsumedConcurrently?: number;
+  /** How long the broker may hold a fetch for more data (lower answers sooner). */
+  maxWaitTimeInMs?: number;
+  /**
+   * How often the stored offsets are compared with the consumer's positions, so a store flushed under a
+   * running consumer is rebuilt even for partitions that receive nothing new.
+   */
+  resyncIntervalMs?: number;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
 }
 
 /**
  * A consumer whose progress lives beside its effects rather than in Kafka: on assignment it seeks to the
- * offsets found in the store (the beginning after a flush), and each fetched batch is handed to `apply`,
- * which writes effects and offset atomically. Kafka's committed offsets are only a hint for the fetcher.
- * (The same pattern as the projector's; the projector can move onto this class.)
+ * offsets found in the store (the beginning after a flush), and each fetched batch is handed to `apply`, which
+ * writes effects and offset atomically and only at the expected position. A flush of the store under a
+ * running consumer is noticed by the next write (its position check fails) or by the periodic resync, and the
+ * consumer rebuilds from what the store holds, by itself. Kafka's committed offsets are only a hint.
  */
 export class CheckpointedConsumer {
   private readonly consumer: Consumer;
   /** Next offset to apply per `topic:partition`, as stored. */
   private readonly next = new Map<string, bigint>();
+  /** Partitions whose batch is being applied right now: the resync leaves them to the write's own check. */
+  private readonly applying = new Set<string>();
   private ready: Promise<void> = Promise.resolve();
   private assignment: Record<string, number[]> = {};
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
   private markAssigned!: () => void;
   /** Resolves once partitions were first assigned and the consumer positioned on the stored offsets. */
   readonly assigned: Promise<void> = new Promise((resolve) => (this.markAssigned = resolve));
@@ -45,8 +68,10 @@ export class CheckpointedConsumer {
       groupId: options.groupId,
       readUncommitted: false,
       allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 100,
+      maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
       maxBytesPerPartition: 4 * 1024 * 1024,
+      sessionTimeout: options.sessionTimeoutMs ?? 6_000,
+      heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
     });
   }
 
@@ -54,27 +79,21 @@ export class CheckpointedConsumer {
     const { consumer, options } = this;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.ready = this.seekToStoredOffsets(payload.memberAssignment);
-      this.ready.then(() => this.markAssigned(), () => undefined);
-      this.ready.catch((error: unknown) => options.logger.error({ err: error }, 'seeking to stored offsets failed'));
+      void this.ready.then(() => this.markAssigned());
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [...options.topics], fromBeginning: true });
     await consumer.run({
+      // Progress lives in the store; Kafka's committed offset is only a hint for lag tools.
       autoCommit: true,
+      autoCommitInterval: 5_000,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 3,
+      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 16,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isStale }) => {
-        await this.ready;
-        if (isStale()) return;
+        await heartbeatUntil(this.ready, heartbeat);
+        if (isStale() || this.stopped) return;
         const field = offsetField(batch.topic, batch.partition);
-        // The store is the truth: if it was flushed (or restored) under a running consumer, start over from
-        // what it holds, so the derived state is rebuilt without a restart.
-        const stored = (await options.loadOffsets()).get(field) ?? 0n;
-        if (stored !== (this.next.get(field) ?? 0n)) {
-          options.logger.warn({ field, stored: stored.toString(), expected: this.next.get(field)?.toString() }, 'stored offset moved: re-positioning');
-          this.next.set(field, stored);
-        }
-        const expected = stored;
+        const expected = this.next.get(field) ?? 0n;
         // The fetch started past what the store holds (Kafka's committed offset is ahead, e.g. after a flush,
         // and the seek has not taken effect yet): go back. Offsets missing inside a batch are transaction
         // markers, not gaps, so only the fetch position is compared.
@@ -85,7 +104,23 @@ export class CheckpointedConsumer {
         }
         const messages = batch.messages.filter((m) => BigInt(m.offset) >= expected);
         if (messages.length > 0) {
-          await options.apply(batch.topic, batch.partition, messages, isStale);
+          this.applying.add(field);
+          let moved: bigint | null;
+          try {
+            moved = await options.apply(batch.topic, batch.partition, messages, expected, isStale);
+          } catch (error) {
+            // Whatever failed (Redis down, a timeout), the batch is retried from the stored position: kafkajs
+            // stops a consumer for good on errors it does not know to be retriable.
+            throw new RetriableError(`applying ${field} failed`, error);
+          } finally {
+            this.applying.delete(field);
+          }
+          if (moved !== null) {
+            options.logger.warn({ field, expected: expected.toString(), stored: moved.toString() }, 'stored offset moved (flushed?): re-positioning');
+            this.next.set(field, moved);
+            this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: moved.toString() });
+            return;
+          }
           this.next.set(field, BigInt(messages[messages.length - 1]!.offset) + 1n);
         }
         const last = batch.messages[batch.messages.length - 1];
@@ -93,6 +128,11 @@ export class CheckpointedConsumer {
         await heartbeat();
       },
     });
+    const interval = options.resyncIntervalMs ?? 1_000;
+    this.resyncTimer = setInterval(() => {
+      this.resyncWithStore().catch((error: unknown) => options.logger.warn({ err: error }, 'comparing stored offsets failed'));
+    }, interval);
+    this.resyncTimer.unref();
   }
 
   /**
@@ -105,8 +145,10 @@ export class CheckpointedConsumer {
     for (const [topic, partitions] of Object.entries(this.assignment)) {
       for (const partition of partitions) {
         const field = offsetField(topic, partition);
+        if (this.applying.has(field)) continue;
         const offset = stored.get(field) ?? 0n;
-        if (offset === (this.next.get(field) ?? 0n)) continue;
+        // Only a store that fell behind is a lost one; ahead means a write landed after this read began.
+        if (offset >= (this.next.get(field) ?? 0n)) continue;
         this.next.set(field, offset);
         this.consumer.seek({ topic, partition, offset: offset.toString() });
         moved++;
@@ -116,25 +158,38 @@ export class CheckpointedConsumer {
     return moved;
   }
 
+  /** Positions every assigned partition on its stored offset; retried until the store answers. */
   private async seekToStoredOffsets(assignment: Record<string, number[]>): Promise<void> {
     this.assignment = assignment;
-    const stored = await this.options.loadOffsets();
-    this.next.clear();
-    for (const [topic, partitions] of Object.entries(assignment)) {
-      for (const partition of partitions) {
-        const field = offsetField(topic, partition);
-        const offset = stored.get(field) ?? 0n;
-        this.next.set(field, offset);
-        this.consumer.seek({ topic, partition, offset: offset.toString() });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const stored = await this.options.loadOffsets();
+        this.next.clear();
+        for (const [topic, partitions] of Object.entries(assignment)) {
+          for (const partition of partitions) {
+            const field = offsetField(topic, partition);
+            const offset = stored.get(field) ?? 0n;
+            this.next.set(field, offset);
+            this.consumer.seek({ topic, partition, offset: offset.toString() });
+          }
+        }
+        this.options.logger.info(
+          { assignment, resumeFrom: Object.fromEntries([...this.next].map(([k, v]) => [k, v.toString()])) },
+          'resuming from stored offsets',
+        );
+        return;
+      } catch (error) {
+        if (this.stopped) return;
+        const delay = Math.min(5_000, 100 * 2 ** attempt);
+        this.options.logger.warn({ err: error, attempt, delay }, 'reading stored offsets failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
-    this.options.logger.info(
-      { assignment, resumeFrom: Object.fromEntries([...this.next].map(([k, v]) => [k, v.toString()])) },
-      'resuming from stored offsets',
-    );
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.resyncTimer);
     await this.consumer.disconnect();
   }
 }

@@ -9,6 +9,9 @@ export function pinoLogCreator(logger: Logger): logCreator {
     ({ namespace, level, log }) => {
       const { message, timestamp: _t, logger: _l, ...extra } = log;
       const child = { ...extra, namespace };
+      // Said on every producer created with the client's retry limit. The limit is safe here: a producer whose
+      // request failed is never reused (BatchingProducer.replaceProducer; TransactionalProcessor drops it).
+      if (message === 'Limiting retries for the idempotent producer may invalidate EoS guarantees') return logger.debug(child, message);
       switch (level) {
         case KafkaLogLevel.ERROR:
           logger.error(child, message);

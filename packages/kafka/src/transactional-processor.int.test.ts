@@ -75,7 +75,7 @@ describe('TransactionalProcessor', () => {
     const output = await freshTopic(kafka, 1);
     await produce(input, Array.from({ length: 50 }, (_, i) => `m${i}`));
     let failures = 0;
-    const aborted: number[] = [];
+    const loads: number[] = [];
     const processor = new TransactionalProcessor({
       kafka,
       logger: testLogger,
@@ -88,12 +88,13 @@ describe('TransactionalProcessor', () => {
         const poison = failures++ === 0 ? [{ key: 'poison', value: Buffer.alloc(2 * 1024 * 1024) }] : [];
         return [{ topic: output, messages: [...messages.map((m) => ({ key: m.key, value: m.value })), ...poison] }];
       },
-      onAborted: async (partition) => void aborted.push(partition),
+      load: async (partitions) => void loads.push(...partitions),
     });
     running.push(processor);
     await processor.start();
     const out = await consumeAll(kafka, output, 50, 60_000);
-    expect(aborted.length).toBeGreaterThan(0);
+    // Loaded on assignment, and again after the abort before anything more was decided.
+    expect(loads.length).toBeGreaterThanOrEqual(2);
     expect(out.map((m) => m.value!.toString()).sort()).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`).sort());
   }, 120_000);
 
@@ -106,7 +107,7 @@ describe('TransactionalProcessor', () => {
       sessionTimeoutMs: 6_000,
       heartbeatIntervalMs: 500,
       maxMessagesPerTransaction: 10,
-      onAssigned: async () => void joins++,
+      load: async () => void joins++,
       process: async (_p: number, messages: KafkaMessage[]) => {
         await new Promise((r) => setTimeout(r, 1_000)); // 8 chunks × 1 s > the 6 s session timeout
         return [{ topic: output, messages: messages.map((m) => ({ key: m.key, value: m.value })) }];
@@ -117,6 +118,82 @@ describe('TransactionalProcessor', () => {
     expect(out).toHaveLength(80);
     expect(joins).toBe(1);
   }, 90_000);
+
+  it('never processes a partition whose state failed to load, until a load succeeds', async () => {
+    const input = await freshTopic(kafka, 1);
+    const output = await freshTopic(kafka, 1);
+    await produce(input, Array.from({ length: 40 }, (_, i) => `l${i}`));
+    let loads = 0;
+    let loaded = false;
+    let decidedUnloaded = 0;
+    let failures = 0;
+    const processor = echo(uniqueName('load'), input, output, {
+      maxMessagesPerTransaction: 10,
+      // The first load works; the first transaction aborts; the reload after it fails twice, then works.
+      load: async () => {
+        loads++;
+        loaded = false;
+        if (loads === 2 || loads === 3) throw new Error(`load ${loads} failed`);
+        loaded = true;
+      },
+      process: (_p: number, messages: KafkaMessage[]) => {
+        if (!loaded) decidedUnloaded++;
+        const poison = failures++ === 0 ? [{ key: 'poison', value: Buffer.alloc(2 * 1024 * 1024) }] : [];
+        return [{ topic: output, messages: [...messages.map((m) => ({ key: m.key, value: m.value })), ...poison] }];
+      },
+    });
+    await processor.start();
+    const out = await consumeAll(kafka, output, 40, 60_000);
+    expect(out).toHaveLength(40);
+    expect(loads).toBeGreaterThanOrEqual(4);
+    expect(decidedUnloaded).toBe(0);
+  }, 90_000);
+
+  it('fences a writer evicted while stalled before the new owner loads state', async () => {
+    const input = await freshTopic(kafka, 1);
+    const output = await freshTopic(kafka, 1);
+    const groupId = uniqueName('fence');
+    await produce(input, Array.from({ length: 10 }, (_, i) => `f${i}`));
+    let newOwnerLoaded!: () => void;
+    const loadedByNewOwner = new Promise<void>((resolve) => (newOwnerLoaded = resolve));
+    let staleStarted!: () => void;
+    const staleHasBatch = new Promise<void>((resolve) => (staleStarted = resolve));
+    // The stale writer decides, then stalls (no heartbeats) until its partition has a new owner that has
+    // loaded its state; only then does it try to commit. That commit must fail, or the new owner's state
+    // would miss it and it would decide the same commands again.
+    const stale = echo(groupId, input, output, {
+      sessionTimeoutMs: 6_000,
+      heartbeatIntervalMs: 500,
+      process: async (_p: number, messages: KafkaMessage[]) => {
+        staleStarted();
+        await loadedByNewOwner;
+        return [{ topic: output, messages: messages.map((m) => ({ key: m.key, value: m.value })) }];
+      },
+    });
+    await stale.start();
+    await staleHasBatch;
+    // The new owner's state is what the output topic holds; it decides only what is not there yet.
+    const seen = new Set<string>();
+    const owner = echo(groupId, input, output, {
+      sessionTimeoutMs: 6_000,
+      heartbeatIntervalMs: 500,
+      load: async () => {
+        await readToEnd(kafka, { topic: output, logger: testLogger, onBatch: (_p, ms) => ms.forEach((m) => seen.add(m.value!.toString())) });
+        newOwnerLoaded();
+        // Give the stale writer time to try its commit before this owner decides anything.
+        await new Promise((r) => setTimeout(r, 2_000));
+      },
+      process: (_p: number, messages: KafkaMessage[]) => [
+        { topic: output, messages: messages.filter((m) => !seen.has(m.value!.toString())).map((m) => ({ key: m.key, value: m.value })) },
+      ],
+    });
+    await owner.start();
+    await consumeAll(kafka, output, 10, 60_000);
+    // Wait past any late commit, then count: each input exactly once.
+    await new Promise((r) => setTimeout(r, 3_000));
+    const out = await consumeAll(kafka, output, 10, 10_000);
+    expect(out.map((m) => m.value!.toString()).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `f${i}`).sort());
+  }, 120_000);
 
   it('reads a transactional topic to its end, past commit markers and aborted transactions', async () => {
     const topic = await freshTopic(kafka, 2);

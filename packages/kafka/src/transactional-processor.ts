@@ -1,6 +1,7 @@
 import type { Consumer, Kafka, KafkaMessage, Producer, TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
 import { PRODUCER_DEFAULTS } from './client.js';
+import { heartbeatUntil, RetriableError } from './retriable.js';
 import { splitBySize } from './sizing.js';
 
 export interface TransactionalProcessorOptions {
@@ -12,12 +13,14 @@ export interface TransactionalProcessorOptions {
   transactionalIdPrefix: string;
   partitionsConsumedConcurrently?: number;
   maxMessagesPerTransaction?: number;
-  /** Runs when partitions are assigned; batches of those partitions wait for it (e.g. to rebuild state). */
-  onAssigned?: (partitions: number[]) => Promise<void>;
-  /** Turns input messages into output messages; may keep state, which `onAborted` must then discard. */
+  /**
+   * Loads (or reloads) the state `process` keeps for these partitions, from scratch. Runs after the partitions'
+   * previous owner is fenced and again after an aborted transaction; nothing of a partition is processed
+   * until its load has succeeded.
+   */
+  load?: (partitions: number[]) => Promise<void>;
+  /** Turns input messages into output messages; may keep state, which is reloaded after an abort. */
   process: (partition: number, messages: KafkaMessage[]) => TopicMessages[] | Promise<TopicMessages[]>;
-  /** A transaction failed: whatever `process` remembered for this partition is not in Kafka and must go. */
-  onAborted?: (partition: number, error: unknown) => Promise<void>;
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
 }
@@ -48,10 +51,12 @@ export class ChunkAbortedError extends Error {
 export class TransactionalProcessor {
   private readonly consumer: Consumer;
   private readonly producers = new Map<number, Producer>();
+  /** Partitions whose state `load` has fully rebuilt since they were assigned or last aborted. */
+  private readonly loaded = new Set<number>();
   private ready: Promise<void> = Promise.resolve();
   private stopped = false;
   private markAssigned!: () => void;
-  /** Resolves once partitions were first assigned and `onAssigned` finished for them. */
+  /** Resolves once partitions were first assigned and their state loaded. */
   readonly assigned: Promise<void> = new Promise((resolve) => (this.markAssigned = resolve));
 
   constructor(private readonly options: TransactionalProcessorOptions) {
@@ -63,8 +68,9 @@ export class TransactionalProcessor {
       // at most 5 ms more latency when traffic is light.
       minBytes: 64 * 1024,
       maxWaitTimeInMs: 5,
-      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-      heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
+      // A dead writer's partitions move on after this long; loads and long chunks heartbeat meanwhile.
+      sessionTimeout: options.sessionTimeoutMs ?? 6_000,
+      heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
       maxBytesPerPartition: 4 * 1024 * 1024,
     });
   }
@@ -74,7 +80,7 @@ export class TransactionalProcessor {
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       const partitions = payload.memberAssignment[options.inputTopic] ?? [];
       options.logger.info({ partitions }, 'partitions assigned');
-      const load = options.onAssigned ? this.retrying(() => options.onAssigned!([...partitions])) : Promise.resolve();
+      const load = this.retrying(() => this.takeOver([...partitions]));
       this.ready = load;
       void load.then(() => this.markAssigned());
     });
@@ -86,7 +92,7 @@ export class TransactionalProcessor {
       // Every partition's transaction runs at once: a cycle costs the slowest commit, not their sum.
       partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 16,
       eachBatch: async ({ batch, heartbeat, resolveOffset, isRunning, isStale }) => {
-        await this.ready;
+        await heartbeatUntil(this.ready, heartbeat);
         const max = options.maxMessagesPerTransaction ?? 2_000;
         for (let start = 0; start < batch.messages.length; start += max) {
           if (!isRunning() || isStale() || this.stopped) return;
@@ -101,6 +107,36 @@ export class TransactionalProcessor {
   }
 
   /**
+   * Takes over newly assigned partitions: first fences their previous owner (initialising each partition's
+   * transactional producer bumps its epoch and ends whatever transaction the old owner left open, so a writer
+   * that was evicted while stalled can no longer commit), and only then loads their state, which therefore
+   * includes everything the old owner committed.
+   */
+  private async takeOver(partitions: number[]): Promise<void> {
+    for (const partition of [...this.producers.keys()])
+      if (!partitions.includes(partition)) await this.dropProducer(partition);
+    for (const partition of [...this.loaded]) if (!partitions.includes(partition)) this.loaded.delete(partition);
+    await Promise.all(partitions.map((partition) => this.fence(partition)));
+    await this.ensureLoaded(partitions);
+  }
+
+  /** Inits the partition's transactional id (an empty transaction: InitProducerId, no EndTxn). */
+  private async fence(partition: number): Promise<void> {
+    const producer = await this.producerFor(partition);
+    const transaction = await producer.transaction();
+    await transaction.abort();
+  }
+
+  /** Loads the partitions not loaded yet; throws (and leaves them unloaded) if the load fails. */
+  private async ensureLoaded(partitions: number[]): Promise<void> {
+    const missing = partitions.filter((p) => !this.loaded.has(p));
+    if (missing.length === 0) return;
+    for (const p of missing) this.loaded.delete(p);
+    await this.options.load?.(missing);
+    for (const p of missing) this.loaded.add(p);
+  }
+
+  /**
    * Loading state right after topics are created can meet "not the leader" and similar passing errors; batches
    * wait for the load, so it is retried with backoff rather than failing the consumer.
    */
@@ -110,11 +146,17 @@ export class TransactionalProcessor {
         return await load();
       } catch (error) {
         if (this.stopped) throw error;
-        const delay = Math.min(10_000, 200 * 2 ** attempt);
-        this.options.logger.warn({ err: error, attempt, delay }, 'loading assigned partitions failed; retrying');
+        const delay = Math.min(5_000, 200 * 2 ** attempt);
+        this.options.logger.warn({ err: error, attempt, delay }, 'taking over assigned partitions failed; retrying');
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
+  }
+
+  private async dropProducer(partition: number): Promise<void> {
+    const producer = this.producers.get(partition);
+    this.producers.delete(partition);
+    await producer?.disconnect().catch(() => undefined);
   }
 
   private async producerFor(partition: number): Promise<Producer> {
@@ -134,12 +176,19 @@ export class TransactionalProcessor {
 
   private async commitChunk(partition: number, chunk: KafkaMessage[], lastOffset: string): Promise<void> {
     const { options } = this;
+    try {
+      // Never decide against partial state: after an abort (or a failed load) the partition is loaded again
+      // first, and if that fails the chunk is retried later rather than decided.
+      await this.ensureLoaded([partition]);
+    } catch (error) {
+      throw new RetriableError(`partition ${partition}: loading state failed`, error);
+    }
     const producer = await this.producerFor(partition);
     let outputs: TopicMessages[];
     try {
       outputs = await options.process(partition, chunk);
     } catch (error) {
-      await options.onAborted?.(partition, error);
+      this.loaded.delete(partition);
       throw new ChunkAbortedError(partition, error);
     }
     const transaction = await producer.transaction();
@@ -158,10 +207,10 @@ export class TransactionalProcessor {
     } catch (error) {
       options.logger.error({ err: error, partition }, 'transaction failed: aborting');
       await transaction.abort().catch(() => undefined);
-      // A producer in an unknown state is not reused; the next attempt starts a fresh one.
-      this.producers.delete(partition);
-      await producer.disconnect().catch(() => undefined);
-      await options.onAborted?.(partition, error);
+      // What `process` remembered is not in Kafka: the state is reloaded before the next decision. A producer
+      // in an unknown state (or fenced by a new owner) is not reused; the next attempt starts a fresh one.
+      this.loaded.delete(partition);
+      await this.dropProducer(partition);
       throw new ChunkAbortedError(partition, error);
     }
   }

@@ -82,6 +82,10 @@ export class ConsultationReadModel {
   private statusIndex(status: 'open' | 'closed' | 'all'): string {
     return this.keys.key('cons', 'index', status);
   }
+  /** The consultations addressed to one member state, by opening time: what it may list and count. */
+  private addresseeIndex(memberState: string): string {
+    return this.keys.key('cons', 'index', 'addressee', memberState);
+  }
   private outcomeKey(commandId: string): string {
     return this.keys.key('outcome', commandId);
   }
@@ -120,6 +124,7 @@ export class ConsultationReadModel {
         multi.hset(key, { doc: JSON.stringify(doc), status: 'open', deadline: d.deadline, closedAt: '', extensions: 0 });
         multi.zadd(this.statusIndex('open'), Date.parse(d.deadline), id);
         multi.zadd(this.statusIndex('all'), Date.parse(d.openedAt), id);
+        for (const memberState of d.addressees) multi.zadd(this.addresseeIndex(memberState), Date.parse(d.openedAt), id);
         break;
       }
       case 'consultation.comment-submitted': {
@@ -252,6 +257,31 @@ export class ConsultationReadModel {
         : redis.zrevrange(index, page.offset, page.offset + page.limit - 1),
       redis.zcard(index),
     ]);
+    const views = await Promise.all(ids.map((id) => this.get(redis, id)));
+    return { items: views.filter((v): v is ConsultationView => v !== null), total };
+  }
+
+  /**
+   * The same list, restricted to the consultations addressed to one member state: pages and `total` count only
+   * those. The status filter intersects with the status index (scores from it, so the order is the same).
+   */
+  async listFor(
+    redis: Redis,
+    memberState: string,
+    status: 'open' | 'closed' | undefined,
+    page: { offset: number; limit: number },
+  ): Promise<{ items: ConsultationView[]; total: number }> {
+    const own = this.addresseeIndex(memberState);
+    let ids: string[];
+    let total: number;
+    if (status === undefined) {
+      [ids, total] = await Promise.all([redis.zrevrange(own, page.offset, page.offset + page.limit - 1), redis.zcard(own)]);
+    } else {
+      const all = await redis.zinter(2, this.statusIndex(status), own, 'WEIGHTS', 1, 0);
+      if (status !== 'open') all.reverse();
+      total = all.length;
+      ids = all.slice(page.offset, page.offset + page.limit);
+    }
     const views = await Promise.all(ids.map((id) => this.get(redis, id)));
     return { items: views.filter((v): v is ConsultationView => v !== null), total };
   }

@@ -1,3 +1,4 @@
 export * from './consultations.js';
 export * from './statements.js';
 export * from './notifications.js';
+export * from './projection.js';

@@ -1,3 +1,4 @@
 export * from './client.js';
 export * from './offsets.js';
 export * from './cluster-binding.js';
+export * from './coalescing-multi.js';

@@ -1,6 +1,7 @@
 import { chainHash, commandOutcomeCodec, deterministicUuid, type Actor, type CommandOutcome } from '@consult/contracts';
 import type { Logger } from '@consult/config';
 import { readToEnd, type Kafka, type KafkaMessage, type Message } from '@consult/kafka';
+import { isPoison } from './quarantine.js';
 
 /** What every event of a hash-chained stream carries. */
 export interface ChainedEvent {
@@ -87,7 +88,15 @@ export class ChainedStreams<S, E extends ChainedEvent> {
   }
 
   private applyStored(partition: number, message: KafkaMessage): void {
-    const event = this.options.decode(message.value);
+    let event: E;
+    try {
+      event = this.options.decode(message.value);
+    } catch (error) {
+      // Not an event of ours (the projectors quarantine it); no stream's chain includes it.
+      if (!isPoison(error)) throw error;
+      this.options.logger.error({ topic: this.options.topic, partition, offset: message.offset, err: error }, 'skipping a record that does not decode');
+      return;
+    }
     const head = this.heads.get(event.key);
     const expected = (head?.sequence ?? 0) + 1;
     const { hash, ...unhashed } = event;

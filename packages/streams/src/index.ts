@@ -1,1 +1,4 @@
 export * from './chained-streams.js';
+export * from './quarantine.js';
+export * from './redis-projection.js';
+export * from './malformed-command.js';

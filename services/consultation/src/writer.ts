@@ -1,7 +1,6 @@
 import {
   consultationCommandCodec,
   consultationEventCodec,
-  ContractViolation,
   writerGroupId,
   type ConsultationCommand,
   type ConsultationEvent,
@@ -9,7 +8,7 @@ import {
 } from '@consult/contracts';
 import { decide, evolve, type Consultation } from '@consult/domain';
 import { TransactionalProcessor, type Kafka, type KafkaMessage, type TopicMessages } from '@consult/kafka';
-import { ChainedStreams, outcomeMessage, outcomeOf } from '@consult/streams';
+import { ChainedStreams, malformedCommandOutputs, outcomeMessage, outcomeOf } from '@consult/streams';
 import type { Logger } from '@consult/config';
 
 export interface ConsultationWriterOptions {
@@ -50,9 +49,8 @@ export class ConsultationWriter {
       groupId: options.groupId ?? writerGroupId(options.topics),
       inputTopic: options.topics.consultationCommands,
       transactionalIdPrefix: `${options.topics.consultationCommands}.writer`,
-      onAssigned: async (partitions) => void (await this.streams.load(partitions)),
+      load: async (partitions) => void (await this.streams.load(partitions)),
       process: (partition, messages) => this.process(partition, messages),
-      onAborted: async (partition) => void (await this.streams.load([partition])),
     });
   }
 
@@ -72,14 +70,19 @@ export class ConsultationWriter {
   private process(partition: number, messages: KafkaMessage[]): TopicMessages[] {
     const events: TopicMessages = { topic: this.options.topics.consultationEvents, messages: [] };
     const outcomes: TopicMessages = { topic: this.options.topics.consultationOutcomes, messages: [] };
+    const quarantine: TopicMessages = { topic: this.options.topics.quarantine, messages: [] };
     for (const message of messages) {
       let command: ConsultationCommand;
       try {
         command = consultationCommandCodec.decode(message.value);
       } catch (error) {
-        // Commands come only from our gateway and services, which validate before producing.
-        const reason = error instanceof ContractViolation ? error.problems : [String(error)];
-        this.logger.error({ offset: message.offset, partition, reason }, 'skipping a malformed command');
+        // Commands come from our gateway and services, which validate before producing; anything else is
+        // set aside and, when it names a command id, answered as rejected.
+        const group = this.options.groupId ?? writerGroupId(this.options.topics);
+        const malformed = malformedCommandOutputs(group, this.options.topics.consultationCommands, partition, message, error, this.now().toISOString());
+        this.logger.error({ offset: message.offset, partition, err: error }, 'quarantining a malformed command');
+        quarantine.messages.push(malformed.quarantine);
+        if (malformed.outcome) outcomes.messages.push(malformed.outcome);
         continue;
       }
       const decidedAt = this.now().toISOString();
@@ -90,6 +93,6 @@ export class ConsultationWriter {
         );
       outcomes.messages.push(outcomeMessage(command, decidedAt, outcomeOf(decision, this.streams.sequence(command.key))));
     }
-    return [events, outcomes];
+    return [events, outcomes, quarantine];
   }
 }

@@ -7,8 +7,9 @@ import {
   type TopicNames,
 } from '@consult/contracts';
 import { systemClock, type Clock, type Logger } from '@consult/config';
-import { BatchingProducer, CheckpointedConsumer, type Kafka, type KafkaMessage, type Message } from '@consult/kafka';
-import { KeySpace, RedisOffsetStore, type Redis } from '@consult/redis';
+import { BatchingProducer, type Kafka, type Message } from '@consult/kafka';
+import { KeySpace, RedisOffsetStore, type ChainableCommander, type Redis } from '@consult/redis';
+import { Quarantine, RedisProjection, type Decoded } from '@consult/streams';
 import {
   applyToSchedule,
   jobCommandName,
@@ -48,6 +49,8 @@ export interface DeadlineServiceOptions {
   closeGraceMs?: number;
   /** The ticker looks at the schedule at least this often (it also wakes when jobs are added). */
   maxTickMs?: number;
+  /** How often the consumer compares its stored offsets with its position (a flushed schedule is rebuilt). */
+  resyncIntervalMs?: number;
   /** Most commands sent in one produce request. */
   maxSendBatch?: number;
   groupId?: string;
@@ -70,9 +73,8 @@ export interface DeadlineServiceOptions {
  * every ticker would send every due job, which the writer absorbs but which is wasted work.
  */
 export class DeadlineService {
-  private readonly consumer: CheckpointedConsumer;
+  private readonly consumer: RedisProjection<ConsultationEvent>;
   private readonly producer: BatchingProducer;
-  private readonly offsets: RedisOffsetStore;
   private readonly layout: ScheduleKeys;
   private readonly clock: Clock;
   private readonly closeGraceMs: number;
@@ -83,24 +85,28 @@ export class DeadlineService {
   private wakeUp: (() => void) | undefined;
   private loop: Promise<void> = Promise.resolve();
   private sent = 0;
-  private lastStoreCheck = 0;
 
   constructor(private readonly options: DeadlineServiceOptions) {
     const keys = new KeySpace(options.keyPrefix);
     this.layout = new ScheduleKeys(keys);
-    this.offsets = new RedisOffsetStore(keys, 'deadlines');
     this.clock = options.clock ?? systemClock;
     this.closeGraceMs = options.closeGraceMs ?? 2_000;
     this.maxTickMs = options.maxTickMs ?? 1_000;
     this.maxSendBatch = options.maxSendBatch ?? 2_000;
     this.producer = new BatchingProducer(options.kafka, options.logger);
-    this.consumer = new CheckpointedConsumer({
+    const groupId = options.groupId ?? deadlinesGroupId(options.topics, options.keyPrefix);
+    this.consumer = new RedisProjection<ConsultationEvent>({
       kafka: options.kafka,
+      redis: options.redis,
       logger: options.logger,
-      groupId: options.groupId ?? deadlinesGroupId(options.topics, options.keyPrefix),
+      groupId,
       topics: [options.topics.consultationEvents],
-      loadOffsets: () => this.offsets.nextOffsets(options.redis),
-      apply: (topic, partition, messages, isStale) => this.apply(topic, partition, messages, isStale),
+      offsets: new RedisOffsetStore(keys, 'deadlines'),
+      quarantine: new Quarantine(this.producer, options.topics.quarantine, groupId, options.logger),
+      decode: (_topic, message) => consultationEventCodec.decode(message.value),
+      project: (commands, _topic, _partition, records) => this.project(commands, records),
+      onApplied: () => this.wake(),
+      ...(options.resyncIntervalMs !== undefined ? { resyncIntervalMs: options.resyncIntervalMs } : {}),
     });
   }
 
@@ -141,32 +147,23 @@ export class DeadlineService {
 
   // ---- the schedule, from events ----
 
-  private async apply(_topic: string, partition: number, messages: KafkaMessage[], isStale: () => boolean): Promise<void> {
-    const { redis } = this.options;
-    const events: ConsultationEvent[] = messages.map((m) => consultationEventCodec.decode(m.value));
-    // Only this consumer (the owner of the partition, hence of its consultations) writes these records.
+  /** Schedule changes of a batch of events; reads only records this consumer alone writes (its partitions'). */
+  private async project(commands: ChainableCommander, records: Decoded<ConsultationEvent>[]): Promise<void> {
+    const events = records.map((r) => r.value);
     const ids = [...new Set(events.map((e) => e.key))];
-    const stored = await redis.hmget(this.layout.consultations, ...ids);
-    const records = new Map<string, ScheduledConsultation | null>();
-    ids.forEach((id, i) => records.set(id, stored[i] ? (JSON.parse(stored[i]) as ScheduledConsultation) : null));
+    const stored = await this.options.redis.hmget(this.layout.consultations, ...ids);
+    const known = new Map<string, ScheduledConsultation | null>();
+    ids.forEach((id, i) => known.set(id, stored[i] ? (JSON.parse(stored[i]) as ScheduledConsultation) : null));
     const changes = new ScheduleChanges();
-    for (const event of events) applyToSchedule(records, event, changes, this.closeGraceMs);
-    if (isStale()) return;
-
-    const multi = redis.multi();
+    for (const event of events) applyToSchedule(known, event, changes, this.closeGraceMs);
     for (const [member, dueAt] of changes.jobs) {
-      if (dueAt === null) multi.zrem(this.layout.due, member);
-      else multi.zadd(this.layout.due, dueAt, member);
+      if (dueAt === null) commands.zrem(this.layout.due, member);
+      else commands.zadd(this.layout.due, dueAt, member);
     }
     for (const [id, record] of changes.consultations) {
-      if (record === null) multi.hdel(this.layout.consultations, id);
-      else multi.hset(this.layout.consultations, id, JSON.stringify(record));
+      if (record === null) commands.hdel(this.layout.consultations, id);
+      else commands.hset(this.layout.consultations, id, JSON.stringify(record));
     }
-    this.offsets.record(multi, this.options.topics.consultationEvents, partition, messages[messages.length - 1]!.offset);
-    const results = await multi.exec();
-    const failed = results?.find(([error]) => error);
-    if (!results || failed) throw failed?.[0] ?? new Error('redis transaction discarded');
-    if (changes.addedJobs > 0) this.wake();
   }
 
   // ---- the ticker ----
@@ -176,7 +173,6 @@ export class DeadlineService {
       this.woken = false;
       try {
         if ((await this.sendDue()) > 0) continue;
-        await this.checkStore();
         await this.sleep(await this.untilNextDue());
       } catch (error) {
         this.options.logger.error({ err: error }, 'sending due jobs failed; retrying');
@@ -219,14 +215,6 @@ export class DeadlineService {
     }
     logger.debug({ sent: messages.length, malformed: malformed.length }, 'due jobs sent');
     return members.length;
-  }
-
-  /** At most once per tick interval: was the key space flushed under us? Then rebuild the schedule. */
-  private async checkStore(): Promise<void> {
-    const now = Date.now();
-    if (now - this.lastStoreCheck < this.maxTickMs) return;
-    this.lastStoreCheck = now;
-    await this.consumer.resyncWithStore();
   }
 
   private async untilNextDue(): Promise<number> {

@@ -93,10 +93,14 @@ try {
   await issueKeys(producer, topics, Object.values(DEV_KEYS));
   await producer.close();
 
+  // The demo depends on the gateway being ready and on the keys just issued being projected (a cleared key
+  // space is rebuilt first): wait for both, never race them.
+  const secretariat = { authorization: `Bearer ${DEV_KEYS.secretariat.secret}` };
   for (let attempt = 0; ; attempt++) {
-    const ok = await fetch(`${baseUrl}/readyz`).then((r) => r.ok, () => false);
-    if (ok) break;
-    if (attempt > 240) throw new Error('the gateway did not become ready within 60 s');
+    const ready = await fetch(`${baseUrl}/readyz`).then((r) => r.ok, () => false);
+    const keyWorks = ready && (await fetch(`${baseUrl}/v1/consultations?limit=1`, { headers: secretariat }).then((r) => r.ok, () => false));
+    if (keyWorks) break;
+    if (attempt > 480) throw new Error('the gateway did not become ready, with the development keys, within 120 s');
     await new Promise((r) => setTimeout(r, 250));
   }
   const { consultationId } = await seedDemo(baseUrl);

@@ -3,7 +3,7 @@ import { DEVELOPMENT_WEBHOOK_SECRETS_KEY, notificationTopicNames, type TopicName
 import type { Logger } from '@consult/config';
 import { BatchingProducer, type Kafka } from '@consult/kafka';
 import { ConsultationReadModel, CsoReadModel, NotificationReadModel } from '@consult/read-models';
-import { KeySpace, type Redis } from '@consult/redis';
+import { KeySpace, RedisOffsetStore, type Redis } from '@consult/redis';
 import { createServer } from 'node:http';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
@@ -11,6 +11,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, {
   LogController,
+  type FastifyError,
   type FastifyInstance,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
@@ -18,10 +19,12 @@ import Fastify, {
 } from 'fastify';
 import { KeyDirectory, KeyNoLongerValid, type Principal } from './auth.js';
 import { CommandBus } from './command-bus.js';
+import { SentCommands } from './sent-commands.js';
 import { KnownConsultations, type GatewayContext } from './context.js';
 import { ProjectionListener } from './projection-listener.js';
-import { DEFAULT_RETRY_AFTER_SECONDS, errorHandler, HttpProblem, sendProblem } from './problems.js';
+import { DEFAULT_RETRY_AFTER_SECONDS, errorHandler, HttpProblem, problemFromError, sendProblem } from './problems.js';
 import { ReadinessProbe } from './readiness.js';
+import { assertText, assertUtf8Charset, decodeUtf8, isDateTime, isUri } from './text-rule.js';
 import { commandRoutes } from './routes/commands.js';
 import { commentRoutes } from './routes/comments.js';
 import { consultationRoutes } from './routes/consultations.js';
@@ -86,22 +89,27 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const producer = new BatchingProducer(kafka, logger.child({ component: 'command-producer' }));
   const listener = new ProjectionListener(redis, readModel, logger);
   await Promise.all([producer.connect(), listener.start()]);
-  const bus = new CommandBus(producer, listener, topics.consultationCommands, options.decisionTimeoutMs ?? 5_000);
+  const sentCommands = new SentCommands(redis, new KeySpace(options.keyPrefix));
+  const bus = new CommandBus(producer, listener, topics.consultationCommands, options.decisionTimeoutMs ?? 5_000, sentCommands);
+  const projectorOffsets = new RedisOffsetStore(new KeySpace(options.keyPrefix), 'projector');
+  const identityField = RedisOffsetStore.field(topics.identityEvents, 0);
   const keys = new KeyDirectory(
     redis,
     readModel,
     { ttlMs: options.authCacheTtlMs ?? 5_000, refuseDevelopmentKeys: options.refuseDevelopmentKeys ?? false },
     now,
+    async () => (await redis.hexists(projectorOffsets.hashKey, identityField)) === 1,
   );
   // A revoked key (or one whose expiry moved) stops working on this gateway as soon as Redis shows it.
   listener.onKeyChange((change) => keys.evict(change.keyHash));
-  const readiness = new ReadinessProbe(kafka, redis, topics, options.keyPrefix, options.readyMaxLag ?? 1_000);
+  const readiness = new ReadinessProbe(kafka, redis, topics, options.keyPrefix, options.readyMaxLag ?? 200);
   const context: GatewayContext = {
     redis,
     readModel,
     bus,
     instanceId: options.instanceId ?? randomUUID(),
     consultations: new KnownConsultations(redis, readModel),
+    sentCommands,
   };
 
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
@@ -124,12 +132,43 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     genReqId: () => randomUUID(),
     ajv: {
       // Unknown fields and wrong types are errors, never silently removed or coerced.
-      customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true, useDefaults: false },
+      // Lengths count UTF-16 code units, as the event contracts do (`unicode: false`), and the formats are the
+      // text rule's (text-rule.ts), so nothing that passes the HTTP schema fails deeper inside.
+      customOptions: {
+        removeAdditional: false,
+        coerceTypes: false,
+        allErrors: true,
+        useDefaults: false,
+        unicode: false,
+        // Ajv calls `unicode` deprecated but honours it; its own notices go to our log, without that one.
+        logger: {
+          log: (...args: unknown[]) => logger.debug({ ajv: args }, 'ajv'),
+          warn: (...args: unknown[]) => {
+            if (!String(args[0]).startsWith('DEPRECATED: option unicode')) logger.warn({ ajv: args }, 'ajv');
+          },
+          error: (...args: unknown[]) => logger.error({ ajv: args }, 'ajv'),
+        },
+      },
+      onCreate: (ajv) => {
+        ajv.addFormat('date-time', { type: 'string', validate: isDateTime });
+        ajv.addFormat('uri', { type: 'string', validate: isUri });
+      },
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // The API speaks JSON only: any other media type is a 415, not a string the schema then rejects.
   app.removeContentTypeParser('text/plain');
+  // Bodies are decoded as strict UTF-8: malformed bytes are a 400, never silently replaced with U+FFFD.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    try {
+      assertUtf8Charset(request.headers['content-type']);
+      void parseJson(request, decodeUtf8(body as Buffer), done);
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
   app.decorateRequest('receivedAt', '');
   app.decorateRequest('principal', null as unknown as Principal);
   app.addHook('onRequest', async (request) => {
@@ -145,6 +184,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       throw error;
     }
   });
+  // The text rule holds for every string a route can see, before the schema and the handler do.
+  app.addHook('preValidation', async (request) => {
+    assertText(request.params, 'params');
+    assertText(request.query, 'querystring');
+    assertText(request.body, 'body');
+  });
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-request-id', request.id);
     // Every "not now" answer says when to come back: a 202's status URL, a 503, a 429.
@@ -152,7 +197,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       reply.header('retry-after', String(reply.statusCode === 202 ? 1 : DEFAULT_RETRY_AFTER_SECONDS));
     return payload;
   });
-  app.setErrorHandler(errorHandler);
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
+    // Right after a Redis flush the read models are rebuilt from Kafka within seconds: a resource missing
+    // then may exist, so the answer is "retry" rather than a 404 an integrator would act on.
+    if (problemFromError(error).status === 404 && (await readiness.rebuilding().catch(() => false)))
+      return sendProblem(reply, new HttpProblem('service-unavailable', 'the read models are being rebuilt from Kafka; retry shortly'), request.url);
+    return errorHandler.call(app, error, request, reply);
+  });
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, new HttpProblem('not-found', `${request.method} ${request.url} does not exist`), request.url),
   );

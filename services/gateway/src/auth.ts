@@ -47,6 +47,8 @@ export class KeyDirectory {
     private readonly readModel: ConsultationReadModel,
     private readonly options: KeyDirectoryOptions = {},
     private readonly now: () => Date = () => new Date(),
+    /** Whether the key directory holds the identity topic at all (false while it is rebuilt after a flush). */
+    private readonly directoryLoaded: () => Promise<boolean> = async () => true,
   ) {
     this.ttlMs = options.ttlMs ?? 5_000;
   }
@@ -66,6 +68,10 @@ export class KeyDirectory {
     if (!entry || entry.expiresAt < now) {
       const generation = this.generation;
       const record = await this.readModel.apiKeyRecord(this.redis, hash);
+      // A key the directory does not hold because the directory itself is being rebuilt (Redis was flushed
+      // or restarted) is not unknown: the caller should retry, not drop its key.
+      if (!record && !(await this.directoryLoaded()))
+        throw new HttpProblem('service-unavailable', 'the API key directory is being rebuilt from Kafka; retry shortly');
       // Unknown keys are cached briefly too, so a flood of bad keys does not become a flood of Redis reads.
       entry = { record, expiresAt: now + (record ? this.ttlMs : 1_000) };
       if (generation === this.generation) {

@@ -2,6 +2,7 @@ import { consultationCommandCodec, type CommandOutcome, type ConsultationCommand
 import type { BatchingProducer } from '@consult/kafka';
 import type { ProjectionListener } from './projection-listener.js';
 import { HttpProblem } from './problems.js';
+import type { SentCommands, Sender } from './sent-commands.js';
 
 export type Dispatched =
   | { state: 'decided'; outcome: CommandOutcome }
@@ -29,6 +30,7 @@ export class CommandBus {
     private readonly listener: ProjectionListener,
     private readonly commandsTopic: string,
     private readonly waitMs: number,
+    private readonly sent?: SentCommands,
   ) {}
 
   async dispatch(command: ConsultationCommand): Promise<Dispatched> {
@@ -36,11 +38,12 @@ export class CommandBus {
   }
 
   /** The same for a command of another stream (e.g. CSOs): its own topic and codec. */
-  async dispatchTo<C extends { id: string; key: string; type: string }>(route: CommandRoute<C>, command: C): Promise<Dispatched> {
+  async dispatchTo<C extends { id: string; key: string; type: string; actor?: Sender }>(route: CommandRoute<C>, command: C): Promise<Dispatched> {
     const started = Date.now();
     const value = route.encode(command);
     const decision = this.listener.waitForOutcome(command.id, this.waitMs);
     try {
+      if (this.sent && command.actor) await this.sent.remember(command.id, command.actor);
       await this.producer.send(route.topic, [
         { key: command.key, value, headers: { 'command-type': command.type } },
       ]);

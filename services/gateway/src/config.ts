@@ -9,7 +9,6 @@ export const GatewayEnv = {
   DECISION_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 60_000, default: 5_000 }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1_024, maximum: 10_485_760, default: 262_144 }),
   AUTH_CACHE_TTL_MS: Type.Integer({ minimum: 0, maximum: 300_000, default: 5_000 }),
-  /** Development only (`npm start`, tests): subscriptions may name loopback and private addresses. */
   /** base64 of 32 bytes: seals webhook secrets at rest in Kafka; required in production (NODE_ENV=production). */
   WEBHOOK_SECRETS_KEY: Type.Optional(Type.String({ minLength: 1 })),
   /** Requests per API key per RATE_LIMIT_WINDOW_MS, counted in Redis across every gateway; 0 turns the limit off. */
@@ -21,6 +20,7 @@ export const GatewayEnv = {
   ALLOW_DEVELOPMENT_KEYS: Type.Optional(Type.Boolean()),
   MAX_EVENT_STREAMS_PER_PRINCIPAL: Type.Integer({ minimum: 1, maximum: 10_000, default: 10 }),
   MAX_SUBSCRIPTIONS_PER_PRINCIPAL: Type.Integer({ minimum: 1, maximum: 100_000, default: 100 }),
+  /** Development only (`npm start`, tests): subscriptions may name loopback and private addresses. */
   ALLOW_PRIVATE_WEBHOOK_TARGETS: Type.Boolean({ default: false }),
-  READY_MAX_LAG: Type.Integer({ minimum: 0, default: 1_000 }),
+  READY_MAX_LAG: Type.Integer({ minimum: 0, default: 200 }),
 };

@@ -5,6 +5,7 @@ import type { Redis } from '@consult/redis';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CommandBus, Dispatched } from './command-bus.js';
 import { HttpProblem, isProblemCode, sendProblem } from './problems.js';
+import type { SentCommands } from './sent-commands.js';
 
 /** What the routes need; built once in app.ts. */
 export interface GatewayContext {
@@ -13,14 +14,16 @@ export interface GatewayContext {
   bus: CommandBus;
   instanceId: string;
   consultations: KnownConsultations;
+  sentCommands: SentCommands;
 }
 
 /**
- * Whether a consultation exists, remembered once seen: consultations are never deleted, so a positive answer
- * stays true and posting a comment costs no read-model lookup. Unknown ids are asked each time.
+ * Whether a consultation exists and to whom it is addressed, remembered once seen: consultations are never
+ * deleted and their addressees never change, so posting a comment costs no read-model lookup. Unknown ids are
+ * asked each time.
  */
 export class KnownConsultations {
-  private readonly known = new Set<string>();
+  private readonly known = new Map<string, ReadonlySet<string>>();
   constructor(
     private readonly redis: Redis,
     private readonly readModel: ConsultationReadModel,
@@ -28,13 +31,22 @@ export class KnownConsultations {
   ) {}
 
   async exists(id: string): Promise<boolean> {
-    if (this.known.has(id)) return true;
-    const found = await this.readModel.exists(this.redis, id);
-    if (found) {
-      if (this.known.size >= this.capacity) this.known.clear();
-      this.known.add(id);
-    }
-    return found;
+    return (await this.addresseesOf(id)) !== null;
+  }
+
+  async isAddressee(id: string, memberState: string): Promise<boolean> {
+    return (await this.addresseesOf(id))?.has(memberState) ?? false;
+  }
+
+  private async addresseesOf(id: string): Promise<ReadonlySet<string> | null> {
+    const known = this.known.get(id);
+    if (known) return known;
+    const view = await this.readModel.get(this.redis, id);
+    if (!view) return null;
+    const addressees = new Set(view.addressees);
+    if (this.known.size >= this.capacity) this.known.clear();
+    this.known.set(id, addressees);
+    return addressees;
   }
 }
 
@@ -57,7 +69,8 @@ export function stampedCommand(request: FastifyRequest, instanceId: string, type
     version: 1 as const,
     key,
     receivedAt: request.receivedAt,
-    correlationId: typeof correlation === 'string' && correlation.length > 0 ? correlation.slice(0, 128) : request.id,
+    // Only a plain token is copied into events; anything else is replaced by the request id.
+    correlationId: typeof correlation === 'string' && /^[\x21-\x7E]{1,128}$/.test(correlation) ? correlation : request.id,
     actor: { kind: request.principal.kind, id: request.principal.id },
     replyTo: instanceId,
     data,

@@ -1,5 +1,6 @@
 import type { CsoErrorCode, DomainErrorCode } from '@consult/domain';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { schemaMessage } from './text-rule.js';
 
 /**
  * Every error the API returns is an RFC 9457 problem document with a stable `code`; the `type` URI resolves
@@ -24,6 +25,11 @@ interface ProblemKind {
 export const PROBLEM_KINDS = {
   'validation-failed': { status: 400, title: 'The request does not match the schema' },
   'invalid-json': { status: 400, title: 'The body is not valid JSON' },
+  'invalid-encoding': { status: 400, title: 'The body is not valid UTF-8' },
+  'invalid-text': {
+    status: 400,
+    title: 'A text field holds a lone surrogate or a control character (only tab, line feed and carriage return are accepted)',
+  },
   'idempotency-key-required': { status: 400, title: 'An Idempotency-Key header is required' },
   unauthorized: { status: 401, title: 'A valid API key is required' },
   forbidden: { status: 403, title: 'This principal may not do this' },
@@ -60,6 +66,7 @@ export const PROBLEM_KINDS = {
   'illegal-transition': { status: 409, title: 'The statement cannot make this transition from its current state' },
   'accreditation-not-in-future': { status: 422, title: 'accreditedUntil must be in the future' },
   'related-consultation-not-found': { status: 422, title: 'relatesTo names no consultation' },
+  'malformed-command': { status: 400, title: 'The command does not match its contract; it was set aside (quarantined) and changed nothing' },
   'service-unavailable': { status: 503, title: 'The service cannot take requests right now; retry later' },
   internal: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, ProblemKind> & Record<DomainErrorCode, ProblemKind> & Record<CsoErrorCode, ProblemKind>;
@@ -99,11 +106,12 @@ export function isProblemCode(code: string): code is ProblemCode {
 }
 
 /** Seconds a client should wait before retrying after a 503 that names no time of its own. */
-export const DEFAULT_RETRY_AFTER_SECONDS = 2;
+export const DEFAULT_RETRY_AFTER_SECONDS = 1;
 
 export function sendProblem(reply: FastifyReply, problem: HttpProblem, instance?: string): FastifyReply {
+  // A 503 is passing (a dependency restarting, a directory rebuilding), a 429 has its window: say when to come back.
   const retryAfter = problem.retryAfterSeconds ?? (problem.status === 503 ? DEFAULT_RETRY_AFTER_SECONDS : undefined);
-  if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
+  if (retryAfter !== undefined && !reply.hasHeader('retry-after')) reply.header('retry-after', String(retryAfter));
   return reply.code(problem.status).type('application/problem+json').send(problem.toDocument(instance));
 }
 
@@ -117,7 +125,7 @@ export function problemFromError(error: FastifyError | HttpProblem | Error): Htt
       message:
         v.keyword === 'additionalProperties'
           ? `unknown field '${String((v.params as { additionalProperty?: string }).additionalProperty)}'`
-          : (v.message ?? 'is invalid'),
+          : schemaMessage(v.keyword, v.params, v.message ?? 'is invalid'),
     }));
     return new HttpProblem('validation-failed', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
   }
@@ -135,7 +143,20 @@ export function problemFromError(error: FastifyError | HttpProblem | Error): Htt
     return new HttpProblem('invalid-json', error.message);
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500)
     return new HttpProblem(fe.statusCode === 404 ? 'not-found' : 'validation-failed', fe.message);
+  if (isUnavailable(error))
+    return new HttpProblem('service-unavailable', 'a dependency (Redis or Kafka) is restarting; nothing was changed, retry shortly');
   return new HttpProblem('internal');
+}
+
+/** Redis or Kafka out of reach (restarting, failing over): a passing condition, so 503, never 500. */
+function isUnavailable(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  return (
+    error.name === 'MaxRetriesPerRequestError' ||
+    error.name.startsWith('KafkaJS') ||
+    /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT/.test(error.message) ||
+    (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code))
+  );
 }
 
 export function errorHandler(

@@ -9,6 +9,7 @@ function recordingReply() {
     code: () => reply,
     type: () => reply,
     send: () => reply,
+    hasHeader: (name: string) => headers.has(name),
     header: (name: string, value: string) => {
       headers.set(name, value);
       return reply;
@@ -21,7 +22,7 @@ describe('problem answers', () => {
   it('say when to retry: a 503 by default, a 429 with its own time, not a 400', () => {
     const unavailable = recordingReply();
     sendProblem(unavailable.reply, new HttpProblem('service-unavailable'));
-    expect(unavailable.headers.get('retry-after')).toBe('2');
+    expect(unavailable.headers.get('retry-after')).toBe('1');
     const limited = recordingReply();
     sendProblem(limited.reply, new HttpProblem('rate-limited', 'slow down', {}, 17));
     expect(limited.headers.get('retry-after')).toBe('17');

@@ -1,4 +1,4 @@
-import { csoWriterGroupId, writerGroupId, type TopicNames } from '@consult/contracts';
+import { csoWriterGroupId, projectorGroupId, writerGroupId, type TopicNames } from '@consult/contracts';
 import type { Kafka } from '@consult/kafka';
 import { KeySpace, RedisOffsetStore, type Redis } from '@consult/redis';
 
@@ -8,12 +8,19 @@ export interface Readiness {
   redis: 'up' | 'down';
   /** Messages not yet processed by the single writers and the projector (null when unknown). */
   lag: { writer: number | null; projector: number | null };
+  /** Records set aside on the quarantine topic because a consumer could not decode them (null when unknown). */
+  quarantined: number | null;
+  /** Why the gateway is not ready, in words an operator can act on (empty when ready). */
+  reasons: string[];
   checkedAt: string;
 }
 
 /**
- * Ready means: Kafka and Redis answer, and the writer and the projector are caught up to within `maxLag`
- * messages. Checked at most once a second whatever the polling rate.
+ * Ready means a request sent now can succeed: Kafka and Redis answer; both single writers and the projector
+ * have a live group member (a dead one holds its partitions until its session times out, and then nobody
+ * does until it is back); they are caught up to within `maxLag` messages; and the API key directory is
+ * complete (after a Redis flush every key is unknown until the identity topic is projected again). Checked at
+ * most once a second whatever the polling rate.
  */
 export class ReadinessProbe {
   private last: Readiness | undefined;
@@ -24,11 +31,39 @@ export class ReadinessProbe {
     private readonly kafka: Kafka,
     private readonly redis: Redis,
     private readonly topics: TopicNames,
-    keyPrefix: string,
-    private readonly maxLag = 1_000,
+    private readonly keyPrefix: string,
+    private readonly maxLag = 200,
   ) {
     this.offsets = new RedisOffsetStore(new KeySpace(keyPrefix), 'projector');
   }
+
+  /**
+   * Whether the read models are being rebuilt: some partition of a topic they are built from holds records
+   * but the projector has stored no offset for it (after a Redis flush or restart, until its first batch is
+   * applied again). A "not found" then means "not rebuilt yet", and the gateway answers 503, not 404.
+   */
+  async rebuilding(): Promise<boolean> {
+    const { topics } = this;
+    const now = Date.now();
+    if (!this.partitionsWithData || now - this.partitionsWithData.at > 1_000) {
+      const admin = this.kafka.admin();
+      try {
+        await admin.connect();
+        const fields: string[] = [];
+        for (const topic of [topics.consultationEvents, topics.csoEvents, topics.identityEvents])
+          for (const o of await admin.fetchTopicOffsets(topic)) if (Number(o.high) > 0) fields.push(RedisOffsetStore.field(topic, o.partition));
+        this.partitionsWithData = { at: now, fields };
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+    }
+    const fields = this.partitionsWithData.fields;
+    if (fields.length === 0) return false;
+    const stored = await this.redis.hmget(this.offsets.hashKey, ...fields);
+    return stored.some((v) => v === null);
+  }
+
+  private partitionsWithData: { at: number; fields: string[] } | undefined;
 
   async check(): Promise<Readiness> {
     if (this.last && Date.now() - Date.parse(this.last.checkedAt) < 1_000) return this.last;
@@ -38,19 +73,33 @@ export class ReadinessProbe {
   }
 
   private async measure(): Promise<Readiness> {
+    const reasons: string[] = [];
     const redisUp = await this.redis.ping().then(
       () => true,
       () => false,
     );
+    if (!redisUp) reasons.push('redis does not answer');
     const admin = this.kafka.admin();
     let kafkaUp = false;
     let writer: number | null = null;
     let projector: number | null = null;
+    let quarantined: number | null = null;
     const { topics } = this;
     try {
       await admin.connect();
       kafkaUp = true;
       const ends = async (topic: string) => admin.fetchTopicOffsets(topic);
+      const groups = [
+        ['consultation writer', writerGroupId(topics)],
+        ['CSO writer', csoWriterGroupId(topics)],
+        ['projector', projectorGroupId(topics, this.keyPrefix)],
+      ] as const;
+      const described = await admin.describeGroups(groups.map(([, id]) => id));
+      for (const [name, id] of groups) {
+        const group = described.groups.find((g) => g.groupId === id);
+        if (!group || group.members.length === 0 || group.state !== 'Stable')
+          reasons.push(`the ${name} has no live member (group ${group?.state ?? 'unknown'})`);
+      }
       // Both single writers: the consultation writer and the CSO writer, each against its command topic.
       writer = 0;
       for (const [groupId, topic] of [
@@ -63,25 +112,42 @@ export class ReadinessProbe {
           writer += Math.max(0, Number(end.high) - Math.max(0, Number(at)));
         }
       }
+      quarantined = (await ends(topics.quarantine)).reduce((sum, o) => sum + Number(o.high), 0);
       if (redisUp) {
         const next = await this.offsets.nextOffsets(this.redis);
         projector = 0;
-        for (const topic of [topics.consultationEvents, topics.consultationOutcomes, topics.csoEvents, topics.csoOutcomes]) {
-          for (const end of await ends(topic)) {
-            const at = next.get(RedisOffsetStore.field(topic, end.partition)) ?? 0n;
-            // Transaction markers take offsets too: one marker past the last applied record is caught up.
-            projector += Math.max(0, Number(end.high) - Number(at) - 1);
-          }
+        const lagOf = (topic: string, end: { partition: number; high: string }): number => {
+          const at = next.get(RedisOffsetStore.field(topic, end.partition)) ?? 0n;
+          // Transaction markers take offsets too: one marker past the last applied record is caught up.
+          return Math.max(0, Number(end.high) - Number(at) - 1);
+        };
+        for (const topic of [topics.consultationEvents, topics.consultationOutcomes, topics.csoEvents, topics.csoOutcomes])
+          for (const end of await ends(topic)) projector += lagOf(topic, end);
+        for (const end of await ends(topics.identityEvents)) {
+          const stored = next.has(RedisOffsetStore.field(topics.identityEvents, end.partition));
+          if (Number(end.high) > 0 && (!stored || lagOf(topics.identityEvents, end) > 0))
+            reasons.push('the API key directory is being rebuilt');
         }
       }
-    } catch {
+    } catch (error) {
       // Kafka down (kafka: down) or topics missing (lag unknown): either way not ready.
+      reasons.push(kafkaUp ? `kafka: ${error instanceof Error ? error.message : String(error)}` : 'kafka does not answer');
       if (projector === null) writer = null;
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
-    const ready = kafkaUp && redisUp && writer !== null && writer <= this.maxLag && projector !== null && projector <= this.maxLag;
-    return { ready, kafka: kafkaUp ? 'up' : 'down', redis: redisUp ? 'up' : 'down', lag: { writer, projector }, checkedAt: new Date().toISOString() };
+    if (writer !== null && writer > this.maxLag) reasons.push(`the writers lag ${writer} commands`);
+    if (projector !== null && projector > this.maxLag) reasons.push(`the projector lags ${projector} records`);
+    if (writer === null || projector === null) reasons.push('lag unknown');
+    const ready = kafkaUp && redisUp && reasons.length === 0;
+    return {
+      ready,
+      kafka: kafkaUp ? 'up' : 'down',
+      redis: redisUp ? 'up' : 'down',
+      lag: { writer, projector },
+      quarantined,
+      reasons,
+      checkedAt: new Date().toISOString(),
+    };
   }
-
 }

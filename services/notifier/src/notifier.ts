@@ -60,7 +60,7 @@ export class Notifier {
     const history = new ConsultationReadModel(new KeySpace(keyPrefix));
     this.revocations = new KeyRevocations({ kafka, logger: logger.child({ component: 'key-revocations' }), topic: topics.identityEvents });
     directory.revocations = this.revocations;
-    this.projector = new NotificationProjector({ kafka, redis, logger, topics, notificationTopics, keyPrefix, directory });
+    this.projector = new NotificationProjector({ kafka, redis, logger, topics, notificationTopics, keyPrefix, directory, producer: this.producer });
     this.router = new NotificationRouter({ kafka, logger, topics, notificationTopics, directory, directoryReady });
     this.worker = new DeliveryWorker({
       kafka,

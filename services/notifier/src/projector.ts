@@ -5,13 +5,16 @@ import {
   notifierGroupId,
   subscriptionEventCodec,
   type ConsultationEvent,
+  type DeliveryRecord,
   type NotificationTopicNames,
+  type SubscriptionEvent,
   type TopicNames,
 } from '@consult/contracts';
 import type { Logger } from '@consult/config';
-import type { Consumer, Kafka, KafkaMessage } from '@consult/kafka';
+import type { BatchingProducer, Kafka } from '@consult/kafka';
 import { NotificationReadModel } from '@consult/read-models';
-import { KeySpace, RedisOffsetStore, type Redis } from '@consult/redis';
+import { KeySpace, RedisOffsetStore, type ChainableCommander, type Redis } from '@consult/redis';
+import { Quarantine, RedisProjection, type Decoded } from '@consult/streams';
 import type { SubscriptionDirectory } from './directory.js';
 
 export interface NotificationProjectorOptions {
@@ -22,112 +25,78 @@ export interface NotificationProjectorOptions {
   notificationTopics: NotificationTopicNames;
   keyPrefix: string;
   directory: SubscriptionDirectory;
+  /** Where records that do not decode are quarantined. */
+  producer: BatchingProducer;
 }
 
+type NotificationRecord =
+  | { kind: 'consultation-event'; event: ConsultationEvent }
+  | { kind: 'subscription'; event: SubscriptionEvent }
+  | { kind: 'delivery'; record: DeliveryRecord };
+
 /**
- * Projects subscriptions, delivery history and the live event stream into Redis, the way the consultation
- * projector does: each batch's effects and its last offset go in one MULTI; on assignment the consumer seeks
- * to the offsets stored in Redis (the beginning after a flush), so a flush is followed by a full rebuild.
+ * Projects subscriptions, delivery history and the live event stream into Redis, exactly once per batch and
+ * rebuilt by itself after a flush (`RedisProjection`), and keeps the in-memory subscription directory current.
  */
 export class NotificationProjector {
-  private readonly consumer: Consumer;
   readonly readModel: NotificationReadModel;
-  private readonly offsets: RedisOffsetStore;
-  private readonly next = new Map<string, bigint>();
-  private ready: Promise<void> = Promise.resolve();
-  private markAssigned!: () => void;
-  readonly assigned: Promise<void> = new Promise((resolve) => (this.markAssigned = resolve));
+  private readonly projection: RedisProjection<NotificationRecord>;
 
   constructor(private readonly options: NotificationProjectorOptions) {
     const keys = new KeySpace(options.keyPrefix);
     this.readModel = new NotificationReadModel(keys);
-    this.offsets = new RedisOffsetStore(keys, 'notifier');
-    this.consumer = options.kafka.consumer({
-      groupId: notifierGroupId(options.topics, 'projector', options.keyPrefix),
-      readUncommitted: false,
-      allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 100,
-      maxBytesPerPartition: 4 * 1024 * 1024,
+    const { topics, notificationTopics } = options;
+    const groupId = notifierGroupId(topics, 'projector', options.keyPrefix);
+    this.projection = new RedisProjection<NotificationRecord>({
+      kafka: options.kafka,
+      redis: options.redis,
+      logger: options.logger,
+      groupId,
+      topics: [topics.consultationEvents, notificationTopics.subscriptionEvents, notificationTopics.deliveries],
+      offsets: new RedisOffsetStore(keys, 'notifier'),
+      quarantine: new Quarantine(options.producer, topics.quarantine, groupId, options.logger),
+      decode: (topic, message): NotificationRecord => {
+        if (topic === topics.consultationEvents) return { kind: 'consultation-event', event: consultationEventCodec.decode(message.value) };
+        if (topic === notificationTopics.subscriptionEvents) return { kind: 'subscription', event: subscriptionEventCodec.decode(message.value) };
+        return { kind: 'delivery', record: deliveryRecordCodec.decode(message.value) };
+      },
+      project: (commands, _topic, partition, records) => this.project(commands, partition, records),
+      partitionsConsumedConcurrently: 3,
     });
+  }
+
+  get assigned(): Promise<void> {
+    return this.projection.assigned;
   }
 
   async start(): Promise<void> {
-    const { consumer, options } = this;
-    const topics = [options.topics.consultationEvents, options.notificationTopics.subscriptionEvents, options.notificationTopics.deliveries];
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      this.ready = this.seekToStoredOffsets(payload.memberAssignment);
-      this.ready.then(() => this.markAssigned(), () => undefined);
-      this.ready.catch((error: unknown) => options.logger.error({ err: error }, 'seeking to stored offsets failed'));
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topics, fromBeginning: true });
-    await consumer.run({
-      autoCommit: true,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 3,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isStale }) => {
-        await this.ready;
-        if (isStale()) return;
-        const field = RedisOffsetStore.field(batch.topic, batch.partition);
-        const expected = this.next.get(field) ?? 0n;
-        const fetchedOffset = BigInt((batch as unknown as { fetchedOffset: string }).fetchedOffset);
-        if (fetchedOffset > expected) {
-          this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: expected.toString() });
-          return;
-        }
-        const messages = batch.messages.filter((m) => BigInt(m.offset) >= expected);
-        if (messages.length > 0) {
-          await this.apply(batch.topic, batch.partition, messages);
-          this.next.set(field, BigInt(messages[messages.length - 1]!.offset) + 1n);
-        }
-        if (batch.messages.length > 0) resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
-        await heartbeat();
-      },
-    });
+    await this.projection.start();
   }
 
-  private async seekToStoredOffsets(assignment: Record<string, number[]>): Promise<void> {
-    const stored = await this.offsets.nextOffsets(this.options.redis);
-    this.next.clear();
-    for (const [topic, partitions] of Object.entries(assignment)) {
-      for (const partition of partitions) {
-        const field = RedisOffsetStore.field(topic, partition);
-        const offset = stored.get(field) ?? 0n;
-        this.next.set(field, offset);
-        this.consumer.seek({ topic, partition, offset: offset.toString() });
-      }
-    }
-  }
-
-  private async apply(topic: string, partition: number, messages: KafkaMessage[]): Promise<void> {
-    const { redis, topics, notificationTopics, logger, directory } = this.options;
-    const multi = redis.multi();
-    if (topic === topics.consultationEvents) {
-      const events = messages.map((m) => [m, consultationEventCodec.decode(m.value)] as const);
-      const addressees = await this.addresseesFor(events.map(([, e]) => e));
-      for (const [message, event] of events) {
-        if (event.type === 'consultation.opened') {
-          addressees.set(event.key, event.data.addressees);
-          this.readModel.setAddressees(multi, event.key, event.data.addressees);
+  private async project(commands: ChainableCommander, partition: number, records: Decoded<NotificationRecord>[]): Promise<void> {
+    const { directory } = this.options;
+    const events = records.flatMap((r) => (r.value.kind === 'consultation-event' ? [r.value.event] : []));
+    const addressees = await this.addresseesFor(events);
+    for (const { message, value } of records) {
+      switch (value.kind) {
+        case 'consultation-event': {
+          const event = value.event;
+          if (event.type === 'consultation.opened') {
+            addressees.set(event.key, event.data.addressees);
+            this.readModel.setAddressees(commands, event.key, event.data.addressees);
+          }
+          this.readModel.appendToStream(commands, partition, message.offset, event, audienceOf(event, addressees.get(event.key)));
+          break;
         }
-        this.readModel.appendToStream(multi, partition, message.offset, event, audienceOf(event, addressees.get(event.key)));
+        case 'subscription':
+          directory.apply(value.event, message.offset);
+          this.readModel.applySubscription(commands, value.event);
+          break;
+        case 'delivery':
+          this.readModel.applyDelivery(commands, value.record);
+          break;
       }
-    } else if (topic === notificationTopics.subscriptionEvents) {
-      for (const message of messages) {
-        const event = subscriptionEventCodec.decode(message.value);
-        directory.apply(event, message.offset);
-        this.readModel.applySubscription(multi, event);
-      }
-    } else if (topic === notificationTopics.deliveries) {
-      for (const message of messages) this.readModel.applyDelivery(multi, deliveryRecordCodec.decode(message.value));
-    } else {
-      logger.warn({ topic }, 'message from an unexpected topic');
-      return;
     }
-    this.offsets.record(multi, topic, partition, messages[messages.length - 1]!.offset);
-    const results = await multi.exec();
-    const failed = results?.find(([error]) => error);
-    if (!results || failed) throw failed?.[0] ?? new Error('redis transaction discarded');
   }
 
   /** Addressees of the consultations whose deadline was extended in this batch (earlier batches stored them). */
@@ -137,6 +106,6 @@ export class NotificationProjector {
   }
 
   async stop(): Promise<void> {
-    await this.consumer.disconnect();
+    await this.projection.stop();
   }
 }

@@ -1,7 +1,6 @@
 import {
   audienceOf,
   consultationEventCodec,
-  ContractViolation,
   deliveryRecordCodec,
   deterministicUuid,
   inAudience,
@@ -15,6 +14,7 @@ import {
 import type { Logger } from '@consult/config';
 import { readToEnd, TransactionalProcessor, type Kafka, type KafkaMessage, type Message, type TopicMessages } from '@consult/kafka';
 import type { Subscription, SubscriptionDirectory } from './directory.js';
+import { isPoison, quarantineMessage } from '@consult/streams';
 import { withRetries } from './retry.js';
 
 export interface RouterOptions {
@@ -77,8 +77,8 @@ export class NotificationRouter {
       transactionalIdPrefix: `${options.topics.consultationEvents}.notifier-router`,
       // Each event fans out to many requests that embed it: keep a transaction's record batches bounded.
       maxMessagesPerTransaction: 500,
-      onAssigned: (partitions) => this.load(partitions),
-      process: (_partition, messages) => this.process(messages),
+      load: (partitions) => this.load(partitions),
+      process: (partition, messages) => this.process(partition, messages),
     });
   }
 
@@ -114,20 +114,28 @@ export class NotificationRouter {
     try {
       return consultationEventCodec.decode(message.value);
     } catch (error) {
-      const reason = error instanceof ContractViolation ? error.problems : [String(error)];
-      this.options.logger.error({ offset: message.offset, reason }, 'skipping a malformed consultation event');
+      if (!isPoison(error)) throw error;
       return null;
     }
   }
 
-  private process(messages: KafkaMessage[]): TopicMessages[] {
+  private process(partition: number, messages: KafkaMessage[]): TopicMessages[] {
     const out: Message[] = [];
+    const quarantined: Message[] = [];
     const requestedAt = this.now().toISOString();
     // The bytes this transaction copies: each embedded event counts once per subscription it goes to.
     let embedded = 0;
     for (const message of messages) {
-      const event = this.decode(message);
-      if (!event) continue;
+      let event: ConsultationEvent;
+      try {
+        event = consultationEventCodec.decode(message.value);
+      } catch (error) {
+        if (!isPoison(error)) throw error;
+        this.options.logger.error({ partition, offset: message.offset, err: error }, 'quarantining a consultation event that does not decode');
+        const consumer = notifierGroupId(this.options.topics, 'router');
+        quarantined.push(quarantineMessage(consumer, this.options.topics.consultationEvents, partition, message, error));
+        continue;
+      }
       if (event.type === 'consultation.opened') this.addressees.set(event.key, event.data.addressees);
       const targets = recipientsOf(event, this.addressees.get(event.key), this.options.directory.subscribedTo(event.type));
       const size = message.value?.length ?? 0;
@@ -159,6 +167,9 @@ export class NotificationRouter {
         out.push({ key: subscription.id, value: deliveryRecordCodec.encode(record), headers: { 'event-type': record.type } });
       }
     }
-    return [{ topic: this.options.notificationTopics.deliveries, messages: out }];
+    return [
+      { topic: this.options.notificationTopics.deliveries, messages: out },
+      { topic: this.options.topics.quarantine, messages: quarantined },
+    ];
   }
 }

@@ -8,6 +8,7 @@ import { exportEvents } from './export.js';
 import { consultationHistory, formatHistoryLine, stateAsOf } from './history.js';
 import { ProgressBar, type ProgressSink } from './progress.js';
 import { rebuildPrefix, rebuildReadModels } from './rebuild.js';
+import { formatQuarantined, quarantinedRecords } from './quarantine.js';
 import { verifyTopics } from './verify.js';
 
 export interface ReplayDeps {
@@ -26,7 +27,8 @@ export type ReplayCommand =
   | { kind: 'history'; consultation: string; asOf?: string }
   | { kind: 'rebuild'; keep?: boolean }
   | { kind: 'verify' }
-  | { kind: 'export'; file: string; consultation?: string };
+  | { kind: 'export'; file: string; consultation?: string }
+  | { kind: 'quarantine' };
 
 const bar = (deps: ReplayDeps, label: string): { progress?: ProgressSink } =>
   deps.progress ? { progress: deps.progress(label) } : {};
@@ -79,6 +81,12 @@ export async function runReplayCommand(deps: ReplayDeps, command: ReplayCommand)
           `(${Math.round((report.events * 1000) / Math.max(report.ms, 1))} events/s): ${report.broken.length} broken`,
       );
       return report.broken.length === 0 ? 0 : 1;
+    }
+    case 'quarantine': {
+      const records = await quarantinedRecords(kafka, logger, topics.quarantine);
+      for (const record of records) out(formatQuarantined(record));
+      out(`${records.length} quarantined records`);
+      return 0;
     }
     case 'export': {
       const p = bar(deps, 'export');

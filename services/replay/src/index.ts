@@ -8,4 +8,4 @@ export * from './progress.js';
 export * from './rebuild.js';
 export * from './verify.js';
 export * from './commands.js';
-export * from './coalescing-multi.js';
+export * from './quarantine.js';

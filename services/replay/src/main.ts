@@ -13,6 +13,7 @@ const USAGE = `usage:
   npm run replay -- --rebuild [--keep]                          rebuild read models into a fresh key space and compare
   npm run replay -- --verify                                    check every stream's sequence and hash chain
   npm run replay -- --export <file> [--consultation <id>]       NDJSON of events with their chain (docs/audit-export.md)
+  npm run replay -- --quarantine                                records consumers set aside: where from, who, why
 env: TOPIC_PREFIX, KEY_PREFIX (and KAFKA_BROKERS, REDIS_URL, else the local launcher)`;
 
 function fail(message: string): never {
@@ -30,6 +31,7 @@ function parse() {
         keep: { type: 'boolean' },
         verify: { type: 'boolean' },
         export: { type: 'string' },
+        quarantine: { type: 'boolean' },
         help: { type: 'boolean' },
       },
     });
@@ -42,6 +44,7 @@ if (values.help) fail('');
 let command: ReplayCommand;
 if (values.rebuild) command = { kind: 'rebuild', keep: values.keep ?? false };
 else if (values.verify) command = { kind: 'verify' };
+else if (values.quarantine) command = { kind: 'quarantine' };
 else if (values.export) command = { kind: 'export', file: values.export, ...(values.consultation ? { consultation: values.consultation } : {}) };
 else if (values.consultation) {
   const asOf = values['as-of'];

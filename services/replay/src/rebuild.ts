@@ -1,15 +1,10 @@
 import type { Logger } from '@consult/config';
-import {
-  commandOutcomeCodec,
-  consultationEventCodec,
-  csoEventCodec,
-  identityEventCodec,
-  type TopicNames,
-} from '@consult/contracts';
+import type { TopicNames } from '@consult/contracts';
 import { readToEnd, type Kafka, type KafkaMessage } from '@consult/kafka';
-import { ConsultationReadModel, CsoReadModel } from '@consult/read-models';
-import { KeySpace, RedisOffsetStore, type ChainableCommander, type Redis } from '@consult/redis';
-import { APPLY_COMMANDS_LUA, CoalescingMulti } from './coalescing-multi.js';
+import { ReadModelProjection } from '@consult/read-models';
+import { isPoison } from '@consult/streams';
+import { APPLY_COMMANDS_LUA, CoalescingMulti, KeySpace, RedisOffsetStore, type ChainableCommander, type Redis } from '@consult/redis';
+
 import { silentProgress, type ProgressSink } from './progress.js';
 
 export interface RebuildOptions {
@@ -61,24 +56,26 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
   const keys = new KeySpace(options.keyPrefix);
   if (await hasKeys(redis, options.keyPrefix))
     throw new Error(`key space ${options.keyPrefix} is not empty: a rebuild needs a fresh one`);
-  const readModel = new ConsultationReadModel(keys);
-  const csoReadModel = new CsoReadModel(keys);
+  const projection = new ReadModelProjection(topics, keys);
   const offsets = new RedisOffsetStore(keys, 'projector');
   const chunk = options.chunk ?? 1_000;
   const maxInFlight = options.maxInFlight ?? 4;
-  const appliers: [string, Applier][] = [
-    [
-      topics.consultationEvents,
-      (multi, m) => {
-        const raw = m.value?.toString('utf8') ?? null;
-        readModel.applyEvent(multi, consultationEventCodec.decode(raw), raw ?? undefined);
-      },
-    ],
-    [topics.consultationOutcomes, (multi, m) => readModel.applyOutcome(multi, commandOutcomeCodec.decode(m.value))],
-    [topics.identityEvents, (multi, m) => readModel.applyIdentity(multi, identityEventCodec.decode(m.value))],
-    [topics.csoEvents, (multi, m) => csoReadModel.applyEvent(multi, csoEventCodec.decode(m.value))],
-    [topics.csoOutcomes, (multi, m) => readModel.applyOutcome(multi, commandOutcomeCodec.decode(m.value))],
-  ];
+  // Records that do not decode are skipped, as the projector skips them (into quarantine).
+  let skipped = 0;
+  const appliers: [string, Applier][] = projection.topics.map((topic) => [
+    topic,
+    (multi, m) => {
+      let record;
+      try {
+        record = projection.decode(topic, m.value);
+      } catch (error) {
+        if (!isPoison(error)) throw error;
+        skipped++;
+        return;
+      }
+      projection.project(multi, [record]);
+    },
+  ]);
 
   const started = Date.now();
   const inFlight = new Set<Promise<void>>();
@@ -138,7 +135,7 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
   progress.done();
   const ms = Date.now() - started;
   const events = Object.values(byTopic).reduce((a, b) => a + b, 0);
-  logger.info({ keyPrefix: options.keyPrefix, events, ms }, 'read models rebuilt');
+  logger.info({ keyPrefix: options.keyPrefix, events, skipped, ms }, 'read models rebuilt');
   return { keyPrefix: options.keyPrefix, events, byTopic, ms, eventsPerSecond: Math.round((events * 1000) / Math.max(ms, 1)) };
 }
 

@@ -1,5 +1,4 @@
 import {
-  ContractViolation,
   csoCommandCodec,
   csoEventCodec,
   csoWriterGroupId,
@@ -12,7 +11,7 @@ import {
 } from '@consult/contracts';
 import { decideCso, evolveCso, type Cso } from '@consult/domain';
 import { TransactionalProcessor, type Kafka, type KafkaMessage, type TopicMessages } from '@consult/kafka';
-import { ChainedStreams, outcomeMessage, outcomeOf } from '@consult/streams';
+import { ChainedStreams, malformedCommandOutputs, outcomeMessage, outcomeOf } from '@consult/streams';
 import type { Logger } from '@consult/config';
 
 export interface CsoWriterOptions {
@@ -62,9 +61,8 @@ export class CsoWriter {
       groupId: options.groupId ?? csoWriterGroupId(options.topics),
       inputTopic: options.topics.csoCommands,
       transactionalIdPrefix: `${options.topics.csoCommands}.writer`,
-      onAssigned: async (partitions) => void (await this.streams.load(partitions)),
+      load: async (partitions) => void (await this.streams.load(partitions)),
       process: (partition, messages) => this.process(partition, messages),
-      onAborted: async (partition) => void (await this.streams.load([partition])),
     });
   }
 
@@ -116,14 +114,20 @@ export class CsoWriter {
   private process(partition: number, messages: KafkaMessage[]): TopicMessages[] {
     const events: TopicMessages = { topic: this.options.topics.csoEvents, messages: [] };
     const outcomes: TopicMessages = { topic: this.options.topics.csoOutcomes, messages: [] };
+    const quarantine: TopicMessages = { topic: this.options.topics.quarantine, messages: [] };
     const identity: TopicMessages = { topic: this.options.topics.identityEvents, messages: [] };
     for (const message of messages) {
       let command: CsoCommand;
       try {
         command = csoCommandCodec.decode(message.value);
       } catch (error) {
-        const reason = error instanceof ContractViolation ? error.problems : [String(error)];
-        this.logger.error({ offset: message.offset, partition, reason }, 'skipping a malformed command');
+        // Commands come from our gateway and services, which validate before producing; anything else is
+        // set aside and, when it names a command id, answered as rejected.
+        const group = this.options.groupId ?? csoWriterGroupId(this.options.topics);
+        const malformed = malformedCommandOutputs(group, this.options.topics.csoCommands, partition, message, error, this.now().toISOString());
+        this.logger.error({ offset: message.offset, partition, err: error }, 'quarantining a malformed command');
+        quarantine.messages.push(malformed.quarantine);
+        if (malformed.outcome) outcomes.messages.push(malformed.outcome);
         continue;
       }
       const decidedAt = this.now().toISOString();
@@ -138,6 +142,6 @@ export class CsoWriter {
         });
       outcomes.messages.push(outcomeMessage(command, decidedAt, outcomeOf(decision, this.streams.sequence(command.key))));
     }
-    return [events, outcomes, identity];
+    return [events, outcomes, identity, quarantine];
   }
 }

@@ -18,12 +18,19 @@ export function commandRoutes(context: GatewayContext): FastifyPluginAsyncTypebo
       },
       async (request) => {
         const { commandId } = request.params;
-        const outcome = await context.readModel.outcome(context.redis, commandId);
-        if (!outcome) return { commandId, status: 'pending' as const };
         const principal = request.principal;
-        const own = outcome.actor.kind === principal.kind && outcome.actor.id === principal.id;
-        if (!own && principal.kind !== 'auditor' && principal.kind !== 'secretariat')
-          throw new HttpProblem('command-not-found', `no command ${commandId}`);
+        const mayRead = (sender: { kind: string; id: string }) =>
+          (sender.kind === principal.kind && sender.id === principal.id) || principal.kind === 'auditor' || principal.kind === 'secretariat';
+        const [outcome, sender] = await Promise.all([
+          context.readModel.outcome(context.redis, commandId),
+          context.sentCommands.senderOf(commandId),
+        ]);
+        // Pending only if a gateway sent it; an id nobody sent, or whose record has expired, is a 404.
+        if (!outcome) {
+          if (!sender || !mayRead(sender)) throw new HttpProblem('command-not-found', `no command ${commandId}`);
+          return { commandId, status: 'pending' as const };
+        }
+        if (!mayRead(outcome.actor)) throw new HttpProblem('command-not-found', `no command ${commandId}`);
         const result = outcome.result;
         if (result.status === 'accepted')
           return { commandId, status: 'accepted' as const, decidedAt: outcome.decidedAt, receipt: result.receipt };

@@ -17,6 +17,7 @@ import {
   Problem,
 } from '../schemas.js';
 import type { ConsultationView } from '@consult/domain';
+import type { FastifyRequest } from 'fastify';
 
 /** The hash an idempotent retry is compared by: the same key with another body or language is a conflict. */
 export function commentBodyHash(body: CommentBodySchema): string {
@@ -30,7 +31,7 @@ export function commentBodyHash(body: CommentBodySchema): string {
  */
 export function readableMemberState(principal: Principal, view: ConsultationView, requested?: string): string | null {
   if (principal.kind === 'secretariat' || principal.kind === 'auditor') return requested ?? null;
-  if (principal.kind !== 'member-state') throw new HttpProblem('forbidden', 'comments are for the secretariat, auditors and addressees');
+  if (principal.kind !== 'member-state') throw new HttpProblem('forbidden', COMMENT_READERS_ONLY);
   if (!view.addressees.includes(principal.id)) throw new HttpProblem('consultation-not-found', `no consultation ${view.id}`);
   if (view.commentVisibility === 'addressees') return requested ?? null;
   if (requested && requested !== principal.id)
@@ -38,15 +39,35 @@ export function readableMemberState(principal: Principal, view: ConsultationView
   return principal.id;
 }
 
+const COMMENT_READERS_ONLY = 'comments are for the secretariat, auditors and addressees';
+
 export function commentRoutes(context: GatewayContext): FastifyPluginAsyncTypebox {
-  const existing = async (id: string): Promise<ConsultationView> => {
+  /**
+   * For reads: the kind of principal is checked before anything is looked up, so a 403 never depends on the
+   * resource, and a consultation the caller may not see is a 404 like one that does not exist.
+   */
+  const existing = async (request: FastifyRequest, id: string): Promise<ConsultationView> => {
+    requireKind(request, 'secretariat', 'auditor', 'member-state');
     const view = await context.readModel.get(context.redis, id);
-    if (!view) throw new HttpProblem('consultation-not-found', `no consultation ${id}`);
+    if (!view || (request.principal.kind === 'member-state' && !view.addressees.includes(request.principal.id)))
+      throw new HttpProblem('consultation-not-found', `no consultation ${id}`);
     return view;
   };
-  /** For writes: the writer decides everything else, so only existence is checked here (and remembered). */
-  const mustExist = async (id: string): Promise<void> => {
-    if (!(await context.consultations.exists(id))) throw new HttpProblem('consultation-not-found', `no consultation ${id}`);
+  /**
+   * For a member state's writes: the consultation must be addressed to it (a 404 otherwise, as if it did not
+   * exist); addressees never change, so this is remembered. The writer decides everything else.
+   */
+  const mustBeAddressee = async (id: string, memberState: string): Promise<void> => {
+    if (!(await context.consultations.isAddressee(id, memberState)))
+      throw new HttpProblem('consultation-not-found', `no consultation ${id}`);
+  };
+  /** Another member state's comment is not visible (a 404) unless the consultation shares comments among addressees. */
+  const mustSeeComment = async (consultationId: string, commentId: string, memberState: string): Promise<void> => {
+    const comment = await context.readModel.commentById(context.redis, commentId);
+    if (comment && comment.consultationId === consultationId && comment.memberState !== memberState) {
+      const view = await context.readModel.get(context.redis, consultationId);
+      if (view?.commentVisibility !== 'addressees') throw new HttpProblem('comment-not-found', `no comment ${commentId}`);
+    }
   };
 
   return async (app) => {
@@ -66,7 +87,7 @@ export function commentRoutes(context: GatewayContext): FastifyPluginAsyncTypebo
         const principal = requireKind(request, 'member-state');
         const idempotencyKey = request.headers['idempotency-key'];
         if (!idempotencyKey) throw new HttpProblem('idempotency-key-required', 'send an Idempotency-Key header (1–200 visible ASCII characters)');
-        await mustExist(request.params.id);
+        await mustBeAddressee(request.params.id, principal.id);
         const command = commandFor(request, context, 'consultation.submit-comment', request.params.id, {
           commentId: randomUUID(),
           memberState: principal.id,
@@ -91,13 +112,15 @@ export function commentRoutes(context: GatewayContext): FastifyPluginAsyncTypebo
           summary: 'Amend a comment (its own member state, before the deadline); every revision is kept',
           tags: ['comments'],
           params: CommentParams,
+          headers: IdempotencyHeaders,
           body: CommentBodySchema,
           response: { 200: CommentReceipt, 202: Pending, '4xx': Problem },
         },
       },
       async (request, reply) => {
         const principal = requireKind(request, 'member-state');
-        await mustExist(request.params.id);
+        await mustBeAddressee(request.params.id, principal.id);
+        await mustSeeComment(request.params.id, request.params.commentId, principal.id);
         const command = commandFor(request, context, 'consultation.amend-comment', request.params.id, {
           commentId: request.params.commentId,
           memberState: principal.id,
@@ -114,20 +137,38 @@ export function commentRoutes(context: GatewayContext): FastifyPluginAsyncTypebo
       '/v1/consultations/:id/comments/:commentId',
       {
         schema: {
-          summary: 'Withdraw a comment (its own member state, before the deadline)',
+          summary: 'Withdraw a comment (its own member state, before the deadline); with an Idempotency-Key a retry gets the first answer',
           tags: ['comments'],
           params: CommentParams,
+          headers: IdempotencyHeaders,
           response: { 200: CommentReceipt, 202: Pending, '4xx': Problem },
         },
       },
       async (request, reply) => {
         const principal = requireKind(request, 'member-state');
-        await mustExist(request.params.id);
+        await mustBeAddressee(request.params.id, principal.id);
+        await mustSeeComment(request.params.id, request.params.commentId, principal.id);
         const command = commandFor(request, context, 'consultation.withdraw-comment', request.params.id, {
           commentId: request.params.commentId,
           memberState: principal.id,
         });
         const dispatched = await context.bus.dispatch(command);
+        // A retried withdrawal (same Idempotency-Key) gets the first answer, built from the withdrawn comment.
+        if (
+          request.headers['idempotency-key'] &&
+          dispatched.state === 'decided' &&
+          dispatched.outcome.result.status === 'rejected' &&
+          dispatched.outcome.result.code === 'comment-withdrawn'
+        ) {
+          const comment = await context.readModel.commentById(context.redis, request.params.commentId);
+          if (comment?.withdrawnAt && comment.memberState === principal.id) {
+            const { commentId, trackingNumber, memberState, consultationId, withdrawnAt } = comment;
+            return reply
+              .code(200)
+              .header('idempotent-replayed', 'true')
+              .send({ commentId, trackingNumber, memberState, consultationId, withdrawnAt, receivedAt: withdrawnAt, status: 'withdrawn' });
+          }
+        }
         return answer(reply, dispatched, command.id, (receipt) => ({
           status: 200,
           body: { ...receipt, receivedAt: receipt.withdrawnAt, status: 'withdrawn' },
@@ -147,7 +188,7 @@ export function commentRoutes(context: GatewayContext): FastifyPluginAsyncTypebo
         },
       },
       async (request) => {
-        const view = await existing(request.params.id);
+        const view = await existing(request, request.params.id);
         const memberState = readableMemberState(request.principal, view, request.query.memberState);
         const page = await context.readModel.comments(context.redis, view.id, {
           ...(memberState ? { memberState } : {}),
@@ -169,7 +210,7 @@ export function commentRoutes(context: GatewayContext): FastifyPluginAsyncTypebo
         },
       },
       async (request) => {
-        const view = await existing(request.params.id);
+        const view = await existing(request, request.params.id);
         const comment = await context.readModel.commentById(context.redis, request.params.commentId);
         if (!comment || comment.consultationId !== view.id)
           throw new HttpProblem('comment-not-found', `no comment ${request.params.commentId}`);

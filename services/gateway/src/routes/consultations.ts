@@ -21,9 +21,17 @@ import type { ConsultationView } from '@consult/domain';
 import type { Principal } from '../auth.js';
 import { consultationAsOfRequest } from './history.js';
 
-/** Member states see the consultations addressed to them; everyone else with a key sees them all. */
+/**
+ * Who reads consultations: the secretariat and auditors all of them, a member state those addressed to it.
+ * CSOs and the Standing Committee take part through statements only: a consultation's addressees and who has
+ * responded are not theirs to see (docs/security.md).
+ */
+export const CONSULTATION_READERS = ['secretariat', 'auditor', 'member-state'] as const;
+
+/** Member states see the consultations addressed to them; the secretariat and auditors see them all. */
 export function canSee(principal: Principal, view: ConsultationView): boolean {
-  return principal.kind !== 'member-state' || view.addressees.includes(principal.id);
+  if (principal.kind === 'member-state') return view.addressees.includes(principal.id);
+  return principal.kind === 'secretariat' || principal.kind === 'auditor';
 }
 
 export function consultationRoutes(context: GatewayContext): FastifyPluginAsyncTypebox {
@@ -87,10 +95,16 @@ export function consultationRoutes(context: GatewayContext): FastifyPluginAsyncT
         },
       },
       async (request) => {
+        requireKind(request, ...CONSULTATION_READERS);
         const limit = Number(request.query.limit ?? 50);
         const offset = Number(request.query.offset ?? 0);
-        const { items, total } = await context.readModel.list(context.redis, request.query.status, { offset, limit });
-        return { items: items.filter((v) => canSee(request.principal, v)), total, offset, limit };
+        const principal = request.principal;
+        // A member state pages through, and counts, only the consultations addressed to it.
+        const { items, total } =
+          principal.kind === 'member-state'
+            ? await context.readModel.listFor(context.redis, principal.id, request.query.status, { offset, limit })
+            : await context.readModel.list(context.redis, request.query.status, { offset, limit });
+        return { items: items.filter((v) => canSee(principal, v)), total, offset, limit };
       },
     );
 
@@ -106,6 +120,7 @@ export function consultationRoutes(context: GatewayContext): FastifyPluginAsyncT
         },
       },
       async (request) => {
+        requireKind(request, ...CONSULTATION_READERS);
         if (request.query.asOf !== undefined)
           return consultationAsOfRequest(request, context, request.params.id, request.query.asOf);
         const view = await context.readModel.get(context.redis, request.params.id);
@@ -119,9 +134,10 @@ export function consultationRoutes(context: GatewayContext): FastifyPluginAsyncT
       '/v1/consultations/:id/deadline-extensions',
       {
         schema: {
-          summary: 'Extend the deadline (secretariat); the new deadline must be later than the current one',
+          summary: 'Extend the deadline (secretariat); the new deadline must be later than the current one; the same extension again gets the first answer',
           tags: ['consultations'],
           params: IdParams,
+          headers: IdempotencyHeaders,
           body: DeadlineExtensionBody,
           response: { 201: DeadlineExtensionResponse, 202: Pending, '4xx': Problem },
         },

@@ -50,6 +50,8 @@ type TransitionType = 'cso.review-statement' | 'cso.forward-statement' | 'cso.re
 
 export function statementRoutes(context: CsoContext): FastifyPluginAsyncTypebox {
   const readable = async (request: FastifyRequest, id: string): Promise<StatementView> => {
+    // The kind is checked before the lookup: a 403 never tells whether the statement exists.
+    requireKind(request, 'secretariat', 'auditor', 'cso', 'standing-committee');
     const statement = await context.csos.statementById(context.redis, id);
     if (!statement || !canReadStatement(request.principal, statement))
       throw new HttpProblem('statement-not-found', `no statement ${id}`);
@@ -84,6 +86,7 @@ export function statementRoutes(context: CsoContext): FastifyPluginAsyncTypebox 
     summary,
     tags: ['cso-statements'],
     params: IdParams,
+    headers: IdempotencyHeaders,
     response: { 200: StatementResponse, 202: Pending, '4xx': Problem },
   });
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import {
+  deterministicUuid,
   deliveryRecordCodec,
   forbiddenAddressReason,
   generateWebhookSecret,
@@ -21,7 +22,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { HttpProblem } from '../problems.js';
-import { Problem } from '../schemas.js';
+import { IdempotencyHeaders, Problem } from '../schemas.js';
 import {
   CreateSubscriptionBody,
   DeliveryList,
@@ -127,10 +128,14 @@ export function subscriptionRoutes(context: SubscriptionRoutesContext): FastifyP
           summary: 'Subscribe an endpoint to notifications (signed POSTs; see docs/webhooks.md)',
           tags: ['notifications'],
           body: CreateSubscriptionBody,
+          headers: IdempotencyHeaders,
           response: { 201: SubscriptionResponse, '4xx': Problem },
         },
       },
       async (request, reply) => {
+        // Auditors only read, through the API and under their own key: no webhook pushes data to a URL of theirs.
+        if (request.principal.kind === 'auditor')
+          throw new HttpProblem('forbidden', 'auditors read through the API; they cannot subscribe webhooks');
         const { url, events } = request.body;
         const parsed = new URL(url);
         if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
@@ -138,10 +143,21 @@ export function subscriptionRoutes(context: SubscriptionRoutesContext): FastifyP
         if (parsed.username || parsed.password) throw new HttpProblem('validation-failed', 'body/url: credentials in the URL are not accepted');
         if (!context.allowPrivateTargets) await assertPublicTarget(parsed);
         const owner = { kind: request.principal.kind, id: request.principal.id };
+        // With an Idempotency-Key, a retry maps to the same subscription and gets the first answer, less the
+        // secret: it was shown once and is kept sealed (a caller that lost it rotates it).
+        const idempotencyKey = request.headers['idempotency-key'];
+        const id = idempotencyKey ? deterministicUuid(`subscription:${owner.kind}:${owner.id}:${idempotencyKey}`) : randomUUID();
+        if (idempotencyKey) {
+          const existing = await readModel.subscriptionById(redis, id);
+          if (existing) {
+            if (existing.url !== url || JSON.stringify(existing.events) !== JSON.stringify(events))
+              throw new HttpProblem('idempotency-key-reused', `subscription ${id} was created with this Idempotency-Key and another request body`);
+            return reply.code(201).header('location', `/v1/subscriptions/${id}`).header('idempotent-replayed', 'true').send(render(existing));
+          }
+        }
         const existing = await readModel.subscriptionsOf(redis, owner);
         if (existing.length >= context.maxSubscriptionsPerPrincipal)
           throw new HttpProblem('subscription-limit-reached', `at most ${context.maxSubscriptionsPerPrincipal} subscriptions per principal`);
-        const id = randomUUID();
         // A secret the subscriber chose is still accepted (v1 API); otherwise the server makes one and shows it once.
         const generated = request.body.secret === undefined;
         const secret = request.body.secret ?? generateWebhookSecret();

@@ -1,4 +1,4 @@
-import type { ChainableCommander } from '@consult/redis';
+import type { ChainableCommander } from './client.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CoalescingMulti } from './coalescing-multi.js';

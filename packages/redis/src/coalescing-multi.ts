@@ -1,4 +1,4 @@
-import type { ChainableCommander } from '@consult/redis';
+import type { ChainableCommander } from './client.js';
 
 type Args = (string | number)[];
 interface Recorded {
