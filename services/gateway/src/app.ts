@@ -101,7 +101,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     async () => (await redis.hexists(projectorOffsets.hashKey, identityField)) === 1,
   );
   // A revoked key (or one whose expiry moved) stops working on this gateway as soon as Redis shows it.
-  listener.onKeyChange((change) => keys.evict(change.keyHash));
+  listener.onKeyChange((change) => keys.evict(change.keyHash, change.type === 'identity.api-key-issued'));
   const readiness = new ReadinessProbe(kafka, redis, topics, options.keyPrefix, options.readyMaxLag ?? 200);
   const context: GatewayContext = {
     redis,

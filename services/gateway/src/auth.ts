@@ -53,8 +53,12 @@ export class KeyDirectory {
     this.ttlMs = options.ttlMs ?? 5_000;
   }
 
-  /** Forgets what is cached of this key (its record changed). */
-  evict(keyHash: string): void {
+  /**
+   * Forgets what is cached of this key (its record changed). An issued key only replaces a cached "unknown":
+   * a rebuild after a flush re-announces every key, and a working key must not be re-read meanwhile.
+   */
+  evict(keyHash: string, issued = false): void {
+    if (issued && this.cache.get(keyHash)?.record) return;
     this.generation++;
     this.cache.delete(keyHash);
   }
