@@ -83,6 +83,8 @@ export async function notificationBenchmark(ctx: NotificationBenchContext): Prom
       logger,
       topics,
       keyPrefix,
+      // The benchmark's receiver listens on 127.0.0.1.
+      allowPrivateTargets: true,
       policy: { baseDelayMs: 200, maxDelayMs: 5_000, maxAttempts: 6, timeoutMs: 5_000, concurrency: 64, perSubscriptionConcurrency: 32 },
     });
     await notifier.start();

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { DEV_KEYS, issueKeys } from '@consult/admin';
@@ -44,6 +45,10 @@ export async function startSystem(options: {
     KEY_PREFIX: keyPrefix,
     LOG_LEVEL: 'warn',
     NODE_ENV: 'production',
+    // Production mode, with what a benchmark needs: its well-known keys, no per-key throttle, a throw-away webhook key.
+    ALLOW_DEVELOPMENT_KEYS: 'true',
+    RATE_LIMIT_MAX: '0',
+    WEBHOOK_SECRETS_KEY: randomBytes(32).toString('base64'),
   };
   const spawnService = (service: string, extra: Record<string, string> = {}): void => {
     const child = spawn(process.execPath, [join(root, 'services', service, 'dist', 'main.js')], {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DEV_KEYS, revokeKey } from '@consult/admin';
 import { BatchingProducer } from '@consult/kafka';
+import { sha256Hex } from '@consult/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { raw } from '../support/http.js';
 import { consultationInput, futureIso, Stack } from '../support/stack.js';
@@ -99,7 +100,7 @@ describe('authorization matrix: every route × every principal', () => {
     keys.revokedKey = extra.secret;
     const producer = new BatchingProducer(stack.kafka, stack.logger);
     await producer.connect();
-    await revokeKey(producer, stack.topics, extra.keyId, extra.secret, 'matrix');
+    await revokeKey(producer, stack.topics, { keyId: extra.keyId, keyHash: sha256Hex(extra.secret) }, 'matrix');
     await producer.close();
 
     // Revocations reach every gateway through the identity events; the lapse comes with time.

@@ -5,7 +5,7 @@ import { createLogger, type Logger } from '@consult/config';
 import { allTopicSpecs, sha256Hex as sha, topicNames, type TopicNames } from '@consult/contracts';
 import { ConsultationWriter } from '@consult/consultation';
 import { DeadlineService } from '@consult/deadlines';
-import { createGateway, type Gateway } from '@consult/gateway';
+import { createGateway, type Gateway, type GatewayOptions } from '@consult/gateway';
 import { BatchingProducer, createKafka, ensureTopics, type Kafka } from '@consult/kafka';
 import { Notifier, type DeliveryPolicy } from '@consult/notifier';
 import { Projector } from '@consult/projector';
@@ -25,6 +25,10 @@ export interface StackOptions {
   closeGraceMs?: number;
   /** Delivery timings for the notifier; tests compress them (see NOTIFIER_TEST_POLICY). */
   notifierPolicy?: Partial<DeliveryPolicy>;
+  /** Webhooks to loopback/private addresses (the test receivers listen on 127.0.0.1); default true. */
+  allowPrivateWebhookTargets?: boolean;
+  /** Extra gateway options (rate limits, caps, timeouts) for the tests that exercise them. */
+  gatewayOptions?: Partial<GatewayOptions>;
   /** The logger every part logs through (default: warnings and errors to stdout); tests that read logs pass one. */
   logger?: Logger;
 }
@@ -161,6 +165,7 @@ export class Stack {
       topics: this.topics,
       keyPrefix: this.keyPrefix,
       policy: { ...NOTIFIER_TEST_POLICY, ...this.options.notifierPolicy },
+      allowPrivateTargets: this.options.allowPrivateWebhookTargets ?? true,
     });
     await notifier.start();
     this.notifier = notifier;
@@ -172,7 +177,7 @@ export class Stack {
     this.notifier = undefined;
   }
 
-  async startGateway(): Promise<Gateway> {
+  async startGateway(overrides: Partial<GatewayOptions> = {}): Promise<Gateway> {
     const gateway = await createGateway({
       kafka: this.kafka,
       redis: this.redis,
@@ -180,6 +185,9 @@ export class Stack {
       topics: this.topics,
       keyPrefix: this.keyPrefix,
       decisionTimeoutMs: this.options.decisionTimeoutMs ?? 10_000,
+      allowPrivateWebhookTargets: this.options.allowPrivateWebhookTargets ?? true,
+      ...this.options.gatewayOptions,
+      ...overrides,
     });
     this.baseUrls.push(await gateway.listen(0, '127.0.0.1'));
     this.gateways.push(gateway);

@@ -22,6 +22,13 @@ export const CommonEnv = {
   ),
   NODE_ENV: Type.String({ default: 'development' }),
   INSTANCE_ID: Type.Optional(Type.String({ minLength: 1 })),
+  /** TLS to the brokers; with KAFKA_SSL_CA_FILE, trust only that CA (PEM). */
+  KAFKA_SSL: Type.Boolean({ default: false }),
+  KAFKA_SSL_CA_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  /** SASL authentication to the brokers (with TLS in production): each service its own principal. */
+  KAFKA_SASL_MECHANISM: Type.Optional(Type.Union([Type.Literal('scram-sha-256'), Type.Literal('scram-sha-512'), Type.Literal('plain')])),
+  KAFKA_SASL_USERNAME: Type.Optional(Type.String({ minLength: 1 })),
+  KAFKA_SASL_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
 };
 
 /** What tools (admin, devstack, replay) read: prefixes and log level, with infrastructure found for them. */

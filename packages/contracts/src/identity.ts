@@ -27,5 +27,15 @@ export const ApiKeyRevokedV1 = eventSchema(
   Type.Object({ keyId: Type.String({ minLength: 1 }), keyHash: Sha256Hex, revokedAt: Rfc3339, reason: Type.String() }),
 );
 
-export const IdentityEvent = Type.Union([ApiKeyIssuedV1, ApiKeyRevokedV1]);
+/**
+ * A key's expiry was set or moved (e.g. the old key of a rotation expires after the overlap). The gateway
+ * refuses a key from its expiry on, as from an `expiresAt` given when it was issued.
+ */
+export const ApiKeyExpirySetV1 = eventSchema(
+  'identity.api-key-expiry-set',
+  1,
+  Type.Object({ keyId: Type.String({ minLength: 1 }), keyHash: Sha256Hex, expiresAt: Rfc3339, reason: Type.String({ maxLength: 500 }) }),
+);
+
+export const IdentityEvent = Type.Union([ApiKeyIssuedV1, ApiKeyRevokedV1, ApiKeyExpirySetV1]);
 export type IdentityEvent = Static<typeof IdentityEvent>;

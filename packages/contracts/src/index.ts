@@ -11,4 +11,6 @@ export * from './topics.js';
 export * from './canonical.js';
 export * from './codec.js';
 export * from './notifications.js';
+export * from './webhook-targets.js';
+export * from './webhook-secrets.js';
 export * from './quarantine.js';

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Codec } from './codec.js';
+import { Codec, upcasters } from './codec.js';
 import type { ConsultationEvent, ConsultationEventType } from './consultation.js';
 import type { CsoEvent, CsoEventType } from './statements.js';
 import { eventSchema } from './envelope.js';
@@ -71,9 +71,74 @@ export const SubscriptionDeletedV1 = eventSchema(
   Type.Object({ subscriptionId: SubscriptionId, owner: Actor, deletedAt: Rfc3339 }),
 );
 
-export const SubscriptionEvent = Type.Union([SubscriptionCreatedV1, SubscriptionDeletedV1]);
+/**
+ * A webhook secret encrypted at rest (AES-256-GCM, docs/webhooks.md): sealed with a per-subscription data key
+ * whose only copy is the record `keyRef` of the compacted `subscription.keys` topic, itself sealed with the
+ * operator's key (`WEBHOOK_SECRETS_KEY`). Deleting the subscription tombstones that record: once compacted
+ * away, nothing can open the sealed secret that `subscription.events` keeps forever (crypto-shredding).
+ */
+export const SealedSecret = Type.Object({
+  keyRef: Type.String({ minLength: 1, maxLength: 128 }),
+  iv: Type.String({ pattern: '^[A-Za-z0-9_-]{16}$' }),
+  ciphertext: Type.String({ pattern: '^[A-Za-z0-9_-]+$', maxLength: 1024 }),
+  tag: Type.String({ pattern: '^[A-Za-z0-9_-]{22}$' }),
+});
+export type SealedSecret = Static<typeof SealedSecret>;
+
+/**
+ * v2: the secret is sealed (`sealedSecret`). Version 1 events, which carry it in clear, are upcast to v2 with
+ * `secret` kept as written: consumers handle one shape, and old records are never rewritten.
+ */
+export const SubscriptionCreatedV2 = eventSchema(
+  'subscription.created',
+  2,
+  Type.Object({
+    subscriptionId: SubscriptionId,
+    owner: Actor,
+    url: WebhookUrl,
+    events: Type.Array(NotifiableEventTypeSchema, { minItems: 1, uniqueItems: true }),
+    /** Only in events written as v1, before secrets were sealed. */
+    secret: Type.Optional(WebhookSecret),
+    sealedSecret: Type.Optional(SealedSecret),
+    /** The API key that created it: when that key is revoked or expires, deliveries stop. */
+    createdByKeyId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    createdAt: Rfc3339,
+  }),
+);
+upcasters['subscription.created@1'] = (event) => ({ ...event, version: 2 });
+
+/**
+ * The owner rotated the secret: deliveries are signed with the new one, and also with the previous one until
+ * `previousSecretExpiresAt`, so receivers can switch without losing a delivery.
+ */
+export const SubscriptionSecretRotatedV1 = eventSchema(
+  'subscription.secret-rotated',
+  1,
+  Type.Object({
+    subscriptionId: SubscriptionId,
+    owner: Actor,
+    sealedSecret: SealedSecret,
+    rotatedAt: Rfc3339,
+    previousSecretExpiresAt: Rfc3339,
+  }),
+);
+
+export const SubscriptionEvent = Type.Union([SubscriptionCreatedV1, SubscriptionCreatedV2, SubscriptionSecretRotatedV1, SubscriptionDeletedV1]);
 export type SubscriptionEvent = Static<typeof SubscriptionEvent>;
-export type SubscriptionCreated = Static<typeof SubscriptionCreatedV1>;
+export type SubscriptionCreated = Static<typeof SubscriptionCreatedV2>;
+
+/**
+ * A data key of `subscription.keys` (compacted, key = `keyRef`): 32 random bytes sealed with the operator's
+ * key. A null value (tombstone) destroys it.
+ */
+export const SubscriptionDataKeyV1 = Type.Object({
+  keyRef: Type.String({ minLength: 1, maxLength: 128 }),
+  subscriptionId: SubscriptionId,
+  wrappedKey: Type.Object({ iv: Type.String(), ciphertext: Type.String(), tag: Type.String() }),
+  createdAt: Rfc3339,
+});
+export type SubscriptionDataKey = Static<typeof SubscriptionDataKeyV1>;
+export const subscriptionDataKeyCodec = new Codec('subscription data key', SubscriptionDataKeyV1);
 
 // ---- notification.deliveries (key = subscription id) ----
 
@@ -102,6 +167,32 @@ export const DeliveryRequestedV1 = eventSchema(
     requestedAt: Rfc3339,
   }),
 );
+
+/**
+ * v2: a large event (or one fanned out to many subscriptions) is not copied into every request: `eventRef`
+ * names it (consultation id and sequence) and the worker reads it from the consultation's history, so one
+ * comment subscribed a thousand times cannot make the router write gigabyte transactions. v1 requests (event
+ * always embedded) upcast as they are.
+ */
+export const DeliveryRequestedV2 = eventSchema(
+  'delivery.requested',
+  2,
+  Type.Object({
+    ...DeliveryRef,
+    eventId: Uuid,
+    eventType: NotifiableEventTypeSchema,
+    consultationId: Type.String({ minLength: 1 }),
+    /** For a statement event: the statement (the event's key, and `consultationId`, is the organisation). */
+    statementId: Type.Optional(Uuid),
+    eventOccurredAt: Rfc3339,
+    /** The consultation event itself, when small enough to embed (statement events always are). */
+    event: Type.Optional(Type.Unknown()),
+    /** Otherwise where to read it: the event of this sequence in the consultation's history. */
+    eventRef: Type.Optional(Type.Object({ consultationId: Type.String({ minLength: 1 }), sequence: Type.Integer({ minimum: 1 }) })),
+    requestedAt: Rfc3339,
+  }),
+);
+upcasters['delivery.requested@1'] = (event) => ({ ...event, version: 2 });
 
 /** One HTTP attempt and what came of it. `round` starts at 1 and grows with each redelivery request. */
 export const DeliveryAttemptedV1 = eventSchema(
@@ -137,6 +228,7 @@ export const DeliveryRedeliveryRequestedV1 = eventSchema(
 
 export const DeliveryRecord = Type.Union([
   DeliveryRequestedV1,
+  DeliveryRequestedV2,
   DeliveryAttemptedV1,
   DeliveryDeadLetteredV1,
   DeliveryRedeliveryRequestedV1,
@@ -162,6 +254,8 @@ export interface NotificationBody {
 
 export interface NotificationTopicNames {
   readonly subscriptionEvents: string;
+  /** Compacted: the data keys that open the sealed webhook secrets, tombstoned when a subscription is deleted. */
+  readonly subscriptionKeys: string;
   readonly deliveries: string;
   readonly deadLetters: string;
 }
@@ -171,6 +265,7 @@ export function notificationTopicNames(names: TopicNames): NotificationTopicName
   const prefix = names.consultationEvents.slice(0, -'consultation.events'.length);
   return {
     subscriptionEvents: `${prefix}subscription.events`,
+    subscriptionKeys: `${prefix}subscription.keys`,
     deliveries: `${prefix}notification.deliveries`,
     deadLetters: `${prefix}notification.dead-letters`,
   };
@@ -185,6 +280,12 @@ export function notificationTopicSpecs(names: NotificationTopicNames): TopicSpec
   const large = { 'max.message.bytes': String(32 * 1024 * 1024) };
   return [
     { name: names.subscriptionEvents, partitions: 1, config: forever },
+    // Compacted quickly so a tombstoned data key is physically gone within hours (see docs/webhooks.md).
+    {
+      name: names.subscriptionKeys,
+      partitions: 1,
+      config: { 'cleanup.policy': 'compact', 'segment.ms': String(3_600_000), 'min.cleanable.dirty.ratio': '0.01', 'delete.retention.ms': String(3_600_000), 'max.compaction.lag.ms': String(3_600_000) },
+    },
     // Delivery history must outlive any Redis flush for as long as it is shown; a month is the promise.
     {
       name: names.deliveries,

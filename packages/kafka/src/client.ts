@@ -1,4 +1,4 @@
-import { Kafka, logLevel as KafkaLogLevel, Partitioners, type KafkaConfig, type logCreator, type ProducerConfig } from 'kafkajs';
+import { Kafka, logLevel as KafkaLogLevel, Partitioners, type KafkaConfig, type logCreator, type ProducerConfig, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 
 export type { Kafka } from 'kafkajs';
@@ -28,15 +28,25 @@ export function pinoLogCreator(logger: Logger): logCreator {
     };
 }
 
+/** TLS and SASL to the brokers (`kafkaSecurityOf` in @consult/config reads them from the environment). */
+export interface KafkaSecurity {
+  ssl?: boolean | { ca: string[] };
+  sasl?: { mechanism: 'scram-sha-256' | 'scram-sha-512' | 'plain'; username: string; password: string };
+}
+
 export interface KafkaClientOptions {
   brokers: readonly string[];
   clientId: string;
   logger: Logger;
+  security?: KafkaSecurity;
   overrides?: Partial<KafkaConfig>;
 }
 
-export function createKafka({ brokers, clientId, logger, overrides }: KafkaClientOptions): Kafka {
+export function createKafka({ brokers, clientId, logger, security, overrides }: KafkaClientOptions): Kafka {
   return new Kafka({
+    ...(security?.ssl ? { ssl: security.ssl } : {}),
+    // A union of mechanisms kafkajs types one by one: the three it supports, all with username and password.
+    ...(security?.sasl ? { sasl: security.sasl as SASLOptions } : {}),
     clientId,
     brokers: [...brokers],
     logLevel: KafkaLogLevel.INFO,

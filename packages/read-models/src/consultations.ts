@@ -39,6 +39,13 @@ export interface Principal {
   keyId: string;
 }
 
+/** What the key directory knows of a key: its principal, and whether it was revoked or when it expires. */
+export interface ApiKeyRecord {
+  principal: Principal;
+  revokedAt?: string;
+  expiresAt?: string;
+}
+
 interface StaticDoc {
   id: string;
   reference: string;
@@ -257,9 +264,25 @@ export class ConsultationReadModel {
     if (event.type === 'identity.api-key-issued') {
       const principal: Principal = { ...event.data.principal, keyId: event.data.keyId };
       multi.set(this.apiKey(event.data.keyHash), JSON.stringify(principal));
+      if (event.data.expiresAt) multi.set(this.apiKeyField(event.data.keyHash, 'expires'), event.data.expiresAt);
+    } else if (event.type === 'identity.api-key-expiry-set') {
+      multi.set(this.apiKeyField(event.data.keyHash, 'expires'), event.data.expiresAt);
     } else {
-      multi.del(this.apiKey(event.data.keyHash));
+      // The principal is kept beside the mark, so a revoked key is told apart from an unknown one
+      // (a revoked CSO posting a statement is told its accreditation is gone, not that it is unknown).
+      multi.set(this.apiKeyField(event.data.keyHash, 'revoked'), event.data.revokedAt);
     }
+  }
+
+  private apiKeyField(keyHash: string, field: 'revoked' | 'expires'): string {
+    return this.keys.key('apikey', keyHash, field);
+  }
+
+  /** The key's record, revoked and expired ones included (the gateway tells them apart); null if unknown. */
+  async apiKeyRecord(redis: Redis, keyHash: string): Promise<ApiKeyRecord | null> {
+    const [raw, revokedAt, expiresAt] = await redis.mget(this.apiKey(keyHash), this.apiKeyField(keyHash, 'revoked'), this.apiKeyField(keyHash, 'expires'));
+    if (!raw) return null;
+    return { principal: JSON.parse(raw) as Principal, ...(revokedAt ? { revokedAt } : {}), ...(expiresAt ? { expiresAt } : {}) };
   }
 
   // ---- reads (gateway, audit) ----
@@ -452,8 +475,10 @@ export class ConsultationReadModel {
     return raw ? (JSON.parse(raw) as CommandOutcome) : null;
   }
 
-  async principalByKeyHash(redis: Redis, keyHash: string): Promise<Principal | null> {
-    const raw = await redis.get(this.apiKey(keyHash));
-    return raw ? (JSON.parse(raw) as Principal) : null;
+  /** The principal of a key that works now: null if unknown, revoked or expired. */
+  async principalByKeyHash(redis: Redis, keyHash: string, now = new Date()): Promise<Principal | null> {
+    const record = await this.apiKeyRecord(redis, keyHash);
+    if (!record || record.revokedAt || (record.expiresAt && Date.parse(record.expiresAt) <= now.getTime())) return null;
+    return record.principal;
   }
 }

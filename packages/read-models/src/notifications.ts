@@ -113,11 +113,24 @@ export class NotificationReadModel {
       const view: SubscriptionView = { id: d.subscriptionId, owner: d.owner, url: d.url, events: d.events, createdAt: d.createdAt };
       multi.set(this.subscription(d.subscriptionId), JSON.stringify(view));
       multi.zadd(this.ownerIndex(d.owner), Date.parse(d.createdAt), d.subscriptionId);
+      if ('sealedSecret' in d && d.sealedSecret) multi.sadd(this.secretKeyRefs(d.subscriptionId), d.sealedSecret.keyRef);
+    } else if (event.type === 'subscription.secret-rotated') {
+      multi.sadd(this.secretKeyRefs(event.data.subscriptionId), event.data.sealedSecret.keyRef);
     } else {
       const d = event.data;
       multi.del(this.subscription(d.subscriptionId));
       multi.zrem(this.ownerIndex(d.owner), d.subscriptionId);
+      multi.del(this.secretKeyRefs(d.subscriptionId));
     }
+  }
+
+  private secretKeyRefs(subscriptionId: string): string {
+    return this.keys.key('notif', 'sub', subscriptionId, 'keyrefs');
+  }
+
+  /** The data keys of a subscription's secrets (current and past), to destroy when it is deleted. */
+  async secretKeyRefsOf(redis: Redis, subscriptionId: string): Promise<string[]> {
+    return redis.smembers(this.secretKeyRefs(subscriptionId));
   }
 
   applyDelivery(multi: ChainableCommander, record: DeliveryRecord): void {

@@ -17,6 +17,8 @@ import { CsoReadModel } from './statements.js';
 export interface ProjectionNotice {
   versions?: [string, number][];
   outcomes?: CommandOutcome[];
+  /** API keys whose record changed (issued, revoked, expiry set): gateways evict them from their caches at once. */
+  keys?: { keyId: string; keyHash: string; type: string }[];
 }
 
 /** A decoded record of one of the topics the read models are built from. */
@@ -79,6 +81,7 @@ export class ReadModelProjection {
   project(commands: ChainableCommander, records: Iterable<ProjectedRecord>): ProjectionNotice {
     const versions = new Map<string, number>();
     const outcomes: CommandOutcome[] = [];
+    const keys: NonNullable<ProjectionNotice['keys']> = [];
     for (const record of records) {
       switch (record.kind) {
         case 'consultation-event':
@@ -91,6 +94,7 @@ export class ReadModelProjection {
           break;
         case 'identity':
           this.consultations.applyIdentity(commands, record.event);
+          keys.push({ keyId: record.event.data.keyId, keyHash: record.event.data.keyHash, type: record.event.type });
           break;
         case 'cso-event':
           // CSO streams announce their versions under CsoReadModel.streamKey, apart from consultation ids.
@@ -102,6 +106,7 @@ export class ReadModelProjection {
     const notice: ProjectionNotice = {};
     if (versions.size > 0) notice.versions = [...versions];
     if (outcomes.length > 0) notice.outcomes = outcomes;
+    if (keys.length > 0) notice.keys = keys;
     return notice;
   }
 }

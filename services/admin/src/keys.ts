@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { identityEventCodec, sha256Hex, type IdentityEvent, type PrincipalKind, type TopicNames } from '@consult/contracts';
-import type { BatchingProducer } from '@consult/kafka';
+import type { Logger } from '@consult/config';
+import { readToEnd, type BatchingProducer, type Kafka } from '@consult/kafka';
 
 export interface KeyRequest {
   kind: Exclude<PrincipalKind, 'system'>;
@@ -10,6 +11,8 @@ export interface KeyRequest {
   /** Only for fixed development keys; otherwise a random secret is made. */
   secret?: string;
   keyId?: string;
+  /** RFC 3339: the key stops working then. */
+  expiresAt?: string;
 }
 
 export interface IssuedKey {
@@ -51,6 +54,7 @@ export async function issueKeys(producer: BatchingProducer, topics: TopicNames, 
         keyHash: sha256Hex(secret),
         principal: { kind: request.kind, id: request.id, ...(request.name ? { name: request.name } : {}) },
         issuedAt: now,
+        ...(request.expiresAt ? { expiresAt: request.expiresAt } : {}),
       },
     };
     issued.push({ keyId, secret, kind: request.kind, id: request.id });
@@ -60,29 +64,83 @@ export async function issueKeys(producer: BatchingProducer, topics: TopicNames, 
   return issued;
 }
 
-export async function revokeKey(
-  producer: BatchingProducer,
-  topics: TopicNames,
-  keyId: string,
-  secretOrHash: string,
-  reason: string,
-): Promise<void> {
-  const keyHash = /^[0-9a-f]{64}$/.test(secretOrHash) ? secretOrHash : sha256Hex(secretOrHash);
+/** What the identity topic says of one key. */
+export interface KnownKey {
+  keyId: string;
+  keyHash: string;
+  principal: { kind: KeyRequest['kind'] | 'system'; id: string; name?: string };
+  issuedAt: string;
+  expiresAt?: string;
+  revokedAt?: string;
+}
+
+/** Every key the identity topic knows, by key id (read to its end). */
+export async function knownKeys(kafka: Kafka, topics: TopicNames, logger: Logger): Promise<Map<string, KnownKey>> {
+  const keys = new Map<string, KnownKey>();
+  await readToEnd(kafka, {
+    topic: topics.identityEvents,
+    logger,
+    groupIdPrefix: `${topics.identityEvents}.admin`,
+    onBatch: (_partition, messages) => {
+      for (const m of messages) {
+        const event = identityEventCodec.decode(m.value);
+        const d = event.data;
+        if (event.type === 'identity.api-key-issued')
+          keys.set(d.keyId, { keyId: d.keyId, keyHash: d.keyHash, principal: event.data.principal, issuedAt: event.data.issuedAt, ...(event.data.expiresAt ? { expiresAt: event.data.expiresAt } : {}) });
+        else {
+          const known = keys.get(d.keyId);
+          if (!known) continue;
+          if (event.type === 'identity.api-key-revoked') known.revokedAt = event.data.revokedAt;
+          else known.expiresAt = event.data.expiresAt;
+        }
+      }
+    },
+  });
+  return keys;
+}
+
+function identityEnvelope(keyId: string, now: string) {
+  return { id: randomUUID(), source: 'admin', occurredAt: now, key: keyId, correlationId: randomUUID(), causationId: null, actor: ADMIN_ACTOR };
+}
+
+/** Revokes a key by its id: the caller has checked that it exists (`knownKeys`); no secret is needed. */
+export async function revokeKey(producer: BatchingProducer, topics: TopicNames, key: Pick<KnownKey, 'keyId' | 'keyHash'>, reason: string): Promise<void> {
   const now = new Date().toISOString();
   const event: IdentityEvent = {
-    id: randomUUID(),
-    source: 'admin',
+    ...identityEnvelope(key.keyId, now),
     type: 'identity.api-key-revoked',
     version: 1,
-    occurredAt: now,
-    key: keyId,
-    correlationId: randomUUID(),
-    causationId: null,
-    actor: ADMIN_ACTOR,
-    data: { keyId, keyHash, revokedAt: now, reason },
+    data: { keyId: key.keyId, keyHash: key.keyHash, revokedAt: now, reason },
   };
-  await producer.send(topics.identityEvents, [{ key: keyId, value: identityEventCodec.encode(event) }]);
+  await producer.send(topics.identityEvents, [{ key: key.keyId, value: identityEventCodec.encode(event), headers: { 'event-type': event.type } }]);
 }
+
+/**
+ * Rotates a key with an overlap: a new key for the same principal now, and the old one expires after
+ * `overlapSeconds`, so the integrator can deploy the new one without an outage.
+ */
+export async function rotateKey(
+  producer: BatchingProducer,
+  topics: TopicNames,
+  old: KnownKey,
+  overlapSeconds: number,
+): Promise<{ issued: IssuedKey; oldExpiresAt: string }> {
+  if (old.principal.kind === 'system') throw new Error('system principals have no API keys to rotate');
+  const [issued] = await issueKeys(producer, topics, [
+    { kind: old.principal.kind, id: old.principal.id, ...(old.principal.name ? { name: old.principal.name } : {}) },
+  ]);
+  const now = new Date();
+  const oldExpiresAt = new Date(now.getTime() + overlapSeconds * 1000).toISOString();
+  const event: IdentityEvent = {
+    ...identityEnvelope(old.keyId, now.toISOString()),
+    type: 'identity.api-key-expiry-set',
+    version: 1,
+    data: { keyId: old.keyId, keyHash: old.keyHash, expiresAt: oldExpiresAt, reason: `rotated: replaced by ${issued!.keyId}` },
+  };
+  await producer.send(topics.identityEvents, [{ key: old.keyId, value: identityEventCodec.encode(event), headers: { 'event-type': event.type } }]);
+  return { issued: issued!, oldExpiresAt };
+}
+
 
 /**
  * Well-known development keys, printed by `npm start` and used by the demo and the tests. Never use these

@@ -1,4 +1,4 @@
-import { createLogger, kafkaBrokerList, loadConfig, runProcess } from '@consult/config';
+import { createLogger, kafkaBrokerList, kafkaSecurityOf, loadConfig, runProcess } from '@consult/config';
 import { allTopicSpecs, topicNames } from '@consult/contracts';
 import { createKafka, ensureTopics } from '@consult/kafka';
 import { ConsultationServiceEnv } from './config.js';
@@ -8,7 +8,7 @@ const config = loadConfig(ConsultationServiceEnv);
 const logger = createLogger('consultation', { level: config.LOG_LEVEL });
 
 await runProcess(logger, async () => {
-  const kafka = createKafka({ brokers: kafkaBrokerList(config.KAFKA_BROKERS), clientId: 'consultation', logger });
+  const kafka = createKafka({ brokers: kafkaBrokerList(config.KAFKA_BROKERS), clientId: 'consultation', logger, security: kafkaSecurityOf(config) });
   const topics = topicNames(config.TOPIC_PREFIX);
   await ensureTopics(kafka, allTopicSpecs(topics), logger);
   const writer = new ConsultationWriter({ kafka, logger, topics });

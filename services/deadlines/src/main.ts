@@ -1,4 +1,4 @@
-import { createLogger, kafkaBrokerList, loadConfig, runProcess } from '@consult/config';
+import { createLogger, kafkaBrokerList, kafkaSecurityOf, loadConfig, runProcess } from '@consult/config';
 import { allTopicSpecs, topicNames } from '@consult/contracts';
 import { clusterIdOf, createKafka, ensureTopics } from '@consult/kafka';
 import { bindKeySpaceToCluster, createRedis, KeySpace } from '@consult/redis';
@@ -9,7 +9,7 @@ const config = loadConfig(DeadlinesEnv);
 const logger = createLogger('deadlines', { level: config.LOG_LEVEL });
 
 await runProcess(logger, async () => {
-  const kafka = createKafka({ brokers: kafkaBrokerList(config.KAFKA_BROKERS), clientId: 'deadlines', logger });
+  const kafka = createKafka({ brokers: kafkaBrokerList(config.KAFKA_BROKERS), clientId: 'deadlines', logger, security: kafkaSecurityOf(config) });
   const redis = createRedis(config.REDIS_URL, logger);
   const topics = topicNames(config.TOPIC_PREFIX);
   await ensureTopics(kafka, allTopicSpecs(topics), logger);

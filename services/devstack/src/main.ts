@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { BatchingProducer, clusterIdOf, createKafka, ensureTopics } from '@consult/kafka';
 import { bindKeySpaceToCluster, createRedis, KeySpace } from '@consult/redis';
-import { createLogger, loadConfig, ToolEnv } from '@consult/config';
+import { CommonEnv, createLogger, loadConfig, ToolEnv } from '@consult/config';
 import { Type } from '@sinclair/typebox';
 import { allTopicSpecs, topicNames } from '@consult/contracts';
 import { provideInfrastructure, repositoryRoot } from '@consult/environment';
@@ -16,7 +16,12 @@ import { waitForGateway } from './wait-for-gateway.js';
  * and the demo consultation, and on Ctrl-C stops the services and whatever infrastructure it started.
  */
 const logger = createLogger('devstack', { level: 'info', pretty: process.stdout.isTTY });
-const config = loadConfig({ ...ToolEnv, PORT: Type.Integer({ minimum: 1, maximum: 65_535, default: 8080 }) });
+const config = loadConfig({ ...ToolEnv, NODE_ENV: CommonEnv.NODE_ENV, PORT: Type.Integer({ minimum: 1, maximum: 65_535, default: 8080 }) });
+// `npm start` seeds the development keys, whose secrets are in the source code: never in production.
+if (config.NODE_ENV === 'production') {
+  process.stderr.write('npm start runs a development stack with the public development keys: refused when NODE_ENV=production\n');
+  process.exit(2);
+}
 const port = config.PORT;
 const baseUrl = `http://127.0.0.1:${port}`;
 const SERVICES = ['consultation', 'statements', 'projector', 'deadlines', 'notifier', 'gateway'] as const;
@@ -71,6 +76,8 @@ try {
         PORT: String(port),
         LOG_LEVEL: config.LOG_LEVEL,
         KEY_PREFIX: config.KEY_PREFIX,
+        // A development stack: webhooks to receivers on this machine are allowed (refused in production).
+        ALLOW_PRIVATE_WEBHOOK_TARGETS: process.env.ALLOW_PRIVATE_WEBHOOK_TARGETS ?? 'true',
       },
       stdio: ['ignore', 'inherit', 'inherit'],
     });

@@ -2,11 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DirectoryStore, type AttachmentStore } from '@consult/attachments';
-import { notificationTopicNames, type TopicNames } from '@consult/contracts';
+import { DEVELOPMENT_WEBHOOK_SECRETS_KEY, notificationTopicNames, type TopicNames } from '@consult/contracts';
 import type { Logger } from '@consult/config';
 import { BatchingProducer, type Kafka } from '@consult/kafka';
 import { ConsultationReadModel, CsoReadModel, NotificationReadModel } from '@consult/read-models';
 import { KeySpace, RedisOffsetStore, type Redis } from '@consult/redis';
+import { createServer } from 'node:http';
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -19,12 +21,12 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import { DEFAULT_SECRETARIAT_TIME_ZONE } from '@consult/domain';
-import { KeyDirectory, type Principal } from './auth.js';
+import { KeyDirectory, KeyNoLongerValid, type Principal } from './auth.js';
 import { CommandBus } from './command-bus.js';
 import { SentCommands } from './sent-commands.js';
 import { KnownConsultations, type GatewayContext } from './context.js';
 import { ProjectionListener } from './projection-listener.js';
-import { errorHandler, HttpProblem, problemFromError, sendProblem } from './problems.js';
+import { DEFAULT_RETRY_AFTER_SECONDS, errorHandler, HttpProblem, problemFromError, sendProblem } from './problems.js';
 import { ReadinessProbe } from './readiness.js';
 import { assertText, assertUtf8Charset, decodeUtf8, isDateTime, isUri } from './text-rule.js';
 import { commandRoutes } from './routes/commands.js';
@@ -56,6 +58,20 @@ export interface GatewayOptions {
   readyMaxLag?: number;
   /** The built console to serve under /app (default: apps/console/dist). */
   consoleDir?: string;
+  /** Development and tests only: webhook subscriptions may name loopback and private addresses. */
+  allowPrivateWebhookTargets?: boolean;
+  /** The operator's key that seals webhook secrets (WEBHOOK_SECRETS_KEY); the development key by default. */
+  webhookSecretsKey?: Buffer;
+  /** Subscriptions one principal may hold (default 100). */
+  maxSubscriptionsPerPrincipal?: number;
+  /** Open `GET /v1/events` streams one principal may hold (default 10). */
+  maxEventStreamsPerPrincipal?: number;
+  /** Production: refuse the well-known development keys. */
+  refuseDevelopmentKeys?: boolean;
+  /** Per API key, shared by every gateway through Redis; off when absent (tests), on in `main.ts` by default. */
+  rateLimit?: { max: number; windowMs: number };
+  /** The whole request (headers and body) must arrive within this (default 30 s): a trickled body does not hold a socket. */
+  requestTimeoutMs?: number;
   /** The one clock that stamps receipt times; injectable for tests. */
   now?: () => Date;
   /** Member states' IANA zones over the default table (MEMBER_STATE_TIME_ZONES). */
@@ -96,9 +112,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const bus = new CommandBus(producer, listener, topics.consultationCommands, options.decisionTimeoutMs ?? 5_000, sentCommands);
   const projectorOffsets = new RedisOffsetStore(new KeySpace(options.keyPrefix), 'projector');
   const identityField = RedisOffsetStore.field(topics.identityEvents, 0);
-  const keys = new KeyDirectory(redis, readModel, options.authCacheTtlMs ?? 5_000, async () =>
-    (await redis.hexists(projectorOffsets.hashKey, identityField)) === 1,
+  const keys = new KeyDirectory(
+    redis,
+    readModel,
+    { ttlMs: options.authCacheTtlMs ?? 5_000, refuseDevelopmentKeys: options.refuseDevelopmentKeys ?? false },
+    now,
+    async () => (await redis.hexists(projectorOffsets.hashKey, identityField)) === 1,
   );
+  // A revoked key (or one whose expiry moved) stops working on this gateway as soon as Redis shows it.
+  listener.onKeyChange((change) => keys.evict(change.keyHash, change.type === 'identity.api-key-issued'));
   const readiness = new ReadinessProbe(kafka, redis, topics, options.keyPrefix, options.readyMaxLag ?? 200);
   const context: GatewayContext = {
     redis,
@@ -114,8 +136,20 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     attachments: options.attachments ?? new DirectoryStore(join(tmpdir(), 'consult-attachments')),
   };
 
+  const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   const app = Fastify({
     loggerInstance: logger,
+    // Node checks request deadlines on an interval: keep it well under the timeout so the limit holds.
+    serverFactory: (handler) =>
+      createServer(
+        {
+          requestTimeout: requestTimeoutMs,
+          headersTimeout: Math.min(requestTimeoutMs, 10_000),
+          connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(requestTimeoutMs / 4))),
+          keepAliveTimeout: 65_000,
+        },
+        handler,
+      ),
     // Per-request logs would cost more than the requests at thousands per second; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes ?? 262_144,
@@ -164,7 +198,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   app.addHook('onRequest', async (request) => {
     request.receivedAt = now().toISOString();
     const path = request.url.split('?', 1)[0] ?? request.url;
-    if (!isPublic(path)) request.principal = await keys.authenticate(request.headers.authorization);
+    if (isPublic(path)) return;
+    try {
+      request.principal = await keys.authenticate(request.headers.authorization);
+    } catch (error) {
+      // A CSO whose key went with its accreditation is told so where it submits, as documented.
+      if (error instanceof KeyNoLongerValid && error.principal.kind === 'cso' && request.method === 'POST' && path === '/v1/cso-statements')
+        throw new HttpProblem('cso-not-accredited', `the accreditation of ${error.principal.id} was revoked: its key no longer works`);
+      throw error;
+    }
   });
   // The text rule holds for every string a route can see, before the schema and the handler do.
   app.addHook('preValidation', async (request) => {
@@ -174,6 +216,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-request-id', request.id);
+    // Every "not now" answer says when to come back: a 202's status URL, a 503, a 429.
+    if ((reply.statusCode === 202 || reply.statusCode === 503) && !reply.hasHeader('retry-after'))
+      reply.header('retry-after', String(reply.statusCode === 202 ? 1 : DEFAULT_RETRY_AFTER_SECONDS));
     return payload;
   });
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
@@ -186,6 +231,26 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, new HttpProblem('not-found', `${request.method} ${request.url} does not exist`), request.url),
   );
+
+  if (options.rateLimit) {
+    const { max, windowMs } = options.rateLimit;
+    await app.register(fastifyRateLimit, {
+      global: true,
+      max,
+      timeWindow: windowMs,
+      // One counter per API key in Redis, so every gateway instance counts the same requests.
+      redis,
+      nameSpace: `${options.keyPrefix}:ratelimit:`,
+      // After authentication (onRequest) and before the body is read.
+      hook: 'preParsing',
+      keyGenerator: (request) => (request.principal ? `key:${request.principal.keyId}` : `ip:${request.ip}`),
+      allowList: (request) => isPublic(request.url.split('?', 1)[0] ?? request.url),
+      // Redis down: the rest of the gateway says so; the limiter does not turn it into 500s of its own.
+      skipOnError: true,
+      errorResponseBuilder: (_request, context) =>
+        new HttpProblem('rate-limited', `at most ${context.max} requests per ${Math.round(windowMs / 1000)} s for this API key; retry in ${context.after}`, {}, Math.max(1, Math.ceil(context.ttl / 1000))),
+    });
+  }
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -216,9 +281,19 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       readModel: notifications,
       topics: notificationTopicNames(topics),
       visibleTimeoutMs: options.decisionTimeoutMs ?? 5_000,
+      secretsKey: options.webhookSecretsKey ?? DEVELOPMENT_WEBHOOK_SECRETS_KEY,
+      allowPrivateTargets: options.allowPrivateWebhookTargets ?? false,
+      maxSubscriptionsPerPrincipal: options.maxSubscriptionsPerPrincipal ?? 100,
     }),
   );
-  await app.register(eventRoutes({ redis, readModel: notifications }));
+  await app.register(
+    eventRoutes({
+      redis,
+      readModel: notifications,
+      maxStreamsPerPrincipal: options.maxEventStreamsPerPrincipal ?? 10,
+      onKeyChange: (listener_) => listener.onKeyChange(listener_),
+    }),
+  );
   await app.register(historyRoutes(context));
   await app.register(diplomaticPracticeRoutes(context));
   await app.register(attachmentUploadRoutes(context.attachments, options.attachmentMaxBytes));

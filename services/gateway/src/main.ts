@@ -1,6 +1,6 @@
 import { attachmentStoreFrom } from '@consult/attachments';
-import { createLogger, kafkaBrokerList, loadConfig, runProcess } from '@consult/config';
-import { allTopicSpecs, topicNames } from '@consult/contracts';
+import { createLogger, kafkaBrokerList, kafkaSecurityOf, loadConfig, runProcess } from '@consult/config';
+import { allTopicSpecs, topicNames, webhookSecretsKey } from '@consult/contracts';
 import { createKafka, ensureTopics } from '@consult/kafka';
 import { createRedis } from '@consult/redis';
 import { createGateway } from './app.js';
@@ -13,7 +13,7 @@ if (!isTimeZone(config.SECRETARIAT_TIME_ZONE)) throw new Error(`SECRETARIAT_TIME
 const logger = createLogger('gateway', { level: config.LOG_LEVEL });
 
 await runProcess(logger, async () => {
-  const kafka = createKafka({ brokers: kafkaBrokerList(config.KAFKA_BROKERS), clientId: 'gateway', logger });
+  const kafka = createKafka({ brokers: kafkaBrokerList(config.KAFKA_BROKERS), clientId: 'gateway', logger, security: kafkaSecurityOf(config) });
   const redis = createRedis(config.REDIS_URL, logger);
   const topics = topicNames(config.TOPIC_PREFIX);
   // The gateway produces subscription changes too: their topics must exist whichever service starts first.
@@ -36,6 +36,14 @@ await runProcess(logger, async () => {
       s3Endpoint: config.ATTACHMENTS_S3_ENDPOINT,
       s3Region: config.ATTACHMENTS_S3_REGION,
     }),
+    allowPrivateWebhookTargets: config.ALLOW_PRIVATE_WEBHOOK_TARGETS,
+    webhookSecretsKey: webhookSecretsKey(config.WEBHOOK_SECRETS_KEY, config.NODE_ENV === 'production'),
+    maxSubscriptionsPerPrincipal: config.MAX_SUBSCRIPTIONS_PER_PRINCIPAL,
+    maxEventStreamsPerPrincipal: config.MAX_EVENT_STREAMS_PER_PRINCIPAL,
+    // The development keys are in the source code: not honoured in production unless explicitly allowed (benchmarks).
+    refuseDevelopmentKeys: !(config.ALLOW_DEVELOPMENT_KEYS ?? config.NODE_ENV !== 'production'),
+    requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+    ...(config.RATE_LIMIT_MAX > 0 ? { rateLimit: { max: config.RATE_LIMIT_MAX, windowMs: config.RATE_LIMIT_WINDOW_MS } } : {}),
     ...(config.INSTANCE_ID ? { instanceId: config.INSTANCE_ID } : {}),
   });
   const address = await gateway.listen(config.PORT, config.HOST);

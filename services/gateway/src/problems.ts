@@ -51,6 +51,12 @@ export const PROBLEM_KINDS = {
   'not-under-silence-procedure': { status: 409, title: 'The consultation was not circulated under silence procedure' },
   'invalid-documents': { status: 422, title: 'Each language once, and at most one document marked original' },
   'reset-needs-revision': { status: 422, title: 'Only a revised text (Rev.) resets the deadline or the silence' },
+  'webhook-target-forbidden': { status: 400, title: 'The webhook URL points at a loopback, private, link-local or otherwise internal address' },
+  'webhook-target-unresolvable': { status: 400, title: 'The webhook URL names a host that does not resolve' },
+  'subscription-limit-reached': { status: 409, title: 'This principal has as many subscriptions as it may have; delete one first' },
+  'event-stream-limit-reached': { status: 429, title: 'This principal has as many open event streams as it may have' },
+  'rate-limited': { status: 429, title: 'Too many requests for this API key; retry after the time given in Retry-After' },
+  'request-timeout': { status: 408, title: 'The request was not received in time' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'Only application/json is accepted' },
   'deadline-not-in-future': { status: 422, title: 'The deadline must be in the future' },
@@ -84,6 +90,8 @@ export class HttpProblem extends Error {
     readonly code: ProblemCode,
     readonly detail?: string,
     readonly extensions: Record<string, unknown> = {},
+    /** Sent as Retry-After (429, 503); 503 without one gets a default. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(detail ?? PROBLEM_KINDS[code].title);
     this.name = 'HttpProblem';
@@ -108,9 +116,13 @@ export function isProblemCode(code: string): code is ProblemCode {
   return Object.hasOwn(PROBLEM_KINDS, code);
 }
 
+/** Seconds a client should wait before retrying after a 503 that names no time of its own. */
+export const DEFAULT_RETRY_AFTER_SECONDS = 1;
+
 export function sendProblem(reply: FastifyReply, problem: HttpProblem, instance?: string): FastifyReply {
-  // A 503 is passing (a dependency restarting, a directory rebuilding): say when to come back.
-  if (problem.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
+  // A 503 is passing (a dependency restarting, a directory rebuilding), a 429 has its window: say when to come back.
+  const retryAfter = problem.retryAfterSeconds ?? (problem.status === 503 ? DEFAULT_RETRY_AFTER_SECONDS : undefined);
+  if (retryAfter !== undefined && !reply.hasHeader('retry-after')) reply.header('retry-after', String(retryAfter));
   return reply.code(problem.status).type('application/problem+json').send(problem.toDocument(instance));
 }
 

@@ -3,6 +3,12 @@ import type { ConsultationReadModel } from '@consult/read-models';
 import type { Redis } from '@consult/redis';
 import type { Logger } from '@consult/config';
 
+export interface KeyChange {
+  keyId: string;
+  keyHash: string;
+  type: string;
+}
+
 interface OutcomeWaiter {
   resolve: (outcome: CommandOutcome | null) => void;
   timer: NodeJS.Timeout;
@@ -23,6 +29,7 @@ export class ProjectionListener {
   private readonly versionWaiters = new Map<string, VersionWaiter[]>();
   private readonly versions = new Map<string, number>();
   private subscriber: Redis | undefined;
+  private readonly keyListeners: ((change: KeyChange) => void)[] = [];
 
   constructor(
     private readonly redis: Redis,
@@ -37,7 +44,7 @@ export class ProjectionListener {
   }
 
   private onNotice(message: string): void {
-    let notice: { versions?: [string, number][]; outcomes?: CommandOutcome[] };
+    let notice: { versions?: [string, number][]; outcomes?: CommandOutcome[]; keys?: KeyChange[] };
     try {
       notice = JSON.parse(message) as typeof notice;
     } catch {
@@ -53,6 +60,12 @@ export class ProjectionListener {
       }
     }
     for (const [key, version] of notice.versions ?? []) this.reached(key, version);
+    for (const change of notice.keys ?? []) for (const listener of this.keyListeners) listener(change);
+  }
+
+  /** Called for each API key the projector changed (issued, revoked, expiry set), as soon as Redis shows it. */
+  onKeyChange(listener: (change: KeyChange) => void): void {
+    this.keyListeners.push(listener);
   }
 
   private reached(key: string, version: number): void {

@@ -1,14 +1,22 @@
-import { subscriptionEventCodec, type Recipient, type SubscriptionEvent } from '@consult/contracts';
+import { subscriptionEventCodec, type Recipient, type SealedSecret, type SubscriptionEvent } from '@consult/contracts';
 import type { Logger } from '@consult/config';
 import { readToEnd, type Kafka } from '@consult/kafka';
+import type { KeyRevocations } from './key-revocations.js';
 import { withRetries } from './retry.js';
+
+/** A secret as recorded: sealed (opened with its data key when signing), or in clear (v1 events). */
+export type StoredSecret = { sealed: SealedSecret } | { plain: string };
 
 export interface Subscription {
   id: string;
   owner: Recipient;
   url: string;
   events: ReadonlySet<string>;
-  secret: string;
+  secret: StoredSecret;
+  /** The secret before the last rotation, signing too until `until` (ms since the epoch). */
+  previous?: { secret: StoredSecret; until: number };
+  /** The API key that created it (v2 events): its revocation or expiry stops the deliveries. */
+  createdByKeyId?: string;
   createdAt: string;
 }
 
@@ -26,25 +34,38 @@ export class SubscriptionDirectory {
     if (BigInt(offset) <= this.lastOffset) return;
     this.lastOffset = BigInt(offset);
     const d = event.data;
-    if (event.type === 'subscription.created')
+    if (event.type === 'subscription.created') {
+      const data = event.data as { sealedSecret?: SealedSecret; secret?: string; createdByKeyId?: string } & typeof event.data;
+      const secret: StoredSecret | null = data.sealedSecret ? { sealed: data.sealedSecret } : data.secret ? { plain: data.secret } : null;
+      if (!secret) return;
       this.subscriptions.set(d.subscriptionId, {
         id: d.subscriptionId,
         owner: event.data.owner,
         url: event.data.url,
         events: new Set(event.data.events),
-        secret: event.data.secret,
+        secret,
+        ...(data.createdByKeyId ? { createdByKeyId: data.createdByKeyId } : {}),
         createdAt: event.data.createdAt,
       });
-    else this.subscriptions.delete(d.subscriptionId);
+    } else if (event.type === 'subscription.secret-rotated') {
+      const current = this.subscriptions.get(d.subscriptionId);
+      if (!current) return;
+      current.previous = { secret: current.secret, until: Date.parse(event.data.previousSecretExpiresAt) };
+      current.secret = { sealed: event.data.sealedSecret };
+    } else this.subscriptions.delete(d.subscriptionId);
   }
 
   get(id: string): Subscription | undefined {
     return this.subscriptions.get(id);
   }
 
+  /** Subscriptions to this event type, except those whose creating key was revoked or expired. */
   subscribedTo(eventType: string): Subscription[] {
-    return [...this.subscriptions.values()].filter((s) => s.events.has(eventType));
+    return [...this.subscriptions.values()].filter((s) => s.events.has(eventType) && !this.revocations?.stopped(s.createdByKeyId));
   }
+
+  /** Set once by the notifier: which keys no longer work. */
+  revocations: KeyRevocations | undefined;
 
   get size(): number {
     return this.subscriptions.size;

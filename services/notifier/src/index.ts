@@ -6,3 +6,6 @@ export * from './router.js';
 export * from './worker.js';
 export * from './notifier.js';
 export * from './config.js';
+export * from './webhook-post.js';
+export * from './data-keys.js';
+export * from './key-revocations.js';

@@ -1,5 +1,5 @@
-import { createLogger, kafkaBrokerList, loadConfig, runProcess } from '@consult/config';
-import { allTopicSpecs, topicNames } from '@consult/contracts';
+import { createLogger, kafkaBrokerList, kafkaSecurityOf, loadConfig, runProcess } from '@consult/config';
+import { allTopicSpecs, topicNames, webhookSecretsKey } from '@consult/contracts';
 import { clusterIdOf, createKafka, ensureTopics } from '@consult/kafka';
 import { bindKeySpaceToCluster, createRedis, KeySpace } from '@consult/redis';
 import { NotifierEnv } from './config.js';
@@ -9,7 +9,7 @@ const config = loadConfig(NotifierEnv);
 const logger = createLogger('notifier', { level: config.LOG_LEVEL });
 
 await runProcess(logger, async () => {
-  const kafka = createKafka({ brokers: kafkaBrokerList(config.KAFKA_BROKERS), clientId: 'notifier', logger });
+  const kafka = createKafka({ brokers: kafkaBrokerList(config.KAFKA_BROKERS), clientId: 'notifier', logger, security: kafkaSecurityOf(config) });
   const redis = createRedis(config.REDIS_URL, logger);
   const topics = topicNames(config.TOPIC_PREFIX);
   await ensureTopics(kafka, allTopicSpecs(topics), logger);
@@ -21,6 +21,8 @@ await runProcess(logger, async () => {
     logger,
     topics,
     keyPrefix: config.KEY_PREFIX,
+    allowPrivateTargets: config.ALLOW_PRIVATE_WEBHOOK_TARGETS,
+    secretsKey: webhookSecretsKey(config.WEBHOOK_SECRETS_KEY, config.NODE_ENV === 'production'),
     policy: {
       baseDelayMs: config.DELIVERY_BASE_DELAY_MS,
       maxDelayMs: config.DELIVERY_MAX_DELAY_MS,

@@ -1,10 +1,14 @@
-import { notificationTopicNames, type NotificationTopicNames, type TopicNames } from '@consult/contracts';
+import { DEVELOPMENT_WEBHOOK_SECRETS_KEY, notificationTopicNames, type NotificationTopicNames, type TopicNames } from '@consult/contracts';
 import type { Logger } from '@consult/config';
 import { BatchingProducer, type Kafka } from '@consult/kafka';
-import type { Redis } from '@consult/redis';
+import { ConsultationReadModel } from '@consult/read-models';
+import { KeySpace, type Redis } from '@consult/redis';
+import { DataKeyStore } from './data-keys.js';
+import { KeyRevocations } from './key-revocations.js';
 import { SubscriptionDirectory } from './directory.js';
 import { NotificationProjector } from './projector.js';
 import { NotificationRouter } from './router.js';
+import type { WebhookPost } from './webhook-post.js';
 import { DEFAULT_DELIVERY_POLICY, DeliveryWorker, type DeliveryPolicy } from './worker.js';
 
 export interface NotifierOptions {
@@ -14,7 +18,12 @@ export interface NotifierOptions {
   topics: TopicNames;
   keyPrefix: string;
   policy?: Partial<DeliveryPolicy>;
-  fetch?: typeof fetch;
+  /** Replaces the HTTP client of the delivery worker (tests, benchmarks). */
+  post?: WebhookPost;
+  /** Development and tests only: webhooks may reach loopback and private addresses. */
+  allowPrivateTargets?: boolean;
+  /** The operator's key that opens webhook secrets (WEBHOOK_SECRETS_KEY); the development key by default. */
+  secretsKey?: Buffer;
 }
 
 /**
@@ -29,6 +38,8 @@ export class Notifier {
   readonly router: NotificationRouter;
   readonly worker: DeliveryWorker;
   private readonly producer: BatchingProducer;
+  readonly dataKeys: DataKeyStore;
+  readonly revocations: KeyRevocations;
   private markDirectoryReady!: () => void;
   private readonly directoryReady = new Promise<void>((resolve) => (this.markDirectoryReady = resolve));
 
@@ -40,6 +51,15 @@ export class Notifier {
     const directory = this.directory;
     const directoryReady = this.directoryReady;
     this.producer = new BatchingProducer(kafka, logger.child({ component: 'delivery-producer' }));
+    this.dataKeys = new DataKeyStore({
+      kafka,
+      logger: logger.child({ component: 'data-keys' }),
+      topic: notificationTopics.subscriptionKeys,
+      operatorKey: options.secretsKey ?? DEVELOPMENT_WEBHOOK_SECRETS_KEY,
+    });
+    const history = new ConsultationReadModel(new KeySpace(keyPrefix));
+    this.revocations = new KeyRevocations({ kafka, logger: logger.child({ component: 'key-revocations' }), topic: topics.identityEvents });
+    directory.revocations = this.revocations;
     this.projector = new NotificationProjector({ kafka, redis, logger, topics, notificationTopics, keyPrefix, directory, producer: this.producer });
     this.router = new NotificationRouter({ kafka, logger, topics, notificationTopics, directory, directoryReady });
     this.worker = new DeliveryWorker({
@@ -50,13 +70,21 @@ export class Notifier {
       producer: this.producer,
       directory,
       directoryReady,
+      dataKeys: this.dataKeys,
+      loadEvent: async (ref, eventId) => {
+        const [raw] = await history.historyPage(redis, ref.consultationId, { after: ref.sequence - 1, limit: 1 });
+        const event = raw ? (JSON.parse(raw) as { id?: string }) : null;
+        return event?.id === eventId ? event : null;
+      },
       policy: { ...DEFAULT_DELIVERY_POLICY, ...options.policy },
-      ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(options.post ? { post: options.post } : {}),
+      allowPrivateTargets: options.allowPrivateTargets ?? false,
     });
   }
 
   async start(): Promise<void> {
     await this.producer.connect();
+    await Promise.all([this.dataKeys.start(), this.revocations.start()]);
     await this.directory.load(this.options.kafka, this.notificationTopics.subscriptionEvents, this.options.logger);
     this.markDirectoryReady();
     await Promise.all([this.projector.start(), this.router.start(), this.worker.start()]);
@@ -67,5 +95,6 @@ export class Notifier {
     await this.worker.stop();
     await Promise.all([this.router.stop(), this.projector.stop()]);
     await this.producer.close();
+    await Promise.all([this.dataKeys.stop(), this.revocations.stop()]);
   }
 }

@@ -34,6 +34,19 @@ export interface RouterOptions {
 
 const notifiable = new Set<string>(NOTIFIABLE_EVENT_TYPES);
 
+/** Events at most this large (encoded) may be embedded in a delivery request. */
+export const MAX_EMBEDDED_EVENT_BYTES = 64 * 1024;
+/** Embedded event bytes one routing transaction may carry; beyond it requests reference their event. */
+export const EMBEDDED_BYTES_PER_TRANSACTION = 4 * 1024 * 1024;
+
+/**
+ * Whether an event of `size` bytes going to `fanOut` subscriptions is embedded in their requests, given the
+ * bytes already embedded in this transaction; otherwise the requests reference it (a few hundred bytes each).
+ */
+export function shouldEmbed(size: number, fanOut: number, embeddedSoFar: number): boolean {
+  return size <= MAX_EMBEDDED_EVENT_BYTES && embeddedSoFar + size * fanOut <= EMBEDDED_BYTES_PER_TRANSACTION;
+}
+
 /** Delivery ids are deterministic: the same event routed to the same subscription is the same delivery. */
 export function deliveryIdOf(eventId: string, subscriptionId: string): string {
   return deterministicUuid(`delivery:${eventId}:${subscriptionId}`);
@@ -185,13 +198,18 @@ export class NotificationRouter {
     ];
   }
 
-  private request(event: ConsultationEvent | CsoEvent, subscription: Subscription, requestedAt: string, statementId?: string): Message {
+  /**
+   * The delivery request of one event to one subscription. A large consultation event is referenced rather than
+   * embedded (the worker reads it from the consultation's history), so many subscriptions to a large comment
+   * cannot make a transaction of gigabytes; statement events are small and always embedded.
+   */
+  private request(event: ConsultationEvent | CsoEvent, subscription: Subscription, requestedAt: string, statementId?: string, embed = true): Message {
     const deliveryId = deliveryIdOf(event.id, subscription.id);
     const record: DeliveryRecordOf<'delivery.requested'> = {
       id: deterministicUuid(`delivery.requested:${deliveryId}`),
       source: 'notifier',
       type: 'delivery.requested',
-      version: 1,
+      version: 2,
       occurredAt: requestedAt,
       key: subscription.id,
       correlationId: event.correlationId,
@@ -205,7 +223,7 @@ export class NotificationRouter {
         consultationId: event.key,
         ...(statementId !== undefined ? { statementId } : {}),
         eventOccurredAt: event.occurredAt,
-        event,
+        ...(embed || statementId !== undefined ? { event } : { eventRef: { consultationId: event.key, sequence: event.sequence } }),
         requestedAt,
       },
     };
@@ -241,6 +259,8 @@ export class NotificationRouter {
     const out: Message[] = [];
     const quarantined: Message[] = [];
     const requestedAt = this.now().toISOString();
+    // The bytes this transaction copies: each embedded event counts once per subscription it goes to.
+    let embedded = 0;
     for (const message of messages) {
       let event: ConsultationEvent;
       try {
@@ -254,7 +274,10 @@ export class NotificationRouter {
       }
       if (event.type === 'consultation.opened') this.addressees.set(event.key, event.data.addressees);
       const targets = recipientsOf(event, this.addressees.get(event.key), this.options.directory.subscribedTo(event.type));
-      for (const subscription of targets) out.push(this.request(event, subscription, requestedAt));
+      const size = message.value?.length ?? 0;
+      const embed = shouldEmbed(size, targets.length, embedded);
+      if (embed) embedded += size * targets.length;
+      for (const subscription of targets) out.push(this.request(event, subscription, requestedAt, undefined, embed));
     }
     return [
       { topic: this.options.notificationTopics.deliveries, messages: out },

@@ -40,3 +40,31 @@ export function verifySignature(secret: string, body: string, header: string | u
     return given.length === expected.length && timingSafeEqual(given, expected);
   });
 }
+
+// ---- Standard Webhooks (https://www.standardwebhooks.com) ----
+
+/**
+ * `webhook-signature` of the Standard Webhooks specification: for each secret, `v1,<base64 HMAC-SHA256>` of
+ * `${webhook-id}.${webhook-timestamp}.${body}`, keyed with the secret's bytes (`webhookSigningKey`), separated
+ * by spaces. During a rotation's overlap both the new and the previous secret sign, so a receiver that knows
+ * either one accepts the delivery.
+ */
+export function standardSignature(signingKeys: readonly Buffer[], webhookId: string, timestampSeconds: number, body: string): string {
+  return signingKeys
+    .map((key) => `v1,${createHmac('sha256', key).update(`${webhookId}.${timestampSeconds}.${body}`, 'utf8').digest('base64')}`)
+    .join(' ');
+}
+
+/** The Standard Webhooks headers of one attempt. The id is the delivery id: the same for every retry. */
+export function standardWebhookHeaders(signingKeys: readonly Buffer[], webhookId: string, timestampSeconds: number, body: string): Record<string, string> {
+  return {
+    'webhook-id': webhookId,
+    'webhook-timestamp': String(timestampSeconds),
+    'webhook-signature': standardSignature(signingKeys, webhookId, timestampSeconds, body),
+  };
+}
+
+/** The legacy `X-Signature` with one `v1=` per secret (its verifiers accept any matching one). */
+export function legacySignatureHeader(secrets: readonly string[], body: string, timestampSeconds: number): string {
+  return [`t=${timestampSeconds}`, ...secrets.map((s) => `v1=${sign(s, body, timestampSeconds)}`)].join(',');
+}

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import {
   deliveryRecordCodec,
+  openWebhookSecret,
+  webhookSigningKey,
   notifierGroupId,
   type DeliveryRecord,
   type DeliveryRecordOf,
@@ -11,9 +13,11 @@ import {
 import type { Logger } from '@consult/config';
 import { readToEnd, type BatchingProducer, type Consumer, type Kafka, type KafkaMessage } from '@consult/kafka';
 import { retryDelayMs, shouldRetry, type RetryPolicy } from './backoff.js';
-import type { SubscriptionDirectory } from './directory.js';
-import { signatureHeader } from './signature.js';
+import type { StoredSecret, Subscription, SubscriptionDirectory } from './directory.js';
+import type { DataKeyStore } from './data-keys.js';
+import { legacySignatureHeader, standardWebhookHeaders } from './signature.js';
 import { withRetries } from './retry.js';
+import { createWebhookPost, type WebhookPost } from './webhook-post.js';
 
 export interface DeliveryPolicy extends RetryPolicy {
   /** One attempt's limit: connect, send and the answer's status. */
@@ -75,8 +79,18 @@ export interface DeliveryWorkerOptions {
   producer: BatchingProducer;
   directory: SubscriptionDirectory;
   directoryReady: Promise<void>;
+  /**
+   * Reads an event a request references instead of embedding (`eventRef`): the consultation's history as
+   * produced. Null while it is not there yet (e.g. being rebuilt after a Redis flush): the attempt waits.
+   */
+  loadEvent?: (ref: { consultationId: string; sequence: number }, eventId: string) => Promise<unknown>;
+  /** Opens sealed secrets; without it only secrets recorded in clear (v1 events) can sign. */
+  dataKeys?: DataKeyStore;
   policy: DeliveryPolicy;
-  fetch?: typeof fetch;
+  /** How attempts are sent; by default node:http(s) with internal targets refused (see webhook-post.ts). */
+  post?: WebhookPost;
+  /** Development and tests only: let webhooks reach loopback and private addresses. */
+  allowPrivateTargets?: boolean;
   now?: () => Date;
 }
 
@@ -105,11 +119,11 @@ export class DeliveryWorker {
   private ready: Promise<void> = Promise.resolve();
   private markAssigned!: () => void;
   readonly assigned: Promise<void> = new Promise((resolve) => (this.markAssigned = resolve));
-  private readonly fetch: typeof fetch;
+  private readonly post: WebhookPost;
   private readonly now: () => Date;
 
   constructor(private readonly options: DeliveryWorkerOptions) {
-    this.fetch = options.fetch ?? fetch;
+    this.post = options.post ?? createWebhookPost({ allowPrivateTargets: options.allowPrivateTargets ?? false });
     this.now = options.now ?? (() => new Date());
     this.consumer = options.kafka.consumer({
       groupId: notifierGroupId(options.topics, 'worker'),
@@ -309,13 +323,32 @@ export class DeliveryWorker {
       this.options.logger.info({ deliveryId: request.deliveryId }, 'subscription deleted: delivery dropped');
       return;
     }
+    if (this.options.directory.revocations?.stopped(subscription.createdByKeyId, this.now().getTime())) {
+      state.scheduled = false;
+      this.options.logger.info({ deliveryId: request.deliveryId, subscriptionId: subscription.id }, 'the key that created the subscription no longer works: delivery dropped');
+      return;
+    }
     const { policy } = this.options;
+    const secrets = await this.secretsOf(subscription);
+    if (secrets.length === 0) {
+      // Its data key is destroyed (deleted meanwhile) or cannot be opened (wrong operator key): never send unsigned.
+      state.scheduled = false;
+      this.options.logger.error({ deliveryId: request.deliveryId, subscriptionId: subscription.id }, 'the subscription secret cannot be opened: delivery dropped');
+      return;
+    }
+    const event = await this.eventOf(request);
+    if (event === null) {
+      // Referenced and not readable yet: try again later without spending an attempt.
+      this.options.logger.warn({ deliveryId: request.deliveryId }, 'the referenced event is not readable yet');
+      this.schedule(state, policy.baseDelayMs);
+      return;
+    }
     const attempt = state.attempts + 1;
     const notification: NotificationBody = {
       deliveryId: request.deliveryId,
       subscriptionId: request.subscriptionId,
       type: request.eventType,
-      event: request.event,
+      event,
     };
     const body = JSON.stringify(notification);
     const startedAt = this.now();
@@ -324,23 +357,21 @@ export class DeliveryWorker {
     let error: string | undefined;
     try {
       const signal = AbortSignal.any([AbortSignal.timeout(policy.timeoutMs), this.abort.signal]);
-      const response = await this.fetch(subscription.url, {
-        method: 'POST',
+      statusCode = await this.post(subscription.url, {
         body,
-        redirect: 'manual',
         signal,
         headers: {
           'content-type': 'application/json',
           'user-agent': 'consultation-notifier/1',
+          // Standard Webhooks (docs/webhooks.md); the id is the delivery id, the same for every retry.
+          ...standardWebhookHeaders(secrets.map(webhookSigningKey), request.deliveryId, Math.floor(startedAt.getTime() / 1000), body),
           'x-delivery-id': request.deliveryId,
           'x-delivery-attempt': String(attempt),
           'x-event-type': request.eventType,
           'x-event-id': request.eventId,
-          'x-signature': signatureHeader(subscription.secret, body, Math.floor(startedAt.getTime() / 1000)),
+          'x-signature': legacySignatureHeader(secrets, body, Math.floor(startedAt.getTime() / 1000)),
         },
       });
-      statusCode = response.status;
-      await response.body?.cancel().catch(() => undefined);
     } catch (e) {
       const err = e as Error;
       error = err.name === 'TimeoutError' ? `timed out after ${policy.timeoutMs} ms` : `${err.name}: ${err.message}`.slice(0, 500);
@@ -389,7 +420,7 @@ export class DeliveryWorker {
   }
 
   private requestMessage(state: DeliveryState): { key: string; value: string; headers: Record<string, string> } {
-    const record: DeliveryRecordOf<'delivery.requested'> = { ...this.envelope('delivery.requested', state), data: state.request };
+    const record: DeliveryRecordOf<'delivery.requested'> = { ...this.envelope('delivery.requested', state), version: 2, data: state.request };
     return { key: state.request.subscriptionId, value: deliveryRecordCodec.encode(record), headers: { 'event-type': record.type } };
   }
 
@@ -405,6 +436,31 @@ export class DeliveryWorker {
       causationId: state.request.eventId,
       actor: { kind: 'system' as const, id: 'notifier' },
     };
+  }
+
+  private async eventOf(request: DeliveryState['request']): Promise<unknown> {
+    if ('event' in request && request.event !== undefined) return request.event;
+    const ref = 'eventRef' in request ? request.eventRef : undefined;
+    if (!ref || !this.options.loadEvent) return null;
+    return (await this.options.loadEvent(ref, request.eventId).catch(() => null)) ?? null;
+  }
+
+  /** The secrets that sign now: the current one, and the previous one during a rotation's overlap. */
+  private async secretsOf(subscription: Subscription): Promise<string[]> {
+    const open = async (secret: StoredSecret): Promise<string | null> => {
+      if ('plain' in secret) return secret.plain;
+      const key = await this.options.dataKeys?.get(secret.sealed.keyRef);
+      if (!key) return null;
+      try {
+        return openWebhookSecret(key, subscription.id, secret.sealed);
+      } catch {
+        return null;
+      }
+    };
+    const current = await open(subscription.secret);
+    if (current === null) return [];
+    const previous = subscription.previous && subscription.previous.until > this.now().getTime() ? await open(subscription.previous.secret) : null;
+    return previous === null ? [current] : [current, previous];
   }
 
   /** Deliveries this worker knows, by status (for tests and metrics). */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +21,8 @@ interface Running {
  * its stdout and stderr to `<dir>/logs/<name>.<generation>.log`; every pid goes to the pids file so the global
  * teardown can kill whatever is left even if the test process dies.
  */
+const FAULT_SUITE_WEBHOOK_SECRETS_KEY = randomBytes(32).toString('base64');
+
 export class Services {
   private readonly running = new Map<ServiceName, Running>();
   private readonly generations = new Map<ServiceName, number>();
@@ -51,6 +54,13 @@ export class Services {
       KEY_PREFIX: 'cms',
       LOG_LEVEL: process.env.FAULTS_LOG_LEVEL ?? 'info',
       INSTANCE_ID: name,
+      // Production mode, with what a test deployment must say explicitly: the development keys the load
+      // client uses, a sealing key for webhook secrets, a receiver on loopback, and no per-key rate limit
+      // (the open-loop load is far above one key's production allowance).
+      ALLOW_DEVELOPMENT_KEYS: 'true',
+      WEBHOOK_SECRETS_KEY: FAULT_SUITE_WEBHOOK_SECRETS_KEY,
+      ALLOW_PRIVATE_WEBHOOK_TARGETS: 'true',
+      RATE_LIMIT_MAX: '0',
     };
     if (name === 'gateway-a' || name === 'gateway-b') env.PORT = String(this.ports[name]);
     if (name === 'notifier') {

@@ -2,11 +2,17 @@ import { inAudience } from '@consult/contracts';
 import { completeStreamCursor, formatStreamCursor, parseStreamCursor, type NotificationReadModel } from '@consult/read-models';
 import type { Redis } from '@consult/redis';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { KeyChange } from '../projection-listener.js';
+import { HttpProblem } from '../problems.js';
 import { EventsHeaders } from './subscription-schemas.js';
 
 export interface EventRoutesContext {
   redis: Redis;
   readModel: NotificationReadModel;
+  /** Open streams one principal may hold; more is 429 `event-stream-limit-reached`. */
+  maxStreamsPerPrincipal: number;
+  /** Key changes announced by the projector: a revoked key's streams are closed at once. */
+  onKeyChange: (listener: (change: KeyChange) => void) => void;
   /** How long one XREAD waits before a keep-alive comment is sent. */
   keepAliveMs?: number;
 }
@@ -25,6 +31,17 @@ export interface EventRoutesContext {
 export function eventRoutes(context: EventRoutesContext): FastifyPluginAsyncTypebox {
   const { redis, readModel } = context;
   const open = new Set<() => void>();
+  const byKey = new Map<string, Set<() => void>>();
+  const perPrincipal = new Map<string, number>();
+  const release = (who: string): void => {
+    const left = (perPrincipal.get(who) ?? 1) - 1;
+    if (left > 0) perPrincipal.set(who, left);
+    else perPrincipal.delete(who);
+  };
+  context.onKeyChange((change) => {
+    if (change.type === 'identity.api-key-issued') return;
+    for (const close of [...(byKey.get(change.keyId) ?? [])]) close();
+  });
   return async (app) => {
     // Long-lived responses would hold the server open: end them when the gateway closes.
     app.addHook('preClose', async () => {
@@ -42,8 +59,19 @@ export function eventRoutes(context: EventRoutesContext): FastifyPluginAsyncType
       },
       async (request, reply) => {
         const principal = request.principal;
-        const given = parseStreamCursor(request.headers['last-event-id']);
-        const cursor = given ? completeStreamCursor(given, await readModel.streamEnd(redis)) : await readModel.streamEnd(redis);
+        const who = `${principal.kind}:${principal.id}`;
+        if ((perPrincipal.get(who) ?? 0) >= context.maxStreamsPerPrincipal)
+          throw new HttpProblem('event-stream-limit-reached', `at most ${context.maxStreamsPerPrincipal} open event streams per principal; close one`, {}, 5);
+        // Counted before the first await, so concurrent opens cannot slip past the cap.
+        perPrincipal.set(who, (perPrincipal.get(who) ?? 0) + 1);
+        let cursor;
+        try {
+          const given = parseStreamCursor(request.headers['last-event-id']);
+          cursor = given ? completeStreamCursor(given, await readModel.streamEnd(redis)) : await readModel.streamEnd(redis);
+        } catch (error) {
+          release(who);
+          throw error;
+        }
         reply.hijack();
         const raw = reply.raw;
         raw.writeHead(200, {
@@ -56,13 +84,20 @@ export function eventRoutes(context: EventRoutesContext): FastifyPluginAsyncType
         raw.write(`retry: 2000\n: connected at ${formatStreamCursor(cursor)}\n\n`);
         const connection = redis.duplicate({ enableAutoPipelining: false, maxRetriesPerRequest: 1 });
         let live = true;
+        let wake: () => void = () => undefined;
         const close = (): void => {
           if (!live) return;
           live = false;
+          open.delete(close);
+          byKey.get(principal.keyId)?.delete(close);
+          release(who);
           connection.disconnect();
           raw.end();
+          wake();
         };
         open.add(close);
+        if (!byKey.has(principal.keyId)) byKey.set(principal.keyId, new Set());
+        byKey.get(principal.keyId)!.add(close);
         raw.on('close', close);
         try {
           while (live) {
@@ -78,7 +113,11 @@ export function eventRoutes(context: EventRoutesContext): FastifyPluginAsyncType
               if (!inAudience(principal, entry.audience)) continue;
               chunk += `id: ${formatStreamCursor(cursor)}\nevent: ${entry.event.type}\ndata: ${JSON.stringify(entry.event)}\n\n`;
             }
-            if (chunk) raw.write(chunk);
+            // Back-pressure: a client that reads slowly is not read for until it has taken what it was sent.
+            if (chunk && !raw.write(chunk)) await new Promise<void>((resolve) => {
+              wake = resolve;
+              raw.once('drain', resolve);
+            });
           }
         } catch (error) {
           if (live) request.log.warn({ err: error }, 'event stream failed');

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { NotifiableEventTypeSchema, Rfc3339, Uuid, WebhookSecret, WebhookUrl } from '@consult/contracts';
+import { NotifiableEventTypeSchema, Rfc3339, Uuid, WebhookUrl } from '@consult/contracts';
 
 /** HTTP shapes of subscriptions and deliveries (not the event shapes: see contracts/notifications.ts). */
 
@@ -7,10 +7,26 @@ export const CreateSubscriptionBody = Type.Object(
   {
     url: WebhookUrl,
     events: Type.Array(NotifiableEventTypeSchema, { minItems: 1, maxItems: 20, uniqueItems: true }),
-    secret: WebhookSecret,
+    secret: Type.Optional(Type.String({ minLength: 16, maxLength: 256, description: 'Deprecated: leave it out and the server makes one (whsec_…), shown once in the answer' })),
   },
   { additionalProperties: false },
 );
+
+export const RotateSecretBody = Type.Object(
+  {
+    overlapSeconds: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 7 * 86_400, description: 'How long the previous secret keeps signing too (default 86400)' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const SecretRotated = Type.Object({
+  id: Uuid,
+  secret: Type.String({ description: 'The new secret (whsec_…), shown this once' }),
+  rotatedAt: Rfc3339,
+  previousSecretExpiresAt: Rfc3339,
+});
 export type CreateSubscriptionBody = Static<typeof CreateSubscriptionBody>;
 
 export const SubscriptionResponse = Type.Object({
@@ -18,6 +34,7 @@ export const SubscriptionResponse = Type.Object({
   url: Type.String(),
   events: Type.Array(Type.String()),
   createdAt: Rfc3339,
+  secret: Type.Optional(Type.String({ description: 'Only in the 201 of a subscription whose secret the server made (whsec_…): store it now' })),
 });
 
 export const SubscriptionList = Type.Object({ items: Type.Array(SubscriptionResponse) });

@@ -1,8 +1,16 @@
 import { randomUUID } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import {
   deterministicUuid,
   deliveryRecordCodec,
+  forbiddenAddressReason,
+  generateWebhookSecret,
+  isLocalName,
+  sealWebhookSecret,
+  subscriptionDataKeyCodec,
   subscriptionEventCodec,
+  webhookHost,
   type DeliveryRecordOf,
   type NotificationTopicNames,
   type SubscriptionEvent,
@@ -21,6 +29,8 @@ import {
   DeliveryParams,
   ListDeliveriesQuery,
   RedeliveryAccepted,
+  RotateSecretBody,
+  SecretRotated,
   SubscriptionList,
   SubscriptionParams,
   SubscriptionResponse,
@@ -33,6 +43,34 @@ export interface SubscriptionRoutesContext {
   topics: NotificationTopicNames;
   /** How long a change waits to become visible in the read model before it is answered anyway. */
   visibleTimeoutMs: number;
+  /** The operator's key that seals webhook secrets at rest (WEBHOOK_SECRETS_KEY). */
+  secretsKey: Buffer;
+  /** Development and tests only: subscriptions may name loopback and private addresses. */
+  allowPrivateTargets: boolean;
+  /** Subscriptions one principal may hold at once. */
+  maxSubscriptionsPerPrincipal: number;
+}
+
+/**
+ * Refuses URLs whose host is, or resolves to, an internal address (SSRF). The notifier checks again at
+ * delivery time, on the address it connects to, so a name rebound to 127.0.0.1 later does not get through.
+ */
+async function assertPublicTarget(url: URL): Promise<void> {
+  const host = webhookHost(url);
+  if (isLocalName(host)) throw new HttpProblem('webhook-target-forbidden', `body/url: ${host} is this machine`);
+  let addresses: string[];
+  if (isIP(host) !== 0) addresses = [host];
+  else {
+    try {
+      addresses = (await lookup(host, { all: true })).map((a) => a.address);
+    } catch {
+      throw new HttpProblem('webhook-target-unresolvable', `body/url: ${host} does not resolve`);
+    }
+  }
+  for (const address of addresses) {
+    const why = forbiddenAddressReason(address);
+    if (why) throw new HttpProblem('webhook-target-forbidden', `body/url: ${host === address ? host : `${host} (${address})`} is ${why}`);
+  }
 }
 
 const render = (s: SubscriptionView) => ({ id: s.id, url: s.url, events: s.events, createdAt: s.createdAt });
@@ -71,6 +109,11 @@ export function subscriptionRoutes(context: SubscriptionRoutesContext): FastifyP
     actor: { kind: request.principal.kind, id: request.principal.id },
   });
 
+  /** A data key goes to the compacted key topic before the event that uses it, so no reader sees one without the other. */
+  const produceDataKey = async (dataKey: ReturnType<typeof sealWebhookSecret>['dataKey']): Promise<void> => {
+    await producer.send(topics.subscriptionKeys, [{ key: dataKey.keyRef, value: subscriptionDataKeyCodec.encode(dataKey) }]);
+  };
+
   const produce = async (event: SubscriptionEvent): Promise<void> => {
     await producer.send(topics.subscriptionEvents, [
       { key: event.key, value: subscriptionEventCodec.encode(event), headers: { 'event-type': event.type } },
@@ -93,13 +136,15 @@ export function subscriptionRoutes(context: SubscriptionRoutesContext): FastifyP
         // Auditors only read, through the API and under their own key: no webhook pushes data to a URL of theirs.
         if (request.principal.kind === 'auditor')
           throw new HttpProblem('forbidden', 'auditors read through the API; they cannot subscribe webhooks');
-        const { url, events, secret } = request.body;
+        const { url, events } = request.body;
         const parsed = new URL(url);
         if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
           throw new HttpProblem('validation-failed', 'body/url: only http and https endpoints can be subscribed');
         if (parsed.username || parsed.password) throw new HttpProblem('validation-failed', 'body/url: credentials in the URL are not accepted');
+        if (!context.allowPrivateTargets) await assertPublicTarget(parsed);
         const owner = { kind: request.principal.kind, id: request.principal.id };
-        // With an Idempotency-Key, a retry maps to the same subscription and gets the first answer.
+        // With an Idempotency-Key, a retry maps to the same subscription and gets the first answer, less the
+        // secret: it was shown once and is kept sealed (a caller that lost it rotates it).
         const idempotencyKey = request.headers['idempotency-key'];
         const id = idempotencyKey ? deterministicUuid(`subscription:${owner.kind}:${owner.id}:${idempotencyKey}`) : randomUUID();
         if (idempotencyKey) {
@@ -110,17 +155,26 @@ export function subscriptionRoutes(context: SubscriptionRoutesContext): FastifyP
             return reply.code(201).header('location', `/v1/subscriptions/${id}`).header('idempotent-replayed', 'true').send(render(existing));
           }
         }
+        const existing = await readModel.subscriptionsOf(redis, owner);
+        if (existing.length >= context.maxSubscriptionsPerPrincipal)
+          throw new HttpProblem('subscription-limit-reached', `at most ${context.maxSubscriptionsPerPrincipal} subscriptions per principal`);
+        // A secret the subscriber chose is still accepted (v1 API); otherwise the server makes one and shows it once.
+        const generated = request.body.secret === undefined;
+        const secret = request.body.secret ?? generateWebhookSecret();
+        const { dataKey, sealedSecret } = sealWebhookSecret(context.secretsKey, id, secret, request.receivedAt);
+        await produceDataKey(dataKey);
         await produce({
           ...envelope(request, id),
           type: 'subscription.created',
-          version: 1,
-          data: { subscriptionId: id, owner, url, events, secret, createdAt: request.receivedAt },
+          version: 2,
+          data: { subscriptionId: id, owner, url, events, sealedSecret, createdByKeyId: request.principal.keyId, createdAt: request.receivedAt },
         });
         await until(async () => (await readModel.subscriptionById(redis, id)) !== null);
         return reply
           .code(201)
           .header('location', `/v1/subscriptions/${id}`)
-          .send({ id, url, events, createdAt: request.receivedAt });
+          .header('cache-control', 'no-store')
+          .send({ id, url, events, createdAt: request.receivedAt, ...(generated ? { secret } : {}) });
       },
     );
 
@@ -158,14 +212,47 @@ export function subscriptionRoutes(context: SubscriptionRoutesContext): FastifyP
       },
       async (request, reply) => {
         const view = await own(request, request.params.id);
+        const keyRefs = await readModel.secretKeyRefsOf(redis, view.id);
         await produce({
           ...envelope(request, view.id),
           type: 'subscription.deleted',
           version: 1,
           data: { subscriptionId: view.id, owner: view.owner, deletedAt: request.receivedAt },
         });
+        // Crypto-shredding: tombstone every data key of its secrets; once compacted, no copy of
+        // subscription.events (kept forever) can be opened to recover them.
+        if (keyRefs.length > 0) await producer.send(topics.subscriptionKeys, keyRefs.map((ref) => ({ key: ref, value: null })));
         await until(async () => (await readModel.subscriptionById(redis, view.id)) === null);
         return reply.code(204).send(null);
+      },
+    );
+
+    app.post(
+      '/v1/subscriptions/:id/secret-rotation',
+      {
+        schema: {
+          summary: 'Replace the secret; the previous one keeps signing too for overlapSeconds (default one day)',
+          tags: ['notifications'],
+          params: SubscriptionParams,
+          body: RotateSecretBody,
+          response: { 200: SecretRotated, '4xx': Problem },
+        },
+      },
+      async (request, reply) => {
+        const view = await own(request, request.params.id);
+        const overlapSeconds = request.body.overlapSeconds ?? 86_400;
+        const secret = generateWebhookSecret();
+        const { dataKey, sealedSecret } = sealWebhookSecret(context.secretsKey, view.id, secret, request.receivedAt);
+        const previousSecretExpiresAt = new Date(Date.parse(request.receivedAt) + overlapSeconds * 1000).toISOString();
+        await produceDataKey(dataKey);
+        await produce({
+          ...envelope(request, view.id),
+          type: 'subscription.secret-rotated',
+          version: 1,
+          data: { subscriptionId: view.id, owner: view.owner, sealedSecret, rotatedAt: request.receivedAt, previousSecretExpiresAt },
+        });
+        await until(async () => (await readModel.secretKeyRefsOf(redis, view.id)).includes(dataKey.keyRef));
+        return reply.header('cache-control', 'no-store').send({ id: view.id, secret, rotatedAt: request.receivedAt, previousSecretExpiresAt });
       },
     );
 
