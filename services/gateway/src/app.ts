@@ -22,7 +22,7 @@ import Fastify, {
 } from 'fastify';
 import { DEFAULT_SECRETARIAT_TIME_ZONE } from '@consult/domain';
 import { KeyDirectory, KeyNoLongerValid, type Principal } from './auth.js';
-import { CommandBus } from './command-bus.js';
+import { CommandBus, type CommandDispatcher } from './command-bus.js';
 import { SentCommands } from './sent-commands.js';
 import { KnownConsultations, type GatewayContext } from './context.js';
 import { ProjectionListener } from './projection-listener.js';
@@ -81,6 +81,11 @@ export interface GatewayOptions {
   /** Where attachments are stored (default: a directory under the OS temp directory). */
   attachments?: AttachmentStore;
   attachmentMaxBytes?: number;
+  /**
+   * Replaces the Kafka-backed command bus: only the benchmark's HTTP floor uses it, to measure the same routes
+   * (authentication, validation, text rule) without the writer behind them.
+   */
+  commandDispatcher?: CommandDispatcher;
 }
 
 export type GatewayApp = FastifyInstance<
@@ -109,7 +114,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const listener = new ProjectionListener(redis, readModel, logger);
   await Promise.all([producer.connect(), listener.start()]);
   const sentCommands = new SentCommands(redis, new KeySpace(options.keyPrefix));
-  const bus = new CommandBus(producer, listener, topics.consultationCommands, options.decisionTimeoutMs ?? 5_000, sentCommands);
+  const bus =
+    options.commandDispatcher ??
+    new CommandBus(producer, listener, topics.consultationCommands, options.decisionTimeoutMs ?? 5_000, sentCommands);
   const projectorOffsets = new RedisOffsetStore(new KeySpace(options.keyPrefix), 'projector');
   const identityField = RedisOffsetStore.field(topics.identityEvents, 0);
   const keys = new KeyDirectory(

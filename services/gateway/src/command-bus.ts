@@ -20,11 +20,19 @@ export interface CommandRoute<C extends { id: string; key: string; type: string 
   storedVersion?: (key: string) => Promise<number>;
 }
 
+/** What routes send commands through: the Kafka-backed `CommandBus`, or a stand-in (the benchmark's HTTP floor). */
+export interface CommandDispatcher {
+  dispatch(command: ConsultationCommand): Promise<Dispatched>;
+  dispatchTo<C extends { id: string; key: string; type: string; actor?: Sender }>(route: CommandRoute<C>, command: C): Promise<Dispatched>;
+  /** How long a dispatch waits in total; routes that wait for more (e.g. an API key) share the budget. */
+  readonly timeoutMs: number;
+}
+
 /**
  * Sends commands to the single writer and waits, bounded, for the decision to be visible in the read models.
  * The command is validated before it is produced; a produce failure means nothing was accepted (503).
  */
-export class CommandBus {
+export class CommandBus implements CommandDispatcher {
   constructor(
     private readonly producer: BatchingProducer,
     private readonly listener: ProjectionListener,

@@ -4,7 +4,7 @@ import type { ConsultationCommandOf, ConsultationCommandType } from '@consult/co
 import type { ConsultationReadModel } from '@consult/read-models';
 import type { Redis } from '@consult/redis';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { CommandBus, Dispatched } from './command-bus.js';
+import type { CommandDispatcher, Dispatched } from './command-bus.js';
 import { HttpProblem, isProblemCode, sendProblem } from './problems.js';
 import type { SentCommands } from './sent-commands.js';
 
@@ -12,7 +12,7 @@ import type { SentCommands } from './sent-commands.js';
 export interface GatewayContext {
   redis: Redis;
   readModel: ConsultationReadModel;
-  bus: CommandBus;
+  bus: CommandDispatcher;
   instanceId: string;
   consultations: KnownConsultations;
   sentCommands: SentCommands;
