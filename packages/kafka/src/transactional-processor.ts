@@ -61,6 +61,9 @@ async function untilNotConcurrent<T>(operation: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Retries of transactional requests: 20, 40, 80 … ms, at most 2 s apart, about 20 s in all. */
+export const TRANSACTIONAL_RETRY = { initialRetryTime: 20, retries: 12, maxRetryTime: 2_000 } as const;
+
 /**
  * Consume-transform-produce with Kafka transactions: the outputs of a chunk of input messages and the input
  * offsets are committed atomically, so a command processed before a crash is never applied twice and none
@@ -187,6 +190,10 @@ export class TransactionalProcessor {
         transactionalId: `${this.options.transactionalIdPrefix}-p${partition}`,
         idempotent: true,
         maxInFlightRequests: 1,
+        // CONCURRENT_TRANSACTIONS (the previous transaction's markers, or a dead owner's abort, still being
+        // written) clears within milliseconds; kafkajs' default first retry after 200 ms stalls the partition
+        // for that long on every take-over and often under load. Start small, back off to the same bound.
+        retry: TRANSACTIONAL_RETRY,
       });
       await producer.connect();
       this.producers.set(partition, producer);
