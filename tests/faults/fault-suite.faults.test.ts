@@ -230,17 +230,18 @@ async function runPhase(fault: string, strike: (ctx: PhaseContext) => Promise<vo
   const noOutcome = ctx.awaitedOutcomes.filter((id) => !facts.outcomes.has(id));
   if (noOutcome.length > 0) notes.push(`${noOutcome.length} produced commands never got an outcome`);
 
-  const twice = [
-    ...[...facts.reminders].filter(([, n]) => n > 1).map(([k]) => `reminder ${k}`),
-    ...[...facts.closings].filter(([, n]) => n > 1).map(([k]) => `closing ${k}`),
-  ].filter((k) => !reported.twice.has(k));
-  twice.forEach((k) => reported.twice.add(k));
   // Every reminder and closing of the phase must be in Kafka within EFFECT_DUE_WITHIN_MS of its due time.
   const lastDue = deadline.getTime() + CLOSE_GRACE_MS + EFFECT_DUE_WITHIN_MS;
   if (Date.now() < lastDue) {
     await sleep(lastDue - Date.now() + 500);
     facts = await readFacts(kafka, logger, topics);
   }
+  // Counted on the last read: a reminder or closing issued a second time late in the phase counts too.
+  const twice = [
+    ...[...facts.reminders].filter(([, n]) => n > 1).map(([k]) => `reminder ${k}`),
+    ...[...facts.closings].filter(([, n]) => n > 1).map(([k]) => `closing ${k}`),
+  ].filter((k) => !reported.twice.has(k));
+  twice.forEach((k) => reported.twice.add(k));
   const missed = missedEffects(facts);
   missed.forEach((k) => reported.missed.add(k));
   if (missed.length > 0) notes.push(`missed: ${missed.slice(0, 4).join(', ')}`);
@@ -261,7 +262,9 @@ async function runPhase(fault: string, strike: (ctx: PhaseContext) => Promise<vo
   }
   const rebuildDiffs = await rebuildDifferences(notes);
   const first = load.successes.filter((s) => s.sentAt >= faultAt).reduce<number | null>((min, s) => (min === null || s.answeredAt < min ? s.answeredAt : min), null);
-  if (services.unexpectedExits.length > 0) notes.push(...services.unexpectedExits.splice(0));
+  // A process that died by itself is a defect (the suite restarts it before the next phase).
+  const diedByThemselves = services.unexpectedExits.splice(0);
+  notes.push(...diedByThemselves);
 
   const row: FaultRow = {
     fault,
@@ -277,6 +280,7 @@ async function runPhase(fault: string, strike: (ctx: PhaseContext) => Promise<vo
     missed: missed.length,
     webhooksMissing: webhooks.length,
     rebuildDiffs,
+    diedByThemselves: diedByThemselves.length,
     recoverySeconds: first === null ? null : Math.max(0, (first - faultAt) / 1000),
     recoveryGuarded: options.singleProcess ?? false,
     notes,
@@ -470,6 +474,7 @@ describe('faults: nothing acknowledged is lost or doubled', () => {
           [topics.csoEvents, 6, 'cso.accredited'],
           [topics.csoOutcomes, 6, 'command.outcome'],
           [notificationTopics.subscriptionEvents, 1, 'subscription.created'],
+          [notificationTopics.subscriptionKeys, 1, 'subscription.key-sealed'],
           [notificationTopics.deliveries, 6, 'delivery.requested'],
         ];
         for (const [topic, partitions, knownType] of consumed)
@@ -478,7 +483,7 @@ describe('faults: nothing acknowledged is lost or doubled', () => {
             const isCommand = topic === topics.consultationCommands || topic === topics.csoCommands;
             const unknown = isCommand ? command('fault-suite.unknown', 1, key) : envelope('fault-suite.unknown', 1, key);
             const newer = isCommand ? command(knownType, 99, key) : envelope(knownType, 99, key);
-            if (topic === topics.consultationCommands) ctx.awaitedOutcomes.push(unknown.id, newer.id);
+            if (isCommand) ctx.awaitedOutcomes.push(unknown.id, newer.id);
             await produce(topic, key, '{"this is": not JSON', partition);
             await produce(topic, key, JSON.stringify(unknown), partition);
             await produce(topic, key, JSON.stringify(newer), partition);

@@ -19,7 +19,7 @@ export interface KafkaFacts {
   notifiable: { id: string; type: string; key: string; memberState?: string; pending?: string[] }[];
   /** Comment commands received at or before their consultation's deadline and refused as closed. */
   onTimeRefused: { commandId: string; key: string; receivedAt: string; deadline: string }[];
-  /** Outcomes by command id (status and code). */
+  /** Outcomes by command id (status and code), of consultation and CSO commands. */
   outcomes: Map<string, { status: string; code?: string }>;
   records: number;
 }
@@ -65,11 +65,14 @@ function decodes(event: Record<string, unknown>): boolean {
 }
 
 export async function readFacts(kafka: Kafka, logger: Logger, topics: TopicNames): Promise<KafkaFacts> {
-  const [events, commands, outcomes] = await Promise.all([
+  const [events, commands, consultationOutcomes, csoOutcomes] = await Promise.all([
     readAll(kafka, logger, topics.consultationEvents),
     readAll(kafka, logger, topics.consultationCommands),
     readAll(kafka, logger, topics.consultationOutcomes),
+    // CSO commands' outcomes too: a poison command on cso.commands must be answered like one on consultation.commands.
+    readAll(kafka, logger, topics.csoOutcomes),
   ]);
+  const outcomes = [...consultationOutcomes, ...csoOutcomes];
   const facts: KafkaFacts = {
     comments: new Map(),
     reminders: new Map(),

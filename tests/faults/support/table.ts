@@ -18,6 +18,8 @@ export interface FaultRow {
   webhooksMissing: number;
   /** Keys differing between the live read models and a fresh rebuild; -1 when the rebuild failed. */
   rebuildDiffs: number;
+  /** Service processes that exited without being killed by the suite. */
+  diedByThemselves: number;
   /** Seconds from the fault to the first 201 of a request sent after it; null if none came. */
   recoverySeconds: number | null;
   /** Whether the recovery time is guarded (≤ 10 s for the death of a single process). */
@@ -35,6 +37,7 @@ export const GUARDED: readonly (keyof FaultRow)[] = [
   'missed',
   'webhooksMissing',
   'rebuildDiffs',
+  'diedByThemselves',
 ];
 
 export const RECOVERY_LIMIT_SECONDS = 10;
@@ -53,6 +56,7 @@ const HEADERS: [keyof FaultRow, string][] = [
   ['missed', 'reminders/closings missed'],
   ['webhooksMissing', 'webhooks missing'],
   ['rebuildDiffs', 'rebuild diffs'],
+  ['diedByThemselves', 'died by themselves'],
   ['recoverySeconds', 'first 201 after (s)'],
 ];
 
