@@ -1,6 +1,7 @@
 import { csoWriterGroupId, projectorGroupId, writerGroupId, type TopicNames } from '@consult/contracts';
 import type { Kafka } from '@consult/kafka';
 import { KeySpace, RedisOffsetStore, type Redis } from '@consult/redis';
+import { ProgressWatch } from './progress-watch.js';
 
 export interface Readiness {
   ready: boolean;
@@ -19,13 +20,17 @@ export interface Readiness {
  * Ready means a request sent now can succeed: Kafka and Redis answer; both single writers and the projector
  * have a live group member (a dead one holds its partitions until its session times out, and then nobody
  * does until it is back); they are caught up to within `maxLag` messages; and the API key directory is
- * complete (after a Redis flush every key is unknown until the identity topic is projected again). Checked at
- * most once a second whatever the polling rate.
+ * complete (after a Redis flush every key is unknown until the identity topic is projected again); and none
+ * of the writers has had commands waiting without deciding any for two seconds (a member killed with SIGKILL
+ * looks live until its session times out). Only the writers are watched so: their lag counts commands exactly
+ * (the command topics hold no transactions), while the projector's stored positions stop short of aborted
+ * records and markers it had nothing to apply for. Checked at most once a second whatever the polling rate.
  */
 export class ReadinessProbe {
   private last: Readiness | undefined;
   private inFlight: Promise<Readiness> | undefined;
   private readonly offsets: RedisOffsetStore;
+  private readonly progress = new ProgressWatch();
 
   constructor(
     private readonly kafka: Kafka,
@@ -102,15 +107,21 @@ export class ReadinessProbe {
       }
       // Both single writers: the consultation writer and the CSO writer, each against its command topic.
       writer = 0;
-      for (const [groupId, topic] of [
-        [writerGroupId(topics), topics.consultationCommands],
-        [csoWriterGroupId(topics), topics.csoCommands],
+      for (const [name, groupId, topic] of [
+        ['consultation writer', writerGroupId(topics), topics.consultationCommands],
+        ['CSO writer', csoWriterGroupId(topics), topics.csoCommands],
       ] as const) {
         const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        let lag = 0;
+        const positions: string[] = [];
         for (const end of await ends(topic)) {
           const at = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
-          writer += Math.max(0, Number(end.high) - Math.max(0, Number(at)));
+          lag += Math.max(0, Number(end.high) - Math.max(0, Number(at)));
+          positions.push(`${end.partition}=${at}`);
         }
+        writer += lag;
+        const stalled = this.progress.observe(name, positions.join(','), lag, Date.now());
+        if (stalled > 0) reasons.push(`the ${name} has ${lag} commands waiting and has decided none for ${(stalled / 1000).toFixed(1)} s`);
       }
       quarantined = (await ends(topics.quarantine)).reduce((sum, o) => sum + Number(o.high), 0);
       if (redisUp) {
