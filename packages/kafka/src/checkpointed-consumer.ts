@@ -1,5 +1,6 @@
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
+import { abandon, ConsumerWatchdog } from './consumer-watchdog.js';
 import { RetriableError, heartbeatUntil } from './retriable.js';
 
 /** `${topic}:${partition}`, the field under which a consumer's progress is stored. */
@@ -40,6 +41,8 @@ export interface CheckpointedConsumerOptions {
   resyncIntervalMs?: number;
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
+  /** Silence after which the kafkajs consumer counts as hung and is replaced (ConsumerWatchdog). */
+  hungAfterMs?: number;
 }
 
 /**
@@ -50,7 +53,8 @@ export interface CheckpointedConsumerOptions {
  * consumer rebuilds from what the store holds, by itself. Kafka's committed offsets are only a hint.
  */
 export class CheckpointedConsumer {
-  private readonly consumer: Consumer;
+  private consumer: Consumer;
+  private readonly watchdog: ConsumerWatchdog;
   /** Next offset to apply per `topic:partition`, as stored. */
   private readonly next = new Map<string, bigint>();
   /** Partitions whose batch is being applied right now: the resync leaves them to the write's own check. */
@@ -64,7 +68,24 @@ export class CheckpointedConsumer {
   readonly assigned: Promise<void> = new Promise((resolve) => (this.markAssigned = resolve));
 
   constructor(private readonly options: CheckpointedConsumerOptions) {
-    this.consumer = options.kafka.consumer({
+    this.consumer = this.newConsumer();
+    this.watchdog = new ConsumerWatchdog({
+      logger: options.logger,
+      ...(options.hungAfterMs ? { silenceMs: options.hungAfterMs } : {}),
+      restart: async () => {
+        // The group sees a new member; the old one's session lapses. Its late batches, if it ever wakes up,
+        // are ignored (they check they belong to the current consumer) and its writes fail the offset check.
+        const hung = this.consumer;
+        this.consumer = this.newConsumer();
+        abandon(hung, options.logger);
+        await this.run(this.consumer);
+      },
+    });
+  }
+
+  private newConsumer(): Consumer {
+    const { options } = this;
+    return options.kafka.consumer({
       groupId: options.groupId,
       readUncommitted: false,
       allowAutoTopicCreation: false,
@@ -76,8 +97,23 @@ export class CheckpointedConsumer {
   }
 
   async start(): Promise<void> {
-    const { consumer, options } = this;
+    const { options } = this;
+    await this.run(this.consumer);
+    this.watchdog.start();
+    const interval = options.resyncIntervalMs ?? 1_000;
+    this.resyncTimer = setInterval(() => {
+      this.resyncWithStore().catch((error: unknown) => options.logger.warn({ err: error }, 'comparing stored offsets failed'));
+    }, interval);
+    this.resyncTimer.unref();
+  }
+
+  /** Wires, connects and runs one kafkajs consumer (the first, or the replacement of a hung one). */
+  private async run(consumer: Consumer): Promise<void> {
+    const { options } = this;
+    const current = (): boolean => consumer === this.consumer;
+    this.watchdog.watch(consumer);
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      if (!current()) return;
       this.ready = this.seekToStoredOffsets(payload.memberAssignment);
       void this.ready.then(() => this.markAssigned());
     });
@@ -91,7 +127,7 @@ export class CheckpointedConsumer {
       partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 16,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isStale }) => {
         await heartbeatUntil(this.ready, heartbeat);
-        if (isStale() || this.stopped) return;
+        if (isStale() || this.stopped || !current()) return;
         const field = offsetField(batch.topic, batch.partition);
         const expected = this.next.get(field) ?? 0n;
         // The fetch started past what the store holds (Kafka's committed offset is ahead, e.g. after a flush,
@@ -99,7 +135,7 @@ export class CheckpointedConsumer {
         // markers, not gaps, so only the fetch position is compared.
         const fetchedOffset = BigInt((batch as unknown as { fetchedOffset: string }).fetchedOffset);
         if (fetchedOffset > expected) {
-          this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: expected.toString() });
+          consumer.seek({ topic: batch.topic, partition: batch.partition, offset: expected.toString() });
           return;
         }
         const messages = batch.messages.filter((m) => BigInt(m.offset) >= expected);
@@ -118,7 +154,7 @@ export class CheckpointedConsumer {
           if (moved !== null) {
             options.logger.warn({ field, expected: expected.toString(), stored: moved.toString() }, 'stored offset moved (flushed?): re-positioning');
             this.next.set(field, moved);
-            this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: moved.toString() });
+            consumer.seek({ topic: batch.topic, partition: batch.partition, offset: moved.toString() });
             return;
           }
           this.next.set(field, BigInt(messages[messages.length - 1]!.offset) + 1n);
@@ -128,11 +164,6 @@ export class CheckpointedConsumer {
         await heartbeat();
       },
     });
-    const interval = options.resyncIntervalMs ?? 1_000;
-    this.resyncTimer = setInterval(() => {
-      this.resyncWithStore().catch((error: unknown) => options.logger.warn({ err: error }, 'comparing stored offsets failed'));
-    }, interval);
-    this.resyncTimer.unref();
   }
 
   /**
@@ -189,6 +220,7 @@ export class CheckpointedConsumer {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.watchdog.stop();
     clearInterval(this.resyncTimer);
     await this.consumer.disconnect();
   }

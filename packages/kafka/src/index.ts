@@ -7,3 +7,4 @@ export * from './sizing.js';
 export * from './checkpointed-consumer.js';
 export * from './retriable.js';
 export type { KafkaMessage, Message, TopicMessages, Consumer, Producer, IHeaders } from 'kafkajs';
+export * from './consumer-watchdog.js';

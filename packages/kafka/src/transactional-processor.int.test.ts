@@ -195,6 +195,29 @@ describe('TransactionalProcessor', () => {
     expect(out.map((m) => m.value!.toString()).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `f${i}`).sort());
   }, 120_000);
 
+  it('replaces a consumer that hangs (no fetch, batch or heartbeat) and still outputs each input once', async () => {
+    const input = await freshTopic(kafka, 1);
+    const output = await freshTopic(kafka, 1);
+    await produce(input, Array.from({ length: 20 }, (_, i) => `h${i}`));
+    let calls = 0;
+    // The first chunk never returns, as a kafkajs consumer stuck after a broker restart never does.
+    const processor = echo(uniqueName('hung'), input, output, {
+      hungAfterMs: 3_000,
+      process: async (_p: number, messages: KafkaMessage[]) => {
+        calls += 1;
+        if (calls === 1) await new Promise(() => undefined);
+        return [{ topic: output, messages: messages.map((m) => ({ key: m.key, value: m.value })) }];
+      },
+    });
+    await processor.start();
+    const out = await consumeAll(kafka, output, 20, 60_000);
+    await new Promise((r) => setTimeout(r, 2_000));
+    const again = await consumeAll(kafka, output, 20, 10_000);
+    expect(calls).toBeGreaterThan(1);
+    expect(out).toHaveLength(20);
+    expect(again.map((m) => m.value!.toString()).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `h${i}`).sort());
+  }, 90_000);
+
   it('reads a transactional topic to its end, past commit markers and aborted transactions', async () => {
     const topic = await freshTopic(kafka, 2);
     const producer = kafka.producer({ transactionalId: uniqueName('txn'), idempotent: true, maxInFlightRequests: 1 });

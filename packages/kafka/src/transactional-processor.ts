@@ -1,6 +1,7 @@
 import type { Consumer, Kafka, KafkaMessage, Producer, TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
 import { PRODUCER_DEFAULTS } from './client.js';
+import { abandon, ConsumerWatchdog } from './consumer-watchdog.js';
 import { heartbeatUntil, RetriableError } from './retriable.js';
 import { splitBySize } from './sizing.js';
 
@@ -23,6 +24,8 @@ export interface TransactionalProcessorOptions {
   process: (partition: number, messages: KafkaMessage[]) => TopicMessages[] | Promise<TopicMessages[]>;
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
+  /** Silence after which the kafkajs consumer counts as hung and is replaced (ConsumerWatchdog). */
+  hungAfterMs?: number;
 }
 
 /**
@@ -70,7 +73,8 @@ export const TRANSACTIONAL_RETRY = { initialRetryTime: 20, retries: 12, maxRetry
  * is lost. Heartbeats are sent between chunks, since kafkajs only heartbeats between batches otherwise.
  */
 export class TransactionalProcessor {
-  private readonly consumer: Consumer;
+  private consumer: Consumer;
+  private readonly watchdog: ConsumerWatchdog;
   private readonly producers = new Map<number, Producer>();
   /** Partitions whose state `load` has fully rebuilt since they were assigned or last aborted. */
   private readonly loaded = new Set<number>();
@@ -81,7 +85,26 @@ export class TransactionalProcessor {
   readonly assigned: Promise<void> = new Promise((resolve) => (this.markAssigned = resolve));
 
   constructor(private readonly options: TransactionalProcessorOptions) {
-    this.consumer = options.kafka.consumer({
+    this.consumer = this.newConsumer();
+    this.watchdog = new ConsumerWatchdog({
+      logger: options.logger,
+      ...(options.hungAfterMs ? { silenceMs: options.hungAfterMs } : {}),
+      restart: async () => {
+        // A full take-over by a fresh consumer: every partition is fenced and loaded again, so whatever the
+        // hung consumer held (an open transaction, remembered state) counts for nothing.
+        const hung = this.consumer;
+        this.consumer = this.newConsumer();
+        abandon(hung, options.logger);
+        for (const partition of [...this.producers.keys()]) await this.dropProducer(partition);
+        this.loaded.clear();
+        await this.run(this.consumer);
+      },
+    });
+  }
+
+  private newConsumer(): Consumer {
+    const { options } = this;
+    return options.kafka.consumer({
       groupId: options.groupId,
       readUncommitted: false,
       allowAutoTopicCreation: false,
@@ -97,8 +120,17 @@ export class TransactionalProcessor {
   }
 
   async start(): Promise<void> {
-    const { consumer, options } = this;
+    await this.run(this.consumer);
+    this.watchdog.start();
+  }
+
+  /** Wires, connects and runs one kafkajs consumer (the first, or the replacement of a hung one). */
+  private async run(consumer: Consumer): Promise<void> {
+    const { options } = this;
+    const current = (): boolean => consumer === this.consumer;
+    this.watchdog.watch(consumer);
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      if (!current()) return;
       const partitions = payload.memberAssignment[options.inputTopic] ?? [];
       options.logger.info({ partitions }, 'partitions assigned');
       const load = this.retrying(() => this.takeOver([...partitions]));
@@ -116,7 +148,7 @@ export class TransactionalProcessor {
         await heartbeatUntil(this.ready, heartbeat);
         const max = options.maxMessagesPerTransaction ?? 2_000;
         for (let start = 0; start < batch.messages.length; start += max) {
-          if (!isRunning() || isStale() || this.stopped) return;
+          if (!isRunning() || isStale() || this.stopped || !current()) return;
           const chunk = batch.messages.slice(start, start + max);
           const last = chunk[chunk.length - 1]!;
           await this.commitChunk(batch.partition, chunk, last.offset);
@@ -246,6 +278,7 @@ export class TransactionalProcessor {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.watchdog.stop();
     await this.consumer.disconnect();
     await Promise.all([...this.producers.values()].map((p) => p.disconnect().catch(() => undefined)));
     this.producers.clear();
