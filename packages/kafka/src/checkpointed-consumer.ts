@@ -143,7 +143,12 @@ export class CheckpointedConsumer {
           this.applying.add(field);
           let moved: bigint | null;
           try {
-            moved = await options.apply(batch.topic, batch.partition, messages, expected, isStale);
+            // Heartbeat while applying: a rebuild's first batches are large, and on a busy machine one can outlast
+            // the session timeout, which would evict the member and start the batch over, again and again. Only
+            // for a while: a write that never returns must let the member go (and the watchdog act).
+            const applied = options.apply(batch.topic, batch.partition, messages, expected, isStale);
+            await heartbeatUntil(applied, heartbeat, 1_000, 30_000);
+            moved = await applied;
           } catch (error) {
             // Whatever failed (Redis down, a timeout), the batch is retried from the stored position: kafkajs
             // stops a consumer for good on errors it does not know to be retriable.

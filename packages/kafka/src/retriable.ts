@@ -20,13 +20,20 @@ export class RetriableError extends Error {
  * long load (a writer rebuilding state, a consumer reading its offsets) would otherwise be evicted from its
  * group after the session timeout.
  */
-export async function heartbeatUntil(ready: Promise<unknown>, heartbeat: () => Promise<void>, everyMs = 1_000): Promise<void> {
+export async function heartbeatUntil(
+  ready: Promise<unknown>,
+  heartbeat: () => Promise<void>,
+  everyMs = 1_000,
+  /** Stop heartbeating (but keep waiting) after this long: work that never ends must not look alive for ever. */
+  forAtMostMs = Number.POSITIVE_INFINITY,
+): Promise<void> {
   let settled = false;
   const done = ready.then(
     () => (settled = true),
     () => (settled = true),
   );
-  while (!settled) {
+  const giveUpAt = Date.now() + forAtMostMs;
+  while (!settled && Date.now() < giveUpAt) {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([done, new Promise((resolve) => (timer = setTimeout(resolve, everyMs)))]);
     clearTimeout(timer);
