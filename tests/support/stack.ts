@@ -6,7 +6,7 @@ import { allTopicSpecs, sha256Hex as sha, topicNames, type TopicNames } from '@c
 import { ConsultationWriter } from '@consult/consultation';
 import { DeadlineService } from '@consult/deadlines';
 import { createGateway, type Gateway, type GatewayOptions } from '@consult/gateway';
-import { BatchingProducer, createKafka, ensureTopics, type Kafka } from '@consult/kafka';
+import { BatchingProducer, createKafka, ensureTopics, type Kafka, type KafkaSecurity } from '@consult/kafka';
 import { Notifier, type DeliveryPolicy } from '@consult/notifier';
 import { Projector } from '@consult/projector';
 import { ConsultationReadModel } from '@consult/read-models';
@@ -31,6 +31,8 @@ export interface StackOptions {
   gatewayOptions?: Partial<GatewayOptions>;
   /** The logger every part logs through (default: warnings and errors to stdout); tests that read logs pass one. */
   logger?: Logger;
+  /** Another broker than the global setup's, and how to reach it (TLS, SASL), e.g. a broker that requires SCRAM. */
+  kafka?: { brokers: string; security?: KafkaSecurity };
 }
 
 /** Retries in milliseconds rather than minutes, so delivery tests run in seconds. */
@@ -62,7 +64,12 @@ export class Stack {
     const id = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
     this.topicPrefix = options.topicPrefix ?? `t${id}`;
     this.keyPrefix = options.keyPrefix ?? `test:${id}`;
-    this.kafka = createKafka({ brokers: inject('kafkaBrokers').split(','), clientId: 'test', logger: this.logger });
+    this.kafka = createKafka({
+      brokers: (options.kafka?.brokers ?? inject('kafkaBrokers')).split(','),
+      clientId: 'test',
+      logger: this.logger,
+      ...(options.kafka?.security ? { security: options.kafka.security } : {}),
+    });
     this.redis = createRedis(inject('redisUrl'), this.logger);
     this.topics = topicNames(this.topicPrefix);
     this.readModel = new ConsultationReadModel(new KeySpace(this.keyPrefix));

@@ -31,11 +31,24 @@ export const CommonEnv = {
   KAFKA_SASL_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
 };
 
-/** What tools (admin, devstack, replay) read: prefixes and log level, with infrastructure found for them. */
+/** TLS and SASL to the brokers (`kafkaSecurityOf` reads them): services and tools alike. */
+export const KafkaClientEnv = {
+  KAFKA_SSL: CommonEnv.KAFKA_SSL,
+  KAFKA_SSL_CA_FILE: CommonEnv.KAFKA_SSL_CA_FILE,
+  KAFKA_SASL_MECHANISM: CommonEnv.KAFKA_SASL_MECHANISM,
+  KAFKA_SASL_USERNAME: CommonEnv.KAFKA_SASL_USERNAME,
+  KAFKA_SASL_PASSWORD: CommonEnv.KAFKA_SASL_PASSWORD,
+};
+
+/**
+ * What tools (admin, devstack, replay) read: prefixes, log level and how to authenticate to Kafka, with the
+ * addresses found for them.
+ */
 export const ToolEnv = {
   TOPIC_PREFIX: CommonEnv.TOPIC_PREFIX,
   KEY_PREFIX: CommonEnv.KEY_PREFIX,
   LOG_LEVEL: CommonEnv.LOG_LEVEL,
+  ...KafkaClientEnv,
 };
 
 /**

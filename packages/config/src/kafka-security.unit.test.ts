@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CommonEnv, loadConfig } from './config.js';
+import { CommonEnv, loadConfig, ToolEnv } from './config.js';
 import { kafkaSecurityOf } from './kafka-security.js';
 
 const base = { KAFKA_BROKERS: 'k:9093', REDIS_URL: 'redis://r:6379' };
@@ -29,5 +29,10 @@ describe('Kafka client security settings', () => {
     expect(() => kafkaSecurityOf(loadConfig(CommonEnv, { ...base, KAFKA_SASL_MECHANISM: 'scram-sha-256' }))).toThrow(/KAFKA_SASL_USERNAME/);
     expect(() => kafkaSecurityOf(loadConfig(CommonEnv, { ...base, KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' }))).toThrow(/KAFKA_SASL_MECHANISM/);
     expect(() => loadConfig(CommonEnv, { ...base, KAFKA_SASL_MECHANISM: 'gssapi' })).toThrow(/KAFKA_SASL_MECHANISM/);
+  });
+
+  it('are read by the tools (admin, replay, npm start) as by the services', () => {
+    const config = loadConfig(ToolEnv, { KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: 'consult', KAFKA_SASL_PASSWORD: 'pw' });
+    expect(kafkaSecurityOf(config)).toEqual({ sasl: { mechanism: 'scram-sha-256', username: 'consult', password: 'pw' } });
   });
 });

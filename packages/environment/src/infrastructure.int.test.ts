@@ -28,6 +28,12 @@ describe('finding infrastructure', () => {
     await infra.stop();
   });
 
+  it('does not start a plaintext broker for a process configured for SASL', async () => {
+    const attempt = provideInfrastructure({ logger, tryDocker: false, env: { KAFKA_SASL_MECHANISM: 'scram-sha-256', REDIS_URL: 'redis://cache:6379' } });
+    await expect(attempt).rejects.toBeInstanceOf(InfrastructureUnavailable);
+    await expect(attempt).rejects.toThrow(/KAFKA_SASL_MECHANISM is set but KAFKA_BROKERS is not.*kafka\.sh up --sasl/);
+  });
+
   it('fails at once with one line naming what is missing when no source can serve', async () => {
     const started = Date.now();
     const attempt = provideInfrastructure({

@@ -108,6 +108,12 @@ export async function provideInfrastructure(options: ProvideOptions): Promise<In
   const env = options.env ?? process.env;
   const { logger } = options;
   const stops: (() => Promise<void>)[] = [];
+  if (!env.KAFKA_BROKERS && env.KAFKA_SASL_MECHANISM) {
+    // A broker started here would have no SASL listener and its own random passwords: say how to get one that fits.
+    throw new InfrastructureUnavailable(
+      'Kafka: KAFKA_SASL_MECHANISM is set but KAFKA_BROKERS is not; start a SASL broker with `infra/kafka/kafka.sh up --sasl` and set KAFKA_BROKERS and the KAFKA_SASL_* it prints',
+    );
+  }
   const docker = (options.tryDocker ?? env.CONSULT_NO_DOCKER !== '1') && !(env.KAFKA_BROKERS && env.REDIS_URL) ? await dockerAnswers(env) : false;
 
   let kafkaBrokers = env.KAFKA_BROKERS;

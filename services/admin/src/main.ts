@@ -1,4 +1,4 @@
-import { CommonEnv, createLogger, loadConfig, runProcess, ToolEnv } from '@consult/config';
+import { CommonEnv, createLogger, kafkaSecurityOf, loadConfig, runProcess, ToolEnv } from '@consult/config';
 import { allTopicSpecs, topicNames } from '@consult/contracts';
 import { provideInfrastructure } from '@consult/environment';
 import { BatchingProducer, createKafka, ensureTopics } from '@consult/kafka';
@@ -16,7 +16,7 @@ const { command } = parsed;
 
 await runProcess(logger, async () => {
   const infra = await provideInfrastructure({ logger });
-  const kafka = createKafka({ brokers: infra.kafkaBrokers.split(','), clientId: 'admin', logger });
+  const kafka = createKafka({ brokers: infra.kafkaBrokers.split(','), clientId: 'admin', logger, security: kafkaSecurityOf(config) });
   const topics = topicNames(config.TOPIC_PREFIX);
   await ensureTopics(kafka, allTopicSpecs(topics), logger);
   const producer = new BatchingProducer(kafka, logger);

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { BatchingProducer, clusterIdOf, createKafka, ensureTopics } from '@consult/kafka';
 import { bindKeySpaceToCluster, createRedis, KeySpace } from '@consult/redis';
-import { CommonEnv, createLogger, loadConfig, ToolEnv } from '@consult/config';
+import { CommonEnv, createLogger, kafkaSecurityOf, loadConfig, ToolEnv } from '@consult/config';
 import { Type } from '@sinclair/typebox';
 import { allTopicSpecs, topicNames } from '@consult/contracts';
 import { provideInfrastructure, repositoryRoot } from '@consult/environment';
@@ -57,7 +57,7 @@ process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
 
 try {
-  const kafka = createKafka({ brokers: infra.kafkaBrokers.split(','), clientId: 'devstack', logger });
+  const kafka = createKafka({ brokers: infra.kafkaBrokers.split(','), clientId: 'devstack', logger, security: kafkaSecurityOf(config) });
   const topics = topicNames(config.TOPIC_PREFIX);
   await ensureTopics(kafka, allTopicSpecs(topics), logger);
   // A key space left by another broker (a reset one, another clone) is all derived: clear it before any
@@ -70,6 +70,7 @@ try {
   for (const service of SERVICES) {
     const child = spawn(process.execPath, [join(root, 'services', service, 'dist', 'main.js')], {
       env: {
+        // KAFKA_SSL* and KAFKA_SASL_* pass through: every service authenticates as this process does.
         ...process.env,
         KAFKA_BROKERS: infra.kafkaBrokers,
         REDIS_URL: infra.redisUrl,

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { attachmentStoreFrom } from '@consult/attachments';
-import { loadConfig } from '@consult/config';
+import { kafkaSecurityOf, loadConfig } from '@consult/config';
 import { topicNames } from '@consult/contracts';
 import { provideInfrastructure } from '@consult/environment';
 import { createKafka } from '@consult/kafka';
@@ -72,7 +72,7 @@ const logger = pino({ name: 'replay', level: config.LOG_LEVEL === 'info' ? 'warn
 let code = 2;
 try {
   const infra = await provideInfrastructure({ logger });
-  const kafka = createKafka({ brokers: infra.kafkaBrokers.split(','), clientId: 'replay', logger });
+  const kafka = createKafka({ brokers: infra.kafkaBrokers.split(','), clientId: 'replay', logger, security: kafkaSecurityOf(config) });
   const redis = createRedis(infra.redisUrl, logger);
   try {
     code = await runReplayCommand(
