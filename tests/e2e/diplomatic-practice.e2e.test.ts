@@ -284,13 +284,86 @@ describe('diplomatic practice on the real stack', () => {
     expect(io219.secretariatDeadline.local).toMatch(/T23:59:59\.999\+05:00$/);
   });
 
+  it('an on-time nil return and silence break that reach the writer after the closing are accepted, and the outcome is revised', async () => {
+    const sub = await api('THA', 'POST', '/v1/subscriptions', {
+      url: `${receiver.url}/tha-outcomes`,
+      events: ['consultation.closed', 'consultation.silence-outcome-revised'],
+      secret: 'whsec-test-0123456789abcdef',
+    });
+    expect(sub.status).toBe(201);
+    const from = new Date().toISOString();
+    const deadlineMs = Date.now() + 2_000;
+    const c = await create({ procedure: 'silence', deadline: new Date(deadlineMs).toISOString(), addressees: ['KAZ', 'RUS', 'THA'] });
+    await untilClosed(c.id);
+    expect((await view(c.id)).silence).toEqual({ brokenBy: [], outcome: 'deemed-adopted' });
+
+    // Stamped by the gateway before the deadline, held up (a broker restart) until after the closing.
+    const send = async (type: string, memberState: string, receivedAtMs: number, data: Record<string, unknown>): Promise<string> => {
+      const id = randomUUID();
+      await stack.sendCommand({ id, type, version: 1, key: c.id, receivedAt: new Date(receivedAtMs).toISOString(), correlationId: id, actor: { kind: 'member-state', id: memberState }, data: { memberState, ...data } });
+      return id;
+    };
+    const decided = async (name: DevKeyName, commandId: string): Promise<Json> => {
+      await stack.until(async () => (await stack.readModel.outcome(stack.redis, commandId)) !== null, 20_000, `a decision on ${commandId}`);
+      return (await api(name, 'GET', `/v1/commands/${commandId}`)).body;
+    };
+    const nil = await send('consultation.submit-no-comments', 'KAZ', deadlineMs - 1_500, {});
+    expect(await decided('KAZ', nil)).toMatchObject({ status: 'accepted', receipt: { memberState: 'KAZ', status: 'no-comments' } });
+    const brk = await send('consultation.break-silence', 'RUS', deadlineMs - 1_000, { reason: 'Paragraph 4 needs consensus' });
+    expect(await decided('RUS', brk)).toMatchObject({ status: 'accepted', receipt: { memberState: 'RUS', status: 'silence-broken' } });
+    // Received after the deadline: refused, however it is processed.
+    const late = await send('consultation.break-silence', 'THA', deadlineMs + 1, { reason: 'too late' });
+    expect(await decided('THA', late)).toMatchObject({ status: 'rejected', problem: { code: 'consultation-closed' } });
+
+    const rus = { memberState: 'RUS', reason: 'Paragraph 4 needs consensus', receivedAt: new Date(deadlineMs - 1_000).toISOString() };
+    await stack.until(async () => (await view(c.id)).silence.outcome === 'silence-broken', 15_000, 'the revised outcome');
+    expect(await view(c.id)).toMatchObject({
+      status: 'closed',
+      responses: { KAZ: 'no-comments', RUS: 'pending', THA: 'pending' },
+      noCommentsCount: 1,
+      silence: { outcome: 'silence-broken', brokenBy: [rus] },
+    });
+
+    // The history: the closing as decided, then what followed it; asOf either side of the revision.
+    const events = await history(c.id);
+    expect(events.map((e) => e.type)).toEqual([
+      'consultation.opened',
+      'consultation.closed',
+      'consultation.no-comments-submitted',
+      'consultation.silence-broken',
+      'consultation.silence-outcome-revised',
+    ]);
+    const closing = events[1]!;
+    const revised = events[4]!;
+    expect(closing.data.silence).toEqual({ outcome: 'deemed-adopted', brokenBy: [] });
+    expect(revised).toMatchObject({
+      version: 1,
+      data: { previousOutcome: 'deemed-adopted', outcome: 'silence-broken', brokenBy: [rus], ...rus, cause: 'processed-after-closing', deadline: c.deadline, closedAt: closing.data.closedAt },
+    });
+    const asOf = async (t: string) => (await api('auditor', 'GET', `/v1/consultations/${c.id}?asOf=${encodeURIComponent(t)}`)).body;
+    expect((await asOf(closing.occurredAt as string)).silence).toEqual({ outcome: 'deemed-adopted', brokenBy: [] });
+    expect(await asOf(revised.occurredAt as string)).toMatchObject({ responses: { KAZ: 'no-comments' }, silence: { outcome: 'silence-broken', brokenBy: [rus] } });
+
+    // An addressee subscribed to outcomes hears the closing and then its revision.
+    await stack.until(async () => receiver.bodies.filter((b) => b.path === '/tha-outcomes' && b.event.key === c.id).length === 2, 15_000, 'outcome notices');
+    const notices = receiver.bodies.filter((b) => b.path === '/tha-outcomes' && b.event.key === c.id).map((b) => b.event);
+    expect(notices.map((e) => [e.type, e.data.silence?.outcome ?? e.data.outcome]).sort()).toEqual([
+      ['consultation.closed', 'deemed-adopted'],
+      ['consultation.silence-outcome-revised', 'silence-broken'],
+    ]);
+
+    // The report of the period follows it too.
+    const report = await api('secretariat', 'GET', `/v1/reports/progress?from=${encodeURIComponent(from)}`);
+    expect(report.body.consultations.find((x: Json) => x.id === c.id)).toMatchObject({ status: 'closed', silenceOutcome: 'silence-broken' });
+  });
+
   it("the audit export's outside verifier passes over the new event types", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'diplomatic-audit-'));
     try {
       const file = join(dir, 'events.ndjson');
       const { events } = await exportEvents({ kafka: stack.kafka, logger: stack.logger, topic: stack.topics.consultationEvents, file });
       const types = new Set((await readFile(file, 'utf8')).trimEnd().split('\n').map((l) => `${JSON.parse(l).type}@${JSON.parse(l).version}`));
-      for (const type of ['consultation.no-comments-submitted@1', 'consultation.silence-broken@1', 'consultation.document-version-issued@1', 'consultation.closed@2'])
+      for (const type of ['consultation.no-comments-submitted@1', 'consultation.silence-broken@1', 'consultation.document-version-issued@1', 'consultation.closed@2', 'consultation.silence-outcome-revised@1'])
         expect(types).toContain(type);
       const doc = await readFile(new URL('../../docs/audit-export.md', import.meta.url), 'utf8');
       const script = /```js file=verify-export\.mjs\n([\s\S]*?)```/.exec(doc)![1]!;

@@ -29,6 +29,9 @@ export interface Consultation {
   commentCount: number;
   deadlineExtensions: number;
   documents: { language: string; title: string }[];
+  procedure?: 'comments' | 'silence';
+  /** Under silence procedure: the breaks that count and, once closed, the outcome in force. */
+  silence?: { brokenBy: { memberState: string; reason: string; receivedAt: string }[]; outcome: 'deemed-adopted' | 'silence-broken' | null };
 }
 
 export interface Comment {

@@ -23,6 +23,8 @@ export interface ProgressReport {
     onTimeShare: number | null;
     remindersBeforeResponse: number | null;
     extensions: number;
+    /** Under silence procedure once closed: the outcome in force at the period's end. */
+    silenceOutcome?: 'deemed-adopted' | 'silence-broken' | null;
   }[];
   csos: { csoId: string; name: string; submitted: number; forwarded: number; returned: number; inReview: number; medianReviewSeconds: number | null }[];
 }

@@ -11,6 +11,7 @@ import {
   NoCommentsSubmittedV1,
   Procedure,
   SilenceBrokenV1,
+  SilenceOutcomeRevisedV1,
   SubmitNoCommentsV1,
   TimeZoneName,
 } from './diplomatic-practice.js';
@@ -150,6 +151,7 @@ export const ConsultationEvent = Type.Union([
   NoCommentsSubmittedV1,
   SilenceBrokenV1,
   DocumentVersionIssuedV1,
+  SilenceOutcomeRevisedV1,
 ]);
 export type ConsultationEvent = Static<typeof ConsultationEvent>;
 export type ConsultationEventType = ConsultationEvent['type'];

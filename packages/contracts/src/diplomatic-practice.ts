@@ -113,6 +113,35 @@ export const ConsultationClosedV2 = chainedEventSchema(
   }),
 );
 
+/**
+ * The receipt-time rule after the closing: an addressee broke silence in time (the gateway received it at or
+ * before the deadline), but the break reached the single writer only after the closing had recorded
+ * `deemed-adopted` (a broker restart, a retry, the closing's grace running out). The writer records the break
+ * (`consultation.silence-broken`) and, in the same decision, this revision of the outcome. A new event type, so
+ * the closing event is never rewritten and stays what was decided then: the outcome in force is the closing's
+ * `silence`, replaced by the latest revision's (`outcome`, `brokenBy`). Its audience is the closing's.
+ */
+export const SilenceOutcomeRevisedV1 = chainedEventSchema(
+  'consultation.silence-outcome-revised',
+  1,
+  Type.Object({
+    previousOutcome: Type.Literal('deemed-adopted'),
+    outcome: Type.Literal('silence-broken'),
+    /** Every break that counts now, as the closing's `silence.brokenBy` would have listed them. */
+    brokenBy: Type.Array(SilenceBreak),
+    /** The break that revised it: who, why, and when the gateway received it (at or before the deadline). */
+    memberState: MemberStateCode,
+    reason: Type.String(),
+    receivedAt: Rfc3339,
+    /** Why the closing missed it. */
+    cause: Type.Literal('processed-after-closing'),
+    /** The deadline the break was on time for, and when the closing it revises was decided. */
+    deadline: Rfc3339,
+    closedAt: Rfc3339,
+    documentVersion: Type.Integer({ minimum: 1 }),
+  }),
+);
+
 // ---- commands ----
 
 export const SubmitNoCommentsV1 = commandSchema('consultation.submit-no-comments', 1, Type.Object({ memberState: MemberStateCode }));

@@ -24,6 +24,7 @@ export const CONSULTATION_NOTIFIABLE_EVENT_TYPES = [
   'consultation.no-comments-submitted',
   'consultation.silence-broken',
   'consultation.document-version-issued',
+  'consultation.silence-outcome-revised',
 ] as const satisfies readonly ConsultationEventType[];
 
 /** The statement events a subscription may ask for (from `cso.events`; accreditation events are not notified). */
@@ -327,6 +328,8 @@ export interface Recipient {
  *   addressees and the secretariat;
  * - reminder-issued → only the member states still `pending` (not the secretariat: it reminds, it is not reminded);
  * - closed (responded/pending summary) → the secretariat and every addressee;
+ * - silence-outcome-revised (the closing's outcome, revised by an on-time break processed after it) → the same
+ *   audience as the closing it revises: the secretariat and every addressee;
  * - comment-submitted/amended/withdrawn, no-comments-submitted → the secretariat and that member state.
  * Auditors may see everything; other principals (CSOs, committees) nothing here.
  */
@@ -345,6 +348,9 @@ export function audienceOf(event: ConsultationEvent, addressees: readonly string
         secretariat: true,
         memberStates: [...new Set([...event.data.responded, ...event.data.noComments, ...event.data.pending])],
       };
+    case 'consultation.silence-outcome-revised':
+      // The closing named every addressee (responded, no comments or pending); so does its revision.
+      return { secretariat: true, memberStates: [...addressees] };
     case 'consultation.no-comments-submitted':
     case 'consultation.comment-submitted':
     case 'consultation.comment-amended':
@@ -358,7 +364,8 @@ export function needsAddressees(event: ConsultationEvent): boolean {
   return (
     event.type === 'consultation.deadline-extended' ||
     event.type === 'consultation.document-version-issued' ||
-    event.type === 'consultation.silence-broken'
+    event.type === 'consultation.silence-broken' ||
+    event.type === 'consultation.silence-outcome-revised'
   );
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ConsultationEvent } from './consultation.js';
-import { audienceOf, mayReceive, type Recipient } from './notifications.js';
+import { audienceOf, CONSULTATION_NOTIFIABLE_EVENT_TYPES, mayReceive, needsAddressees, type Recipient } from './notifications.js';
 
 const meta = {
   id: '00000000-0000-4000-8000-000000000001',
@@ -44,6 +44,15 @@ describe('who receives which consultation event', () => {
     expect(['KHM', 'MNG', 'THA', 'KAZ'].every((code) => mayReceive(ms(code), event))).toBe(true);
     expect(mayReceive(secretariat, event)).toBe(true);
     expect(mayReceive(ms('RUS'), event)).toBe(false);
+  });
+
+  it("silence-outcome-revised: the closing's audience, the secretariat and every addressee", () => {
+    const closed = ev('consultation.closed', { responded: ['KHM'], noComments: ['THA'], pending: ['KAZ'] });
+    const revised = ev('consultation.silence-outcome-revised', { memberState: 'KAZ', outcome: 'silence-broken' });
+    expect(needsAddressees(revised)).toBe(true);
+    expect(audienceOf(revised, addressees)).toEqual(audienceOf(closed, addressees));
+    expect(mayReceive(ms('RUS'), revised, addressees)).toBe(false);
+    expect(CONSULTATION_NOTIFIABLE_EVENT_TYPES).toContain('consultation.silence-outcome-revised');
   });
 
   it('comment events: the secretariat and the commenting member state only', () => {

@@ -49,7 +49,7 @@ export interface DocumentVersion {
   idempotencyKey?: string;
 }
 
-/** What the closing decision recorded. */
+/** What the closing decision recorded; under silence procedure, the outcome in force (a revision replaces it). */
 export interface Closing {
   responded: string[];
   noComments: string[];
@@ -258,12 +258,13 @@ function decideOpen(state: ConsultationState, cmd: ConsultationCommandOf<'consul
 }
 
 /**
- * Comments, amendments and withdrawals follow the receipt-time rule alone: one the gateway received at or
- * before the deadline is accepted even if it reaches the writer after the closing (a slow network, a broker
- * restart, a retry, another service's clock running ahead). The closing then records who had responded when
- * it was decided, and the late-processed comment follows it in the history.
+ * Comments, amendments, withdrawals, nil returns and silence breaks follow the receipt-time rule alone: one the
+ * gateway received at or before the deadline is accepted even if it reaches the writer after the closing (a slow
+ * network, a broker restart, a retry, another service's clock running ahead). The closing then records who had
+ * responded when it was decided, and the late-processed answer follows it in the history (a silence break also
+ * revises the closing's outcome: see `decideBreakSilence`).
  */
-function requireOnTime(state: ConsultationState, receivedAt: string): DomainError | Consultation {
+export function requireOnTime(state: ConsultationState, receivedAt: string): DomainError | Consultation {
   if (!state) return { code: 'consultation-not-found', detail: 'no such consultation' };
   if (!isOnTime(state, receivedAt))
     return {
@@ -436,7 +437,9 @@ function decideExtend(state: ConsultationState, cmd: ConsultationCommandOf<'cons
 
 /**
  * The closing decision at the deadline. Under silence procedure the text is deemed adopted unless some
- * addressee broke silence; breaks were only ever accepted when received by the deadline (receipt-time rule).
+ * addressee broke silence; breaks are only ever accepted when received by the deadline (receipt-time rule).
+ * One received in time that reaches the writer after the closing revises the outcome it recorded
+ * (`consultation.silence-outcome-revised`, see `decideBreakSilence`).
  */
 function decideClose(state: ConsultationState, cmd: ConsultationCommandOf<'consultation.close'>): Decision {
   if (!state) return rejection('consultation-not-found', 'no such consultation');
@@ -578,6 +581,11 @@ export function evolve(state: ConsultationState, event: AppliedEvent): Consultat
     case 'consultation.silence-broken': {
       const { memberState, reason, receivedAt } = event.data;
       state.silenceBreaks.push({ memberState, reason, receivedAt });
+      return state;
+    }
+    case 'consultation.silence-outcome-revised': {
+      // The closing event stays as decided; the outcome in force is the revision's.
+      if (state.closing) state.closing = { ...state.closing, silence: { outcome: event.data.outcome, brokenBy: [...event.data.brokenBy] } };
       return state;
     }
     case 'consultation.document-version-issued': {

@@ -4,6 +4,7 @@ import {
   currentVersion,
   isError,
   ms,
+  requireOnTime,
   requireOpenAndOnTime,
   type Consultation,
   type ConsultationState,
@@ -22,7 +23,11 @@ export function noCommentsReceipt(c: Consultation, memberState: string, received
   return { consultationId: c.id, memberState, status: 'no-comments', receivedAt };
 }
 
-/** "No comments": an addressee's nil return. Idempotent; refused once it has comments, or after the deadline. */
+/**
+ * "No comments": an addressee's nil return. Idempotent; refused once it has comments, or when received after
+ * the deadline. Like a comment, one received by the deadline is accepted even when it reaches the writer after
+ * the closing (the receipt-time rule); the closing keeps what it recorded, the nil return follows it.
+ */
 export function decideNoComments(
   state: ConsultationState,
   cmd: ConsultationCommandOf<'consultation.submit-no-comments'>,
@@ -34,7 +39,7 @@ export function decideNoComments(
   // A repeated nil return gets the first one's receipt, even after the deadline.
   const earlier = state.noComments.get(memberState);
   if (earlier !== undefined) return accepted([], noCommentsReceipt(state, memberState, earlier), true);
-  const open = requireOpenAndOnTime(state, cmd.receivedAt);
+  const open = requireOnTime(state, cmd.receivedAt);
   if (isError(open)) return { ok: false, error: open };
   if ((open.activeByState.get(memberState) ?? 0) > 0)
     return rejection('already-commented', `${memberState} has comments on ${open.reference}; withdraw them first`);
@@ -55,7 +60,10 @@ export function silenceBreakReceipt(c: Consultation, b: { memberState: string; r
 
 /**
  * Breaking silence: only under silence procedure, only an addressee, and only if received by the deadline
- * (the receipt-time rule: `receivedAt <= deadline`). Idempotent per member state while its break counts.
+ * (the receipt-time rule: `receivedAt <= deadline`), however late it reaches the writer. Idempotent per member
+ * state while its break counts. A break received in time that is processed after a closing which recorded
+ * `deemed-adopted` revises that outcome in the same decision (`consultation.silence-outcome-revised`): the
+ * closing missed it only because it was still in flight.
  */
 export function decideBreakSilence(
   state: ConsultationState,
@@ -69,10 +77,40 @@ export function decideBreakSilence(
     return rejection('not-under-silence-procedure', `${state.reference} was not circulated under silence procedure`);
   const earlier = state.silenceBreaks.find((b) => b.memberState === memberState);
   if (earlier) return accepted([], silenceBreakReceipt(state, earlier), true);
-  const open = requireOpenAndOnTime(state, cmd.receivedAt);
+  const open = requireOnTime(state, cmd.receivedAt);
   if (isError(open)) return { ok: false, error: open };
   const data = { memberState, reason, receivedAt: cmd.receivedAt, documentVersion: currentVersion(open).version };
-  return accepted([{ type: 'consultation.silence-broken', data }], silenceBreakReceipt(open, data));
+  const events: EventDraft[] = [{ type: 'consultation.silence-broken', data }];
+  const revision = revisedOutcome(open, data);
+  if (revision) events.push(revision);
+  return accepted(events, silenceBreakReceipt(open, data));
+}
+
+/**
+ * The revision a break processed after the closing makes: only when the closing recorded `deemed-adopted`
+ * (once broken, a later break changes who broke it, not the outcome; the view lists every break).
+ */
+function revisedOutcome(
+  c: Consultation,
+  brk: { memberState: string; reason: string; receivedAt: string; documentVersion: number },
+): EventDraft | null {
+  if (c.status !== 'closed' || c.closing?.silence?.outcome !== 'deemed-adopted' || c.closedAt === null) return null;
+  const { memberState, reason, receivedAt } = brk;
+  return {
+    type: 'consultation.silence-outcome-revised',
+    data: {
+      previousOutcome: 'deemed-adopted',
+      outcome: 'silence-broken',
+      brokenBy: [...c.silenceBreaks, { memberState, reason, receivedAt }],
+      memberState,
+      reason,
+      receivedAt,
+      cause: 'processed-after-closing',
+      deadline: c.deadline,
+      closedAt: c.closedAt,
+      documentVersion: brk.documentVersion,
+    },
+  };
 }
 
 export function documentVersionReceipt(c: Consultation, version: number): Record<string, unknown> {

@@ -166,6 +166,48 @@ describe('nil returns', () => {
     expect(closed!.data.silence).toBeUndefined();
   });
 
+  it('received by the deadline but processed after the closing: accepted (the receipt-time rule), and follows the closing', () => {
+    const r = run([open(), comment('THA', at(-4_000)), close(), noComments('KHM', at(-1_500)), noComments('KAZ', at(1))]);
+    expect(r.decisions[3]).toMatchObject({ ok: true, replayed: false, receipt: { memberState: 'KHM', status: 'no-comments', receivedAt: at(-1_500) } });
+    expect(r.decisions[4]).toMatchObject({ ok: false, error: { code: 'consultation-closed' } });
+    // The closing records what was known when it was decided; the nil return follows it in the history.
+    expect(ofType(r, 'consultation.closed')[0]!.data).toMatchObject({ responded: ['THA'], noComments: [], pending: ['KHM', 'KAZ', 'RUS'] });
+    expect(r.events.map((e) => e.type).slice(-2)).toEqual(['consultation.closed', 'consultation.no-comments-submitted']);
+    const view = viewOf(r.state!);
+    expect(view).toMatchObject({ status: 'closed', responses: { KHM: 'no-comments', THA: 'commented', KAZ: 'pending' }, noCommentsCount: 1 });
+    // A retry after the closing gets the first receipt.
+    const again = decide(r.state, noComments('KHM', at(-1_000)));
+    expect(again).toMatchObject({ ok: true, replayed: true, events: [], receipt: { receivedAt: at(-1_500) } });
+  });
+
+  it('property: an on-time comment or nil return is never refused as closed, wherever the closing falls; a late one always is', () => {
+    const step = fc.record({
+      kind: fc.constantFrom('comment', 'no-comments'),
+      memberState: fc.constantFrom(...ADDRESSEES),
+      offsetMs: fc.integer({ min: -100_000, max: 100_000 }),
+    });
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 20 }), fc.nat(), (steps, closeAt) => {
+        // Processed in any order (retries, a broker restart), the closing anywhere among them.
+        const commands: ConsultationCommand[] = steps.map((s) =>
+          s.kind === 'comment' ? comment(s.memberState, at(s.offsetMs)) : noComments(s.memberState, at(s.offsetMs)),
+        );
+        const position = closeAt % (commands.length + 1);
+        const r = run([open(), ...commands.slice(0, position), close(at(100_001)), ...commands.slice(position)]);
+        const decisions = [...r.decisions.slice(1, 1 + position), ...r.decisions.slice(2 + position)];
+        steps.forEach((s, i) => {
+          const d = decisions[i]!;
+          // A repeated nil return gets the first one's receipt whenever it comes (idempotency before time).
+          if (d.ok && d.replayed) expect(s.kind).toBe('no-comments');
+          else if (s.offsetMs > 0) expect(d).toMatchObject({ ok: false, error: { code: 'consultation-closed' } });
+          else if (!d.ok) expect(d.error.code).toBe('already-commented');
+        });
+        expect(r.state!.status).toBe('closed');
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('property: a nil return never counts as a comment', () => {
     const step = fc.record({
       kind: fc.constantFrom('comment', 'no-comments', 'withdraw'),
@@ -265,6 +307,100 @@ describe('silence procedure', () => {
         const inTime = sorted.filter((a) => ADDRESSEES.includes(a.memberState) && a.offsetMs <= 0);
         expect(closed!.data.silence!.outcome).toBe(inTime.length > 0 ? 'silence-broken' : 'deemed-adopted');
         expect(closed!.data.silence!.brokenBy.map((b) => b.memberState)).toEqual([...new Set(inTime.map((a) => a.memberState))]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('silence breaks processed after the closing (the receipt-time rule)', () => {
+  it('an on-time break that reaches the writer after a deemed-adopted closing is accepted and revises the outcome', () => {
+    const r = run([open('silence'), close(), breakSilence('RUS', at(-1_500), 'Rule 12 needs consensus')]);
+    expect(ofType(r, 'consultation.closed')[0]!.data.silence).toEqual({ outcome: 'deemed-adopted', brokenBy: [] });
+    const decision = r.decisions[2]!;
+    expect(decision).toMatchObject({
+      ok: true,
+      replayed: false,
+      receipt: { memberState: 'RUS', status: 'silence-broken', reason: 'Rule 12 needs consensus', receivedAt: at(-1_500) },
+    });
+    // One decision: the break and the revision of the closing's outcome, in that order.
+    expect(decision.ok && decision.events.map((e) => e.type)).toEqual(['consultation.silence-broken', 'consultation.silence-outcome-revised']);
+    const [revised] = ofType(r, 'consultation.silence-outcome-revised');
+    const brk = { memberState: 'RUS', reason: 'Rule 12 needs consensus', receivedAt: at(-1_500) };
+    expect(revised!.data).toEqual({
+      previousOutcome: 'deemed-adopted',
+      outcome: 'silence-broken',
+      brokenBy: [brk],
+      ...brk,
+      cause: 'processed-after-closing',
+      deadline: DEADLINE,
+      closedAt: at(2_000),
+      documentVersion: 1,
+    });
+    expect(viewOf(r.state!)).toMatchObject({ status: 'closed', silence: { outcome: 'silence-broken', brokenBy: [brk] } });
+    // asOf: deemed adopted from the closing until the revision, silence broken after it.
+    const closedAt = r.events.find((e) => e.type === 'consultation.closed')!.occurredAt;
+    const timed = r.events.map((e) => (e.type === 'consultation.silence-broken' || e.type === 'consultation.silence-outcome-revised' ? { ...e, occurredAt: at(5_000) } : e));
+    expect(consultationAsOf(timed, closedAt)!.silence).toEqual({ outcome: 'deemed-adopted', brokenBy: [] });
+    expect(consultationAsOf(timed, at(5_000))!.silence).toEqual({ outcome: 'silence-broken', brokenBy: [brk] });
+    // A retried closing answers with the outcome in force.
+    expect(decide(r.state, close(at(9_000)))).toMatchObject({ ok: true, replayed: true, receipt: { silence: { outcome: 'silence-broken', brokenBy: [brk] } } });
+  });
+
+  it('a retry of the break adds nothing; a second on-time break is recorded without a second revision', () => {
+    const r = run([open('silence'), close(), breakSilence('RUS', at(-1_500)), breakSilence('RUS', at(-1_000), 'again'), breakSilence('KAZ', at(0))]);
+    expect(r.decisions[3]).toMatchObject({ ok: true, replayed: true, events: [], receipt: { receivedAt: at(-1_500) } });
+    expect(r.decisions[4]).toMatchObject({ ok: true, replayed: false });
+    expect(ofType(r, 'consultation.silence-outcome-revised')).toHaveLength(1);
+    expect(ofType(r, 'consultation.silence-broken').map((e) => e.data.memberState)).toEqual(['RUS', 'KAZ']);
+    expect(viewOf(r.state!).silence).toMatchObject({ outcome: 'silence-broken', brokenBy: [{ memberState: 'RUS' }, { memberState: 'KAZ' }] });
+  });
+
+  it('a break already counted at the closing: a later on-time one is recorded, the outcome needs no revision', () => {
+    const r = run([open('silence'), breakSilence('THA', at(-5_000)), close(), breakSilence('RUS', at(-1_500))]);
+    expect(ofType(r, 'consultation.closed')[0]!.data.silence!.outcome).toBe('silence-broken');
+    expect(r.decisions[3]).toMatchObject({ ok: true, replayed: false });
+    expect(ofType(r, 'consultation.silence-outcome-revised')).toHaveLength(0);
+    expect(viewOf(r.state!).silence).toMatchObject({ outcome: 'silence-broken', brokenBy: [{ memberState: 'THA' }, { memberState: 'RUS' }] });
+  });
+
+  it('a break received after the deadline stays refused, and the outcome stands', () => {
+    const r = run([open('silence'), close(), breakSilence('RUS', at(1))]);
+    expect(r.decisions[2]).toMatchObject({ ok: false, error: { code: 'consultation-closed' } });
+    expect(ofType(r, 'consultation.silence-outcome-revised')).toHaveLength(0);
+    expect(viewOf(r.state!).silence).toEqual({ outcome: 'deemed-adopted', brokenBy: [] });
+  });
+
+  it('property: a silence is broken iff some addressee broke it before the deadline, however late it was processed', () => {
+    const attempt = fc.record({
+      memberState: fc.constantFrom(...ADDRESSEES, 'MNG'),
+      offsetMs: fc.integer({ min: -100_000, max: 100_000 }),
+    });
+    fc.assert(
+      fc.property(fc.array(attempt, { maxLength: 12 }), fc.nat(), (attempts, closeAt) => {
+        // Processed in any order (a retry, a broker restart), the closing anywhere among them.
+        const position = closeAt % (attempts.length + 1);
+        const breaks = attempts.map((a) => breakSilence(a.memberState, at(a.offsetMs)));
+        const r = run([open('silence'), ...breaks.slice(0, position), close(at(200_000)), ...breaks.slice(position)]);
+        const inTime = attempts.filter((a) => ADDRESSEES.includes(a.memberState) && a.offsetMs <= 0);
+        const broken = inTime.length > 0 ? 'silence-broken' : 'deemed-adopted';
+        const view = viewOf(r.state!);
+        expect(view.silence!.outcome).toBe(broken);
+        expect(view.silence!.brokenBy.map((b) => b.memberState)).toEqual([...new Set(inTime.map((a) => a.memberState))]);
+        // asOf replays the same events through the same code: the same outcome.
+        expect(consultationAsOf(r.events, at(300_000))!.silence).toEqual(view.silence);
+        // The closing says what was known then; a revision exactly when it said deemed-adopted and was wrong.
+        const [closed] = ofType(r, 'consultation.closed');
+        const before = attempts.slice(0, position).filter((a) => ADDRESSEES.includes(a.memberState) && a.offsetMs <= 0);
+        expect(closed!.data.silence!.outcome).toBe(before.length > 0 ? 'silence-broken' : 'deemed-adopted');
+        const revisions = ofType(r, 'consultation.silence-outcome-revised');
+        expect(revisions).toHaveLength(before.length === 0 && inTime.length > 0 ? 1 : 0);
+        // Every break received after the deadline was refused, whenever it was processed.
+        attempts.forEach((a, i) => {
+          const d = r.decisions[1 + i + (i >= position ? 1 : 0)]!;
+          if (a.offsetMs > 0 && ADDRESSEES.includes(a.memberState) && !(d.ok && d.replayed))
+            expect(d).toMatchObject({ ok: false, error: { code: 'consultation-closed' } });
+        });
       }),
       { numRuns: 300 },
     );

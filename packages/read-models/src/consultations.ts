@@ -235,6 +235,11 @@ export class ConsultationReadModel {
         multi.rpush(this.silenceBreaks(id), JSON.stringify({ memberState, reason, receivedAt }));
         break;
       }
+      case 'consultation.silence-outcome-revised':
+        // An on-time break processed after the closing: the outcome in force is the revision's (its break is
+        // already in the list, from the silence-broken event of the same decision).
+        multi.hset(key, { silenceOutcome: event.data.outcome });
+        break;
       case 'consultation.document-version-issued': {
         const d = event.data;
         const version: DocumentVersion = {

@@ -28,6 +28,9 @@ export interface ReportLabels {
   inReview: string;
   medianReview: string;
   none: string;
+  /** Silence procedure outcomes, shown beside the consultation. */
+  deemedAdopted: string;
+  silenceBroken: string;
 }
 
 export const REPORT_LABELS: Record<ReportLanguage, ReportLabels> = {
@@ -57,6 +60,8 @@ export const REPORT_LABELS: Record<ReportLanguage, ReportLabels> = {
     inReview: 'In review',
     medianReview: 'Median review',
     none: 'Nothing in this period.',
+    deemedAdopted: 'deemed adopted',
+    silenceBroken: 'silence broken',
   },
   ru: {
     title: 'Отчёт о ходе консультаций',
@@ -84,6 +89,8 @@ export const REPORT_LABELS: Record<ReportLanguage, ReportLabels> = {
     inReview: 'На рассмотрении',
     medianReview: 'Медиана',
     none: 'За этот период ничего нет.',
+    deemedAdopted: 'считается принятым',
+    silenceBroken: 'молчание нарушено',
   },
   kk: {
     title: 'Консультациялардың барысы туралы есеп',
@@ -111,5 +118,7 @@ export const REPORT_LABELS: Record<ReportLanguage, ReportLabels> = {
     inReview: 'Қаралуда',
     medianReview: 'Медиана',
     none: 'Бұл кезеңде ештеңе жоқ.',
+    deemedAdopted: 'қабылданған деп саналады',
+    silenceBroken: 'үнсіздік бұзылды',
   },
 };

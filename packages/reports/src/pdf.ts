@@ -147,7 +147,7 @@ export async function reportToPdf(report: ProgressReport, language: ReportLangua
     t.consultations,
     [{ header: t.consultation, width: 2.6 }, num(t.addressed), num(t.responded), num(t.responseRate), num(t.medianResponse), num(t.onTime), num(t.reminders), num(t.extensions)],
     report.consultations.map((c) => [
-      `${c.reference} ${c.title}`,
+      `${c.reference} ${c.title}${c.silenceOutcome ? ` (${c.silenceOutcome === 'deemed-adopted' ? t.deemedAdopted : t.silenceBroken})` : ''}`,
       String(c.addressees),
       String(c.responded),
       percent(c.responseRate),

@@ -11,6 +11,8 @@ import type { ConsultationEvent } from '@consult/contracts';
  *   time runs from the opening to the receipt of its earliest standing comment.
  * - A response is on time when it was received at or before the deadline in force at that moment.
  * - Reminders before a response: reminders that named the state as pending before its response was received.
+ * - Under silence procedure, the outcome is the closing's, or that of its latest revision by then (a break
+ *   received by the deadline but processed after the closing revises `deemed-adopted` to `silence-broken`).
  */
 export interface ReportPeriod {
   from: string;
@@ -36,6 +38,8 @@ export interface ConsultationFigures {
   remindersIssued: number;
   extensions: number;
   pending: string[];
+  /** Under silence procedure once closed: the outcome in force at the end of the period; otherwise null. */
+  silenceOutcome: 'deemed-adopted' | 'silence-broken' | null;
 }
 
 export interface MemberStateFigures {
@@ -137,6 +141,7 @@ export function consultationOutcome(events: readonly ConsultationEvent[], period
   let status: 'open' | 'closed' = 'open';
   let extensions = 0;
   let remindersIssued = 0;
+  let silenceOutcome: ConsultationFigures['silenceOutcome'] = null;
   // Standing comments: commentId → state, receipt, whether on time.
   const standing = new Map<string, { memberState: string; receivedAt: string; onTime: boolean }>();
   // Reminder receipts per state: the times at which a reminder named the state as pending.
@@ -165,6 +170,10 @@ export function consultationOutcome(events: readonly ConsultationEvent[], period
         break;
       case 'consultation.closed':
         status = 'closed';
+        silenceOutcome = event.data.silence?.outcome ?? null;
+        break;
+      case 'consultation.silence-outcome-revised':
+        silenceOutcome = event.data.outcome;
         break;
       default:
         break;
@@ -196,6 +205,7 @@ export function consultationOutcome(events: readonly ConsultationEvent[], period
     remindersIssued,
     extensions,
     pending: addressees.filter((code) => !responses.has(code)),
+    silenceOutcome,
   };
   return { figures, addressees, responses };
 }

@@ -119,6 +119,26 @@ describe('computeProgressReport', () => {
     expect(report.consultations[0]!.onTimeShare).toBe(0.5);
   });
 
+  it("gives a silence consultation the closing's outcome, or its revision by an on-time break processed after it", async () => {
+    const silence = history(ID, [
+      { ...opened(['KHM', 'RUS'], 120), data: { ...opened(['KHM', 'RUS'], 120).data, procedure: 'silence' } },
+      { type: 'consultation.closed', minute: 121, data: { closedAt: at(121), deadline: at(120), procedure: 'silence', responded: [], noComments: [], pending: ['KHM', 'RUS'], silence: { outcome: 'deemed-adopted', brokenBy: [] }, documentVersion: 1 } },
+      { type: 'consultation.silence-broken', minute: 125, data: { memberState: 'RUS', reason: 'r', receivedAt: at(119), documentVersion: 1 } },
+      {
+        type: 'consultation.silence-outcome-revised',
+        minute: 125,
+        data: { previousOutcome: 'deemed-adopted', outcome: 'silence-broken', brokenBy: [{ memberState: 'RUS', reason: 'r', receivedAt: at(119) }], memberState: 'RUS', reason: 'r', receivedAt: at(119), cause: 'processed-after-closing', deadline: at(120), closedAt: at(121), documentVersion: 1 },
+      },
+    ]);
+    const outcome = (to: string) => computeProgressReport({ period: { from: period.from, to }, consultations: [silence], statements: [] }).consultations[0]!.silenceOutcome;
+    expect(outcome(at(121))).toBeNull();
+    expect(outcome(at(122))).toBe('deemed-adopted');
+    expect(outcome(at(126))).toBe('silence-broken');
+    expect(computeProgressReport({ period, consultations: [consultation], statements: [] }).consultations[0]!.silenceOutcome).toBeNull();
+    const pdf = await reportToPdf(computeProgressReport({ period, consultations: [silence], statements: [] }), 'kk');
+    expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+  });
+
   it('gives each CSO its statements submitted, forwarded, returned and the median time in review', () => {
     const statements: StatementRecord[] = [
       { statementId: 's1', csoId: 'cso-a', receivedAt: at(0), history: [{ status: 'submitted', at: at(0) }, { status: 'under-review', at: at(5) }, { status: 'forwarded', at: at(10) }] },

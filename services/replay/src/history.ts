@@ -61,6 +61,8 @@ export function formatHistoryLine(event: ConsultationEvent): string {
         return `${event.data.memberState} no comments (version ${event.data.documentVersion})`;
       case 'consultation.silence-broken':
         return `${event.data.memberState} broke silence: ${event.data.reason}`;
+      case 'consultation.silence-outcome-revised':
+        return `${event.data.previousOutcome} -> ${event.data.outcome}: ${event.data.memberState}@${event.data.receivedAt} (deadline ${event.data.deadline}) ${event.data.cause}, after the closing at ${event.data.closedAt}`;
       case 'consultation.document-version-issued':
         return `${event.data.symbol} (version ${event.data.version}${event.data.resetsDeadline ? `, deadline reset to ${event.data.deadline}` : ''}${event.data.resetsSilence ? ', silence reset' : ''})`;
       default:

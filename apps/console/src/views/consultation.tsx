@@ -67,6 +67,21 @@ export function ConsultationView({ id }: { id: string }) {
                 )}
                 <dt>{t.extensions}</dt>
                 <dd>{c.deadlineExtensions}</dd>
+                {c.procedure === 'silence' && c.silence && (
+                  <>
+                    <dt>{t.silenceProcedure}</dt>
+                    <dd data-silence-outcome={c.silence.outcome ?? 'running'}>
+                      {c.silence.outcome ? label(t, c.silence.outcome) : t.silenceRunning}
+                      {c.silence.brokenBy.length > 0 && ` — ${t.brokenBy} ${c.silence.brokenBy.map((b) => b.memberState).join(', ')}`}
+                      {history?.some((e) => e.type === 'consultation.silence-outcome-revised') && (
+                        <>
+                          {' '}
+                          <small>({t.revisedAfterClosing})</small>
+                        </>
+                      )}
+                    </dd>
+                  </>
+                )}
               </dl>
 
               <h2 id="matrix-title">{t.matrixTitle}</h2>
@@ -124,7 +139,7 @@ export function ConsultationView({ id }: { id: string }) {
                   <ol class="timeline">
                     {history.map((e) => (
                       <li key={e.sequence} data-event={e.type}>
-                        <Deadline iso={e.occurredAt} /> — <strong>{eventLabel(t, e.type)}</strong> {eventDetail(e, lang)}
+                        <Deadline iso={e.occurredAt} /> — <strong>{eventLabel(t, e.type)}</strong> {eventDetail(t, e, lang)}
                       </li>
                     ))}
                   </ol>
@@ -178,6 +193,9 @@ const EVENT_LABELS: Record<string, keyof Strings> = {
   'consultation.deadline-extended': 'eventDeadlineExtended',
   'consultation.reminder-issued': 'eventReminderIssued',
   'consultation.closed': 'eventClosed',
+  'consultation.no-comments-submitted': 'eventNoCommentsSubmitted',
+  'consultation.silence-broken': 'eventSilenceBroken',
+  'consultation.silence-outcome-revised': 'eventSilenceOutcomeRevised',
 };
 
 function eventLabel(t: Strings, type: string): string {
@@ -185,7 +203,7 @@ function eventLabel(t: Strings, type: string): string {
   return key ? word(t, key) : type;
 }
 
-function eventDetail(e: HistoryEvent, lang: Language): string {
+function eventDetail(t: Strings, e: HistoryEvent, lang: Language): string {
   const d = e.data;
   const text = (v: unknown): string => (Array.isArray(v) ? v.join(', ') : typeof v === 'string' ? v : '');
   switch (e.type) {
@@ -199,6 +217,11 @@ function eventDetail(e: HistoryEvent, lang: Language): string {
       return text(d.pending);
     case 'consultation.opened':
       return text(d.addressees);
+    case 'consultation.no-comments-submitted':
+    case 'consultation.silence-broken':
+      return text(d.memberState);
+    case 'consultation.silence-outcome-revised':
+      return `${label(t, text(d.previousOutcome))} → ${label(t, text(d.outcome))}: ${text(d.memberState)}, ${t.receivedAt} ${typeof d.receivedAt === 'string' ? formatDateTime(d.receivedAt, lang) : ''}`;
     default:
       return '';
   }

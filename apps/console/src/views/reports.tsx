@@ -2,6 +2,7 @@ import type { ChartConfiguration } from 'chart.js';
 import { useMemo, useState } from 'preact/hooks';
 import { Loading, TableRegion } from '../components.js';
 import { formatDuration, formatNumber, useLoad, useSession } from '../context.js';
+import { word } from '../i18n.js';
 import type { ProgressReport } from '../report-types.js';
 import { BarChart } from './chart.js';
 
@@ -120,6 +121,7 @@ export function ReportsView() {
                     <tr key={c.id}>
                       <th scope="row">
                         <a href={`#/consultations/${c.id}`}>{c.reference}</a> {c.title}
+                        {c.silenceOutcome && <span data-silence-outcome={c.silenceOutcome}> ({word(t, c.silenceOutcome)})</span>}
                       </th>
                       <td>{c.addressees}</td>
                       <td>{c.responded}</td>

@@ -66,6 +66,9 @@ export const ProgressReportResponse = Type.Object({
       remindersIssued: Type.Integer(),
       extensions: Type.Integer(),
       pending: Type.Array(Type.String()),
+      silenceOutcome: Type.Union([Type.Literal('deemed-adopted'), Type.Literal('silence-broken'), Type.Null()], {
+        description: "Under silence procedure once closed, the outcome in force at the period's end (a revision after the closing included); otherwise null",
+      }),
     }),
   ),
   csos: Type.Array(
