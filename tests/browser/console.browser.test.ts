@@ -276,6 +276,14 @@ describe('the console in a browser', () => {
     const returned = await api().request<{ status: string; returnReasons?: string }>('GET', `/v1/cso-statements/${second}`);
     expect(returned.body).toMatchObject({ status: 'returned', returnReasons: 'Outside the committee’s mandate' });
     expect(await page.getByText('No statements wait for review.').count()).toBe(1);
+
+    // A statement submitted meanwhile joins the open queue from the live stream, within 2 seconds, without reload.
+    await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
+    const third = await submit('Regional data sharing');
+    const submitted = Date.now();
+    await page.locator(`li[data-statement="${third}"][data-status="submitted"]`).waitFor({ timeout: 2_000 });
+    expect(Date.now() - submitted).toBeLessThan(2_000);
+    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
   });
 
   it("shows a member state its own view on a tablet: what it owes and its receipts, in Kazakh too", async () => {
