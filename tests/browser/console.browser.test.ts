@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { DEV_KEYS } from '@consult/admin';
 import { consultationInput, futureIso, Stack } from '../support/stack.js';
+import { EventStreamClient } from '../support/webhooks.js';
 
 /**
  * The console in headless Chromium (Debian's `chromium`, driven by playwright-core) against the whole system
@@ -212,6 +213,41 @@ describe('the console in a browser', () => {
     expect(await page.locator('tr[data-addressee="THA"]').getAttribute('data-response')).toBe('pending');
     await expectAccessible(page, 'consultation');
     await screenshot(page, 'consultation');
+  });
+
+  it('resumes the event stream after a drop: a comment posted while the page was cut off appears, without reload', async () => {
+    await page.goto(`${stack.baseUrl}/app/#/consultations/${ids.budget}`);
+    const kaz = page.locator('tr[data-addressee="KAZ"]');
+    await expect.poll(() => kaz.getAttribute('data-response')).toBe('pending');
+    await page.locator('[data-live="live"]').waitFor();
+    await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
+    const reconnections: (string | undefined)[] = [];
+    const onRequest = (request: { url(): string; headers(): Record<string, string> }): void => {
+      if (new URL(request.url()).pathname === '/v1/events') reconnections.push(request.headers()['last-event-id']);
+    };
+    page.on('request', onRequest);
+    let witness: EventStreamClient | undefined;
+    try {
+      // Offline, the page cannot reconnect; an open stream survives that, so the gateway drops its connections.
+      await context.setOffline(true);
+      stack.gateways[0]!.app.server.closeAllConnections();
+      await page.locator('[data-live="reconnecting"]').waitFor({ timeout: 5_000 });
+      // A stream of the test's own sees the comment published while the page is cut off.
+      witness = await EventStreamClient.open(stack.baseUrl, DEV_KEYS.secretariat.secret);
+      const { commentId } = await comment('KAZ', ids.budget, 'Kazakhstan supports the budget.');
+      await expect.poll(() => witness!.events.some((e) => e.data.type === 'consultation.comment-submitted' && e.data.data.commentId === commentId)).toBe(true);
+      expect(await kaz.getAttribute('data-response')).toBe('pending');
+    } finally {
+      await context.setOffline(false);
+      witness?.close();
+    }
+    // Reconnected with Last-Event-ID, the page is sent what it missed: the matrix updates without reload.
+    await page.locator('tr[data-addressee="KAZ"][data-response="commented"]').waitFor({ timeout: 10_000 });
+    await page.locator('[data-live="live"]').waitFor();
+    page.off('request', onRequest);
+    expect(reconnections.length).toBeGreaterThan(0);
+    expect(reconnections.every((id) => typeof id === 'string' && id.length > 0), JSON.stringify(reconnections)).toBe(true);
+    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
   });
 
   it('counts down to a deadline a few seconds ahead and shows the consultation closed', async () => {
