@@ -101,6 +101,13 @@ describe('the console in a browser', () => {
     expect(violations, `${view}: ${violations.join('; ')}`).toEqual([]);
   }
 
+  /** Every event of the timeline is named in words (a label of the interface), none by its raw type. */
+  async function expectTimelineInWords(p: Page): Promise<void> {
+    const items = await p.locator('ol.timeline > li').evaluateAll((lis) => lis.map((li) => [li.getAttribute('data-event'), li.querySelector('strong')?.textContent]));
+    expect(items.length).toBeGreaterThan(0);
+    for (const [type, label] of items) expect(label, type ?? '').not.toMatch(/^consultation\./);
+  }
+
   async function screenshot(p: Page, name: string): Promise<void> {
     await p.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
   }
@@ -134,6 +141,11 @@ describe('the console in a browser', () => {
     ids.silence = await open('IO/221', { title: 'Observer status', procedure: 'silence', addressees: ['KAZ', 'THA'] });
     const broken = await api('THA').request('POST', `/v1/consultations/${ids.silence}/silence-breaks`, { reason: 'Thailand asks for more time' });
     expect(broken.status, JSON.stringify(broken.body)).toBe(201);
+    const corrigendum = await api().request('POST', `/v1/consultations/${ids.silence}/document-versions`, {
+      kind: 'corrigendum',
+      documents: [{ language: 'en', title: 'Observer status (corrected)' }],
+    });
+    expect(corrigendum.status, JSON.stringify(corrigendum.body)).toBe(201);
     page = await newPage();
   }, 180_000);
 
@@ -211,8 +223,32 @@ describe('the console in a browser', () => {
     await page.getByText('Revisions (2)').click();
     expect(await page.locator(`li[data-comment="${commentId}"]`).textContent()).toContain('with one amendment to rule 12');
     expect(await page.locator('tr[data-addressee="THA"]').getAttribute('data-response')).toBe('pending');
+    // A column for each status the API gives: KAZ answered "no comments" (a nil return).
+    expect(await page.locator('table.matrix thead th').allTextContents()).toEqual(['Addressee', 'commented', 'no comments', 'pending']);
+    expect(await page.locator('tr[data-addressee="KAZ"]').getAttribute('data-response')).toBe('no-comments');
+    expect(await page.locator('tr[data-addressee="KAZ"] td.cell-no-comments .sr-only').textContent()).toBe('no comments');
+    await expectTimelineInWords(page);
     await expectAccessible(page, 'consultation');
     await screenshot(page, 'consultation');
+
+    // A silence break and a corrigendum are named in each language of the interface, never by their type.
+    await page.goto(`${stack.baseUrl}/app/#/consultations/${ids.silence}`);
+    await page.locator('li[data-event="consultation.document-version-issued"]').waitFor();
+    const labels = {
+      en: ['Silence broken', 'New document version'],
+      ru: ['Молчание нарушено', 'Новая версия документа'],
+      kk: ['Үнсіздік бұзылды', 'Құжаттың жаңа нұсқасы'],
+    };
+    for (const [lang, [silence, version]] of Object.entries(labels)) {
+      await page.locator('#language').selectOption(lang);
+      await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe(lang);
+      expect(await page.locator('li[data-event="consultation.silence-broken"] strong').textContent()).toBe(silence);
+      expect(await page.locator('li[data-event="consultation.document-version-issued"] strong').textContent()).toBe(version);
+      await expectTimelineInWords(page);
+    }
+    expect(await page.locator('li[data-event="consultation.silence-broken"]').textContent()).toContain('THA: Thailand asks for more time');
+    expect(await page.locator('li[data-event="consultation.document-version-issued"]').textContent()).toContain('IO/221/Corr.1');
+    await page.locator('#language').selectOption('en');
   });
 
   it('resumes the event stream after a drop: a comment posted while the page was cut off appears, without reload', async () => {

@@ -9,7 +9,8 @@ interface Detail {
   history: HistoryEvent[] | null;
 }
 
-const BASE_RESPONSES = ['commented', 'pending', 'late'];
+/** The statuses the API gives (commented, no-comments, pending): a column each, and one for any status it adds. */
+const BASE_RESPONSES = ['commented', 'no-comments', 'pending'];
 
 /** One consultation: who has answered (the matrix), the comments with their revisions, and the timeline. */
 export function ConsultationView({ id }: { id: string }) {
@@ -178,6 +179,9 @@ const EVENT_LABELS: Record<string, keyof Strings> = {
   'consultation.deadline-extended': 'eventDeadlineExtended',
   'consultation.reminder-issued': 'eventReminderIssued',
   'consultation.closed': 'eventClosed',
+  'consultation.no-comments-submitted': 'eventNoCommentsSubmitted',
+  'consultation.silence-broken': 'eventSilenceBroken',
+  'consultation.document-version-issued': 'eventDocumentVersionIssued',
 };
 
 function eventLabel(t: Strings, type: string): string {
@@ -199,6 +203,12 @@ function eventDetail(e: HistoryEvent, lang: Language): string {
       return text(d.pending);
     case 'consultation.opened':
       return text(d.addressees);
+    case 'consultation.no-comments-submitted':
+      return text(d.memberState);
+    case 'consultation.silence-broken':
+      return `${text(d.memberState)}: ${text(d.reason)}`;
+    case 'consultation.document-version-issued':
+      return text(d.symbol);
     default:
       return '';
   }
