@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, utimesSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +39,9 @@ interface HistoryItem {
   occurredAt: string;
   data: Record<string, unknown>;
 }
+
+/** scripts/ensure-console.mjs as `npm start` and `npm test` run it (or on another app directory, with another build command). */
+const ensureConsole = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'scripts', 'ensure-console.mjs'), ...args], { cwd: ROOT, encoding: 'utf8' });
 
 describe('the console in a browser', () => {
   let stack: Stack;
@@ -113,16 +116,11 @@ describe('the console in a browser', () => {
   }
 
   beforeAll(async () => {
-    // The gateway serves apps/console/dist: build it if this file runs without `npm test` (which builds it too).
-    const ensure = () => spawnSync(process.execPath, [join(ROOT, 'scripts', 'ensure-console.mjs')], { cwd: ROOT, encoding: 'utf8' });
-    expect(ensure().status).toBe(0);
-    // A source newer than the build makes the next `npm start`/`npm test` rebuild it; an up-to-date build is kept.
-    const source = join(ROOT, 'apps', 'console', 'index.html');
-    const now = new Date();
-    utimesSync(source, now, now);
-    const rebuilt = ensure();
-    expect([rebuilt.status, rebuilt.stderr]).toEqual([0, expect.stringContaining('Building the console')]);
-    const kept = ensure();
+    // The gateway serves apps/console/dist: build it if this file runs without `npm test` (which builds it too);
+    // then it is up to date, and kept. (Rebuilding a stale one is tested on a copy, at the end.)
+    const built = ensureConsole();
+    expect(built.status, built.stderr).toBe(0);
+    const kept = ensureConsole();
     expect([kept.status, kept.stderr]).toEqual([0, '']);
     mkdirSync(SCREENSHOTS, { recursive: true });
     stack = await new Stack({ closeGraceMs: 200 }).start(1);
@@ -441,6 +439,53 @@ describe('the console in a browser', () => {
         `|${f.name}|${f.submitted}|${f.forwarded}|${f.returned}|${f.submitted - f.forwarded - f.returned}|${f.review.length ? dur(median(f.review)) : '—'}|`,
       );
     expect(pageErrors).toEqual([]);
+  });
+
+  it('rebuilds the console only when a source is newer than the build (checked on a copy, so a run builds nothing)', () => {
+    const copy = mkdtempSync(join(tmpdir(), 'console-copy-'));
+    try {
+      const app = join(ROOT, 'apps', 'console');
+      for (const name of ['src', 'index.html', 'vite.config.ts', 'package.json', join('dist', 'index.html')]) cpSync(join(app, name), join(copy, name), { recursive: true });
+      // A stand-in for vite: it writes the build and counts its runs.
+      const runs = join(copy, 'runs');
+      const build = join(copy, 'dist', 'index.html');
+      const standIn = [process.execPath, '-e', `const fs = require('node:fs'); fs.writeFileSync(${JSON.stringify(build)}, 'built'); fs.appendFileSync(${JSON.stringify(runs)}, 'x');`];
+      const builds = () => (existsSync(runs) ? readFileSync(runs, 'utf8').length : 0);
+      const check = (): { status: number | null; stderr: string; built: boolean } => {
+        const before = builds();
+        const result = ensureConsole(copy, ...standIn);
+        return { status: result.status, stderr: result.stderr, built: builds() === before + 1 };
+      };
+      const kept = { status: 0, stderr: '', built: false };
+      const rebuilt = { status: 0, stderr: expect.stringContaining('Building the console'), built: true };
+      const at = (path: string, minutesAgo: number): void => {
+        const time = new Date(Date.now() - minutesAgo * 60_000);
+        utimesSync(path, time, time);
+      };
+      const everySource = (minutesAgo: number): void => {
+        const walk = (path: string): void => (statSync(path).isDirectory() ? readdirSync(path).forEach((n) => walk(join(path, n))) : at(path, minutesAgo));
+        for (const name of ['src', 'index.html', 'vite.config.ts', 'package.json']) walk(join(copy, name));
+      };
+
+      everySource(120);
+      at(build, 60);
+      expect(check()).toEqual(kept);
+      // index.html newer than the build: rebuilt, and then kept.
+      at(join(copy, 'index.html'), 30);
+      expect(check()).toEqual(rebuilt);
+      expect(check()).toEqual(kept);
+      // A file deep in src newer than the build.
+      at(build, 60);
+      at(join(copy, 'src', 'views', 'statements.tsx'), 30);
+      expect(check()).toEqual(rebuilt);
+      expect(check()).toEqual(kept);
+      // No build at all.
+      rmSync(build);
+      expect(check()).toEqual(rebuilt);
+      expect(check()).toEqual(kept);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 
   /**
