@@ -252,6 +252,18 @@ describe('notifications to member-state systems', () => {
     resumed.close();
     khm.close();
   });
+
+  it('gives its position on connecting, so a client dropped before any event resumes from there', async () => {
+    const first = await EventStream.open(stack.baseUrl, 'THA');
+    expect(first.connectedAt).toMatch(/^\d+(\.\d+)+$/);
+    first.close();
+    // Published while the client was away: a resume from the connection's position gets it.
+    const created = await stack.client('secretariat').createConsultation(consultationInput({ addressees: ['THA'] }));
+    const resumed = await EventStream.open(stack.baseUrl, 'THA', first.connectedAt);
+    await stack.until(async () => resumed.of(created.body.id).length >= 1, 10_000, 'the event published during the drop');
+    expect(resumed.of(created.body.id).map((e) => e.event)).toEqual(['consultation.opened']);
+    resumed.close();
+  });
 });
 
 interface SseEvent {
@@ -263,6 +275,8 @@ interface SseEvent {
 /** A minimal SSE client over real HTTP (fetch), as a dashboard would use. */
 class EventStream {
   readonly events: SseEvent[] = [];
+  /** The `id:` the gateway gives on connecting (its position then). */
+  connectedAt: string | undefined;
   private constructor(private readonly controller: AbortController) {}
 
   static async open(baseUrl: string, name: DevKeyName, lastEventId?: string): Promise<EventStream> {
@@ -288,11 +302,14 @@ class EventStream {
           while ((end = buffer.indexOf('\n\n')) >= 0) {
             const block = buffer.slice(0, end);
             buffer = buffer.slice(end + 2);
-            if (block.includes(': connected')) connected();
             const fields = new Map<string, string>();
             for (const line of block.split('\n')) {
               const i = line.indexOf(': ');
               if (i > 0 && !line.startsWith(':')) fields.set(line.slice(0, i), line.slice(i + 2));
+            }
+            if (block.includes(': connected')) {
+              stream.connectedAt = fields.get('id');
+              connected();
             }
             if (fields.has('data'))
               stream.events.push({ id: fields.get('id') ?? '', event: fields.get('event') ?? '', data: JSON.parse(fields.get('data')!) as { key: string } });

@@ -24,7 +24,7 @@ export interface Consultation {
   openedAt: string;
   closedAt: string | null;
   addressees: string[];
-  /** As the API gives it: commented, pending (and whatever else it may add, e.g. late). */
+  /** As the API gives it: commented, no-comments (a nil return) or pending (and whatever else it may add). */
   responses: Record<string, string>;
   commentCount: number;
   deadlineExtensions: number;

@@ -11,7 +11,8 @@ export type LiveState = 'connecting' | 'live' | 'reconnecting';
 /**
  * Follows `GET /v1/events`. EventSource cannot send an Authorization header, so this reads the stream with
  * fetch; after a drop it reconnects (after the server's `retry:` delay, growing up to 30 s while it fails) and
- * sends `Last-Event-ID`, so nothing published in between is missed. Returns a function that stops it.
+ * sends `Last-Event-ID` (the last `id:` the stream gave, which the gateway sends on connecting as well), so
+ * nothing published in between is missed. Returns a function that stops it.
  */
 export function followEvents(key: string, onEvent: (event: LiveEvent) => void, onState: (state: LiveState) => void): () => void {
   const abort = new AbortController();
@@ -33,13 +34,15 @@ export function followEvents(key: string, onEvent: (event: LiveEvent) => void, o
           const { value, done } = await reader.read();
           if (done) break;
           for (const message of parser.push(value)) {
-            lastEventId = message.id ?? lastEventId;
             try {
               onEvent(JSON.parse(message.data) as LiveEvent);
             } catch {
               // A message that is not an event (none are expected) must not stop the stream.
             }
           }
+          // The last id the stream gave, with or without an event: the gateway gives its position at connection
+          // too, so a drop before the first event still resumes from there.
+          lastEventId = parser.lastEventId ?? lastEventId;
         }
       } catch {
         if (abort.signal.aborted) return;

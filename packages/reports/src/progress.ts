@@ -7,8 +7,15 @@ import type { ConsultationEvent } from '@consult/contracts';
  * - A consultation belongs to the period when it was opened in [from, to).
  * - Only what had happened by `to` counts: consultation events with `occurredAt < to`, statement transitions
  *   received before `to`.
- * - A member state has responded when it has a comment that stands (submitted and not withdrawn); its response
- *   time runs from the opening to the receipt of its earliest standing comment.
+ * - A member state has responded when it has an answer that stands; its response time runs from the opening to
+ *   the receipt of its earliest standing answer. The answers, and when they stand:
+ *   - a comment, from its submission until it is withdrawn;
+ *   - a nil return ("no comments"), until the state comments after all (the comment replaces it, as in the
+ *     response matrix, so a state whose only comment is then withdrawn has answered nothing, as the matrix says);
+ *   - under silence procedure, a silence break: the state has spoken, so it has responded, although the matrix
+ *     (commented / no-comments / pending) shows it as pending unless it also commented. A break stands until a
+ *     revision resets the silence (`resetsSilence`): the break was on the text replaced, the closing decision no
+ *     longer lists it, and the state has to speak again on the revised text to count as responded.
  * - A response is on time when it was received at or before the deadline in force at that moment.
  * - Reminders before a response: reminders that named the state as pending before its response was received.
  * - Under silence procedure, the outcome is the closing's, or that of its latest revision by then (a break
@@ -142,8 +149,9 @@ export function consultationOutcome(events: readonly ConsultationEvent[], period
   let extensions = 0;
   let remindersIssued = 0;
   let silenceOutcome: ConsultationFigures['silenceOutcome'] = null;
-  // Standing comments: commentId → state, receipt, whether on time.
+  // Standing answers: `comment:<id>`, `nil:<state>`, `silence:<state>` → state, receipt, whether on time.
   const standing = new Map<string, { memberState: string; receivedAt: string; onTime: boolean }>();
+  const answer = (memberState: string, receivedAt: string) => ({ memberState, receivedAt, onTime: ms(receivedAt) <= ms(deadline) });
   // Reminder receipts per state: the times at which a reminder named the state as pending.
   const reminded = new Map<string, string[]>();
 
@@ -151,14 +159,23 @@ export function consultationOutcome(events: readonly ConsultationEvent[], period
     if (ms(event.occurredAt) >= ms(period.to)) break;
     switch (event.type) {
       case 'consultation.comment-submitted':
-        standing.set(event.data.commentId, {
-          memberState: event.data.memberState,
-          receivedAt: event.data.receivedAt,
-          onTime: ms(event.data.receivedAt) <= ms(deadline),
-        });
+        standing.set(`comment:${event.data.commentId}`, answer(event.data.memberState, event.data.receivedAt));
+        // A comment replaces the state's nil return.
+        standing.delete(`nil:${event.data.memberState}`);
         break;
       case 'consultation.comment-withdrawn':
-        standing.delete(event.data.commentId);
+        standing.delete(`comment:${event.data.commentId}`);
+        break;
+      case 'consultation.no-comments-submitted':
+        if (!standing.has(`nil:${event.data.memberState}`))
+          standing.set(`nil:${event.data.memberState}`, answer(event.data.memberState, event.data.receivedAt));
+        break;
+      case 'consultation.silence-broken':
+        if (!standing.has(`silence:${event.data.memberState}`))
+          standing.set(`silence:${event.data.memberState}`, answer(event.data.memberState, event.data.receivedAt));
+        break;
+      case 'consultation.document-version-issued':
+        if (event.data.resetsSilence) for (const key of [...standing.keys()]) if (key.startsWith('silence:')) standing.delete(key);
         break;
       case 'consultation.deadline-extended':
         deadline = event.data.deadline;
@@ -181,12 +198,12 @@ export function consultationOutcome(events: readonly ConsultationEvent[], period
   }
 
   const responses = new Map<string, Response>();
-  for (const comment of standing.values()) {
-    const earlier = responses.get(comment.memberState);
-    const seconds = (ms(comment.receivedAt) - ms(openedAt)) / 1000;
+  for (const first of standing.values()) {
+    const earlier = responses.get(first.memberState);
+    const seconds = (ms(first.receivedAt) - ms(openedAt)) / 1000;
     if (earlier && earlier.seconds <= seconds) continue;
-    const remindersBefore = (reminded.get(comment.memberState) ?? []).filter((at) => ms(at) < ms(comment.receivedAt)).length;
-    responses.set(comment.memberState, { seconds, onTime: comment.onTime, remindersBefore });
+    const remindersBefore = (reminded.get(first.memberState) ?? []).filter((at) => ms(at) < ms(first.receivedAt)).length;
+    responses.set(first.memberState, { seconds, onTime: first.onTime, remindersBefore });
   }
   const list = addressees.map((code) => responses.get(code)).filter((r): r is Response => r !== undefined);
   const figures: ConsultationFigures = {

@@ -139,6 +139,69 @@ describe('computeProgressReport', () => {
     expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
   });
 
+  it('counts a nil return ("no comments") as a response, timed and judged on time by its receipt, as the matrix does', () => {
+    const nil = (memberState: string, minute: number) => ({
+      type: 'consultation.no-comments-submitted',
+      minute,
+      data: { memberState, receivedAt: at(minute), documentVersion: 1 },
+    });
+    const answered = history(ID, [
+      opened(['KAZ', 'KHM', 'MNG', 'THA', 'UZB'], 60),
+      nil('KHM', 20),
+      reminder(30, ['KAZ', 'MNG', 'THA', 'UZB']),
+      nil('KAZ', 40),
+      // MNG answers "no comments", then comments after all: the comment replaces the nil return…
+      nil('MNG', 45),
+      comment('c-mng', 'MNG', 50),
+      // … so once that comment is withdrawn MNG has answered nothing, as its matrix cell says (pending).
+      { type: 'consultation.comment-withdrawn', minute: 55, data: { commentId: 'c-mng', memberState: 'MNG', receivedAt: at(55) } },
+      // Received after the deadline in force: a response, but a late one.
+      nil('THA', 70),
+    ]);
+    const report = computeProgressReport({ period, consultations: [answered], statements: [] });
+    const [c] = report.consultations;
+    expect(c).toMatchObject({ addressees: 5, responded: 3, responseRate: 0.6, pending: ['MNG', 'UZB'], medianResponseSeconds: 40 * 60 });
+    // KHM and KAZ on time, THA late.
+    expect(c!.onTimeShare).toBeCloseTo(2 / 3);
+    // KHM answered before the reminder, KAZ and THA after it.
+    expect(c!.remindersBeforeResponse).toBeCloseTo(2 / 3);
+    expect(report.memberStates.find((s) => s.memberState === 'KHM')).toMatchObject({ responded: 1, responseRate: 1, medianResponseSeconds: 20 * 60, onTimeShare: 1 });
+    expect(report.memberStates.find((s) => s.memberState === 'THA')).toMatchObject({ responded: 1, onTimeShare: 0, remindersBeforeResponse: 1 });
+    expect(report.memberStates.find((s) => s.memberState === 'MNG')).toMatchObject({ responded: 0, medianResponseSeconds: null });
+    expect(report.totals).toMatchObject({ addressed: 5, responded: 3 });
+  });
+
+  it('counts a silence break as a response while it stands; a revision that resets the silence voids it', () => {
+    const broken = (memberState: string, minute: number, documentVersion = 1) => ({
+      type: 'consultation.silence-broken',
+      minute,
+      data: { memberState, reason: 'objects to rule 4', receivedAt: at(minute), documentVersion },
+    });
+    const silence = { ...opened(['KAZ', 'KHM', 'THA'], 120), data: { ...opened(['KAZ', 'KHM', 'THA'], 120).data, procedure: 'silence' } };
+    const revision = {
+      type: 'consultation.document-version-issued',
+      minute: 40,
+      data: {
+        version: 2,
+        kind: 'revision',
+        number: 1,
+        symbol: 'IO/1/Rev.1',
+        documents: [{ language: 'en', title: 'd' }],
+        issuedAt: at(40),
+        resetsDeadline: false,
+        resetsSilence: true,
+        deadline: at(120),
+      },
+    };
+    const procedure = history(ID, [silence, broken('KHM', 10), broken('THA', 20), revision, broken('KHM', 50, 2), comment('c-kaz', 'KAZ', 60)]);
+    const [c] = computeProgressReport({ period, consultations: [procedure], statements: [] }).consultations;
+    // KHM spoke again on the revised text (50 min); THA's break was on the text the revision replaced; KAZ commented.
+    expect(c).toMatchObject({ responded: 2, pending: ['THA'], onTimeShare: 1, medianResponseSeconds: 55 * 60 });
+    // Before the revision both breaks stood.
+    const [before] = computeProgressReport({ period: { from: period.from, to: at(30) }, consultations: [procedure], statements: [] }).consultations;
+    expect(before).toMatchObject({ responded: 2, pending: ['KAZ'], medianResponseSeconds: 15 * 60 });
+  });
+
   it('gives each CSO its statements submitted, forwarded, returned and the median time in review', () => {
     const statements: StatementRecord[] = [
       { statementId: 's1', csoId: 'cso-a', receivedAt: at(0), history: [{ status: 'submitted', at: at(0) }, { status: 'under-review', at: at(5) }, { status: 'forwarded', at: at(10) }] },

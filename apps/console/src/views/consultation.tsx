@@ -9,7 +9,8 @@ interface Detail {
   history: HistoryEvent[] | null;
 }
 
-const BASE_RESPONSES = ['commented', 'pending', 'late'];
+/** The statuses the API gives (commented, no-comments, pending): a column each, and one for any status it adds. */
+const BASE_RESPONSES = ['commented', 'no-comments', 'pending'];
 
 /** One consultation: who has answered (the matrix), the comments with their revisions, and the timeline. */
 export function ConsultationView({ id }: { id: string }) {
@@ -196,6 +197,7 @@ const EVENT_LABELS: Record<string, keyof Strings> = {
   'consultation.no-comments-submitted': 'eventNoCommentsSubmitted',
   'consultation.silence-broken': 'eventSilenceBroken',
   'consultation.silence-outcome-revised': 'eventSilenceOutcomeRevised',
+  'consultation.document-version-issued': 'eventDocumentVersionIssued',
 };
 
 function eventLabel(t: Strings, type: string): string {
@@ -218,10 +220,13 @@ function eventDetail(t: Strings, e: HistoryEvent, lang: Language): string {
     case 'consultation.opened':
       return text(d.addressees);
     case 'consultation.no-comments-submitted':
-    case 'consultation.silence-broken':
       return text(d.memberState);
+    case 'consultation.silence-broken':
+      return `${text(d.memberState)}: ${text(d.reason)}`;
     case 'consultation.silence-outcome-revised':
       return `${label(t, text(d.previousOutcome))} → ${label(t, text(d.outcome))}: ${text(d.memberState)}, ${t.receivedAt} ${typeof d.receivedAt === 'string' ? formatDateTime(d.receivedAt, lang) : ''}`;
+    case 'consultation.document-version-issued':
+      return text(d.symbol);
     default:
       return '';
   }

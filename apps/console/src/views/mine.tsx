@@ -1,6 +1,7 @@
 import type { Comment, Consultation } from '../api.js';
 import { Countdown, Deadline, Loading, StatusBadge, TableRegion } from '../components.js';
 import { formatDateTime, useLoad, useSession } from '../context.js';
+import { word } from '../i18n.js';
 
 interface Mine {
   open: Consultation[];
@@ -77,7 +78,7 @@ export function MineView() {
                         <td>
                           <Countdown deadline={c.deadline} status={c.status} />
                         </td>
-                        <td>{c.responses[me] === 'commented' ? t.commented : t.pending}</td>
+                        <td>{word(t, c.responses[me] ?? 'pending')}</td>
                       </tr>
                     ))}
                   </tbody>

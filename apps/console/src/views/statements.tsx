@@ -3,10 +3,22 @@ import { ApiError, type Statement } from '../api.js';
 import { Deadline, Loading } from '../components.js';
 import { useLoad, useSession } from '../context.js';
 import { word } from '../i18n.js';
+import type { LiveEvent } from '../live.js';
+
+/** Refetch the queue on any statement event the stream brings (for the Secretariat: submissions, acknowledgements). */
+const statementEvent = (event: LiveEvent): boolean => event.type.startsWith('cso.statement-');
+
+/**
+ * What the live stream does not bring the Secretariat: another officer's review, forwarding or return, and a
+ * co-signed statement entering the queue with its last confirmation. A slow poll catches those up.
+ */
+const FALLBACK_POLL_MS = 60_000;
 
 /**
  * The Secretariat's review queue, oldest first: start the review, then forward to the Standing Committee or
- * return with reasons. Statement changes are not on the live event stream, so the queue also refreshes itself.
+ * return with reasons. A statement submitted to the Secretariat arrives on the live stream (GET /v1/events,
+ * `cso.statement-submitted`), so the queue refreshes as soon as one is submitted; this officer's own actions
+ * refresh it when they are done.
  */
 export function StatementsView() {
   const { api, principal, t } = useSession();
@@ -16,8 +28,8 @@ export function StatementsView() {
       return { items: queue.items, names };
     },
     [],
-    undefined,
-    10_000,
+    statementEvent,
+    FALLBACK_POLL_MS,
   );
   const acts = principal.kind === 'secretariat';
   return (

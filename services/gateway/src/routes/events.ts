@@ -26,7 +26,8 @@ export interface EventRoutesContext {
  * `cso.events` (statement events only), whose entry ids are the Kafka offsets. An SSE id is the cursor after the event (one position per partition, e.g.
  * `12.0.5.0.0.3`); it only depends on Kafka, so `Last-Event-ID` resumes exactly even after a Redis flush and
  * rebuild, and within the cap (~10,000 events per partition) nothing is lost. Without `Last-Event-ID` the
- * stream starts at the present. Each client gets its own Redis connection for its blocking reads.
+ * stream starts at the present; its first lines give that position as an `id:` without an event, so a client
+ * that drops before any event resumes from it. Each client gets its own Redis connection for its blocking reads.
  */
 export function eventRoutes(context: EventRoutesContext): FastifyPluginAsyncTypebox {
   const { redis, readModel } = context;
@@ -81,7 +82,9 @@ export function eventRoutes(context: EventRoutesContext): FastifyPluginAsyncType
           'x-accel-buffering': 'no',
           'x-request-id': request.id,
         });
-        raw.write(`retry: 2000\n: connected at ${formatStreamCursor(cursor)}\n\n`);
+        // The position at connection as an `id:` (no event): a client dropped before its first event resumes from
+        // here, not from the present, so it does not miss what was published while it was away.
+        raw.write(`retry: 2000\nid: ${formatStreamCursor(cursor)}\n: connected at ${formatStreamCursor(cursor)}\n\n`);
         const connection = redis.duplicate({ enableAutoPipelining: false, maxRetriesPerRequest: 1 });
         let live = true;
         let wake: () => void = () => undefined;
