@@ -1,4 +1,7 @@
-/** One measured figure; `baseline` is the raw figure measured in the same run, `ratio` = value / baseline. */
+/**
+ * One measured figure; `baseline` is the raw figure measured in the same run, `ratio` = value / baseline.
+ * A figure measured several times has `value` = the median of `runs`, with their `min` and `max`.
+ */
 export interface BenchRow {
   benchmark: string;
   metric: string;
@@ -6,4 +9,7 @@ export interface BenchRow {
   unit: string;
   baseline?: number;
   ratio?: number;
+  min?: number;
+  max?: number;
+  runs?: number[];
 }
