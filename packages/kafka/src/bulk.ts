@@ -1,43 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { Kafka, KafkaMessage, Message } from 'kafkajs';
+import type { Kafka, KafkaMessage, Message, PartitionMetadata } from 'kafkajs';
+import { PRODUCER_DEFAULTS } from './client.js';
 import type { Logger } from 'pino';
+import { retryWhileFresh } from './retriable.js';
 
 /**
  * Plain tools for benchmarks and maintenance, so that nothing outside this package calls kafkajs: a bulk
- * loader, a bare consumer that reads a topic to its end, topic readiness on a brand-new broker, and clean-up.
+ * loader, a bare consumer that reads a topic to its end, offsets and counts, and clean-up.
  */
-
-/**
- * Errors of a topic that was just created: the controller has a leader for each partition but the broker
- * has not started hosting it yet ("This server does not host this topic-partition"), or the leader is still
- * being elected. They pass within seconds; kafkajs' own retries do not always outlast them on a new broker.
- */
-const FRESH_TOPIC_ERRORS = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION', 'NOT_LEADER_OR_FOLLOWER']);
-
-export function isFreshTopicError(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
-    const { type, message } = e as { type?: unknown; message?: unknown };
-    if (typeof type === 'string' && FRESH_TOPIC_ERRORS.has(type)) return true;
-    if (typeof message === 'string' && /does not host this topic-partition|leader not available|not the leader/i.test(message)) return true;
-    e = (e as { originalError?: unknown; cause?: unknown }).originalError ?? (e as { cause?: unknown }).cause;
-  }
-  return false;
-}
-
-/** Runs `operation` again (with backoff, up to `timeoutMs`) while it fails with a fresh-topic error. */
-export async function retryWhileFresh<T>(operation: () => Promise<T>, logger: Logger, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await operation();
-    } catch (error) {
-      if (!isFreshTopicError(error) || Date.now() > deadline) throw error;
-      const delay = Math.min(2_000, 100 * 2 ** attempt);
-      logger.info({ err: error, attempt, delay }, 'topic not ready yet; retrying');
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  }
-}
 
 /** Per partition: [low, high) offsets. */
 export async function topicOffsets(kafka: Kafka, topic: string, logger: Logger): Promise<Map<number, { low: number; high: number }>> {
@@ -58,69 +28,71 @@ export async function countMessages(kafka: Kafka, topic: string, logger: Logger)
   return total;
 }
 
-/**
- * Waits until every partition of these topics answers its leader's ListOffsets, which a broker refuses
- * for a partition it does not host yet: afterwards the first produce and fetch find them.
- */
-export async function waitForTopics(kafka: Kafka, topics: readonly string[], logger: Logger, timeoutMs = 60_000): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    for (const topic of topics) await retryWhileFresh(() => admin.fetchTopicOffsets(topic), logger, timeoutMs);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
 export interface BulkProduceOptions {
   logger: Logger;
-  /** Messages per sendBatch (keep a partition's share under the broker's 1 MB message limit). */
+  /** Messages per partition and request (keep them under the broker's 1 MB record-batch limit). */
   batchSize?: number;
-  /** sendBatch requests in flight. */
+  /** Requests in flight, at most one per partition. */
   inFlight?: number;
 }
 
 /**
- * Bulk loader for history that is not a system of record (benchmarks, fixtures): sendBatch of `batchSize`,
- * several in flight, acks=1, no idempotence (order per connection is kept). The first batch is sent alone
- * and retried while the topic is fresh. Returns the milliseconds taken.
+ * Bulk loader for history that is not a system of record (benchmarks, fixtures): acks=1, no idempotence.
+ * Messages are assigned to partitions by the project's partitioner (so keys land where the writers' producers
+ * would put them) and sent per partition, one request in flight per partition and several partitions at
+ * once: concurrent sendBatch calls of kafkajs can reach the broker in any order, so order per partition is
+ * only kept by never having two of them for one partition. Each request is retried while the topic is fresh
+ * (a single-partition request that failed wrote nothing). Returns the milliseconds taken.
  */
 export async function bulkProduce(kafka: Kafka, topic: string, messages: Iterable<Message>, options: BulkProduceOptions): Promise<number> {
   const { logger } = options;
-  const batchSize = options.batchSize ?? 2_000;
-  const maxInFlight = options.inFlight ?? 8;
-  const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: false });
+  const batchSize = options.batchSize ?? 500;
+  const maxInFlight = options.inFlight ?? 6;
+  const admin = kafka.admin();
+  await admin.connect();
+  let partitionMetadata: PartitionMetadata[];
+  try {
+    partitionMetadata = (await retryWhileFresh(() => admin.fetchTopicMetadata({ topics: [topic] }), logger)).topics[0]!.partitions;
+  } finally {
+    await admin.disconnect();
+  }
+  const partitioner = PRODUCER_DEFAULTS.createPartitioner!();
+  const producer = kafka.producer({ ...PRODUCER_DEFAULTS, idempotent: false });
   await producer.connect();
   const started = Date.now();
-  const inFlight = new Set<Promise<unknown>>();
+  const buffers = new Map<number, Message[]>();
+  /** Per partition, the send that must finish before its next one starts. */
+  const tails = new Map<number, Promise<void>>();
+  const inFlight = new Set<Promise<void>>();
   let failure: Error | undefined;
-  let first = true;
-  let batch: Message[] = [];
-  const flush = async (): Promise<void> => {
-    const sending = batch;
-    batch = [];
-    const send = (): Promise<unknown> => producer.sendBatch({ acks: 1, topicMessages: [{ topic, messages: sending }] });
-    if (first) {
-      first = false;
-      await retryWhileFresh(send, logger);
-      return;
-    }
-    const sent = send().catch((error: unknown) => void (failure ??= asError(error)));
+  const flush = async (partition: number): Promise<void> => {
+    const batch = buffers.get(partition);
+    if (!batch || batch.length === 0) return;
+    buffers.set(partition, []);
+    const send = async (): Promise<void> => {
+      if (failure) return;
+      await retryWhileFresh(() => producer.sendBatch({ acks: 1, topicMessages: [{ topic, messages: batch }] }), logger);
+    };
+    const sent = (tails.get(partition) ?? Promise.resolve()).then(send).catch((error: unknown) => void (failure ??= asError(error)));
+    tails.set(partition, sent);
     inFlight.add(sent);
     void sent.finally(() => inFlight.delete(sent));
-    if (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+    while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
     if (failure) throw failure;
   };
   try {
     for (const message of messages) {
-      batch.push(message);
-      if (batch.length >= batchSize) await flush();
+      const partition = partitioner({ topic, partitionMetadata, message });
+      let buffer = buffers.get(partition);
+      if (!buffer) buffers.set(partition, (buffer = []));
+      buffer.push({ ...message, partition });
+      if (buffer.length >= batchSize) await flush(partition);
     }
-    if (batch.length > 0) await flush();
+    for (const partition of [...buffers.keys()]) await flush(partition);
     await Promise.all(inFlight);
     if (failure) throw failure;
   } finally {

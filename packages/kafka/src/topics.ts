@@ -1,5 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
+import { retryWhileFresh } from './retriable.js';
 
 export interface TopicSpec {
   readonly name: string;
@@ -28,15 +29,24 @@ export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[], lo
     const existing = new Set(await admin.listTopics());
     const missing = specs.filter((s) => !existing.has(s.name));
     if (missing.length > 0) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((s) => ({
-          topic: s.name,
-          numPartitions: s.partitions,
-          replicationFactor: -1,
-          configEntries: Object.entries(s.config).map(([name, value]) => ({ name, value })),
-        })),
-      });
+      // Waiting for leaders, kafkajs tolerates LEADER_NOT_AVAILABLE but not the UNKNOWN_TOPIC_OR_PARTITION a
+      // broker also answers for a topic it has just created; a retry finds them existing and only waits.
+      await retryWhileFresh(
+        () =>
+          admin.createTopics({
+            waitForLeaders: true,
+            topics: missing.map((s) => ({
+              topic: s.name,
+              numPartitions: s.partitions,
+              replicationFactor: -1,
+              configEntries: Object.entries(s.config).map(([name, value]) => ({ name, value })),
+            })),
+          }),
+        logger,
+      );
+      // A leader in the metadata is not yet a broker hosting the partition: the first produce or fetch would
+      // meet "This server does not host this topic-partition". Wait until every partition answers.
+      for (const spec of missing) await retryWhileFresh(() => admin.fetchTopicOffsets(spec.name), logger);
       logger.info({ topics: missing.map((s) => s.name) }, 'created topics');
     }
     const present = specs.filter((s) => existing.has(s.name));
