@@ -8,7 +8,8 @@ import { percentile, runLoad, type RequestSpec } from './http-load.js';
 import { runOpenLoop, type OpenLoopResult } from './open-loop.js';
 import { cpuSecondsOf, pidListeningOn, residentBytesOf, type ServiceProcess } from './processes.js';
 import { startSystem, type SystemUnderTest } from './system.js';
-import { summarise, type BenchRow } from './types.js';
+import { summarise } from './stats.js';
+import type { BenchRow } from './types.js';
 
 const STATES = ['KAZ', 'KHM', 'MNG', 'RUS', 'THA'] as const;
 const CONCURRENCY = 256;

@@ -8,10 +8,11 @@ import { deadlineBenchmark } from './deadlines.js';
 import { ingestBenchmark } from './ingest.js';
 import { notificationBenchmark } from './notifications.js';
 import { replayBenchmark } from './replay.js';
+import { scaleBenchmark } from './scale.js';
 import type { BenchRow } from './types.js';
 
 /**
- * `npm run bench [-- --only ingest,replay,deadlines,notifications] [--quick]`: runs the benchmarks on the
+ * `npm run bench [-- --only ingest,replay,scale,deadlines,notifications] [--quick]`: runs the benchmarks on the
  * infrastructure found the usual way (on a fresh clone: a broker started by infra/kafka/kafka.sh, and stopped
  * again), prints one table and writes bench/results/<time>.json, latest.json and latest.md. Figures are ratios
  * to a baseline measured in the same run wherever one exists: these machines are small and noisy.
@@ -30,7 +31,8 @@ const started = new Date();
 try {
   if (!only || only.has('ingest') || only.has('gateway')) rows.push(...(await ingestBenchmark({ ...ctx, quick })));
   if (!only || only.has('replay'))
-    rows.push(...(await replayBenchmark({ ...ctx, events: Number(values.events ?? (quick ? 100_000 : 1_000_000)) })));
+    rows.push(...(await replayBenchmark({ ...ctx, quick, ...(values.events ? { events: Number(values.events) } : {}) })));
+  if (!only || only.has('scale')) rows.push(...(await scaleBenchmark({ ...ctx, quick })));
   if (!only || only.has('deadlines')) rows.push(...(await deadlineBenchmark({ ...ctx, reminders: quick ? 2_000 : 10_000 })));
   if (!only || only.has('notifications'))
     rows.push(...(await notificationBenchmark({ ...ctx, notifications: quick ? 2_000 : 10_000 })));

@@ -166,7 +166,7 @@ export async function startSystem(options: {
       await webhooks?.close();
       await keys.clear(redis);
       redis.disconnect();
-      await deleteTopics(kafka, allTopicSpecs(topics).map((t) => t.name));
+      await deleteTopics(kafka, allTopicSpecs(topics).map((t) => t.name), logger);
     },
   };
 }

@@ -6,5 +6,6 @@ export * from './transactional-processor.js';
 export * from './sizing.js';
 export * from './checkpointed-consumer.js';
 export * from './retriable.js';
+export * from './bulk.js';
 export type { KafkaMessage, Message, TopicMessages, Consumer, Producer, IHeaders } from 'kafkajs';
 export * from './consumer-watchdog.js';

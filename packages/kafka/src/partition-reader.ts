@@ -67,6 +67,11 @@ export async function readToEnd(kafka: Kafka, options: ReadToEndOptions): Promis
     }
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
+    // On a brand-new broker the first join can meet a group coordinator still loading its offsets
+    // (COORDINATOR_LOAD_IN_PROGRESS): kafkajs restarts the consumer, which is harmless while nothing has been
+    // handed over yet. After that a restart would read from the beginning again (no offsets are committed),
+    // handing messages over twice, so it ends the read instead.
+    if (payload.restart && count === 0) return logger.info({ err: payload.error, topic }, 'reader restarting before its first batch');
     failure = payload.error;
     finish();
   });

@@ -1,5 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
+import { retryWhileFresh } from './retriable.js';
 
 export interface TopicSpec {
   readonly name: string;
@@ -17,38 +18,6 @@ export class TopicMismatchError extends Error {
   }
 }
 
-type Admin = ReturnType<Kafka['admin']>;
-
-/**
- * A topic whose leaders are in the metadata may still not be hosted by them for a moment (a brand-new broker
- * answers "This server does not host this topic-partition"): wait until every new topic answers a ListOffsets,
- * so that the caller's first produce or fetch does not fail.
- */
-async function untilServed(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (const topic of topics)
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await admin.fetchTopicOffsets(topic);
-        break;
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(500, 20 * 2 ** attempt)));
-      }
-    }
-}
-
-/** Deletes topics (benchmarks' and tests' throw-away ones); a topic already gone is not an error. */
-export async function deleteTopics(kafka: Kafka, topics: readonly string[]): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.deleteTopics({ topics: [...topics] }).catch(() => undefined);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 /**
  * Creates the project's topics with explicit partitions and settings (auto-creation is off: under KRaft it
  * races and picks broker defaults). Existing topics are checked for their partition count.
@@ -60,17 +29,25 @@ export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[], lo
     const existing = new Set(await admin.listTopics());
     const missing = specs.filter((s) => !existing.has(s.name));
     if (missing.length > 0) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((s) => ({
-          topic: s.name,
-          numPartitions: s.partitions,
-          replicationFactor: -1,
-          configEntries: Object.entries(s.config).map(([name, value]) => ({ name, value })),
-        })),
-      });
+      // Waiting for leaders, kafkajs tolerates LEADER_NOT_AVAILABLE but not the UNKNOWN_TOPIC_OR_PARTITION a
+      // broker also answers for a topic it has just created; a retry finds them existing and only waits.
+      await retryWhileFresh(
+        () =>
+          admin.createTopics({
+            waitForLeaders: true,
+            topics: missing.map((s) => ({
+              topic: s.name,
+              numPartitions: s.partitions,
+              replicationFactor: -1,
+              configEntries: Object.entries(s.config).map(([name, value]) => ({ name, value })),
+            })),
+          }),
+        logger,
+      );
+      // A leader in the metadata is not yet a broker hosting the partition: the first produce or fetch would
+      // meet "This server does not host this topic-partition". Wait until every partition answers.
+      for (const spec of missing) await retryWhileFresh(() => admin.fetchTopicOffsets(spec.name), logger);
       logger.info({ topics: missing.map((s) => s.name) }, 'created topics');
-      await untilServed(admin, missing.map((s) => s.name));
     }
     const present = specs.filter((s) => existing.has(s.name));
     if (present.length > 0) {
