@@ -168,6 +168,35 @@ describe('attachments: upload once, refer by digest, download as who may read', 
     expect((await upload('committee', file)).status).toBe(403);
   });
 
+  it('a corrigendum or revision refers only to uploaded files, as creation does (422 attachment-unknown)', async () => {
+    const file = pdf('IO/218/Corr.1');
+    expect((await upload('secretariat', file)).status).toBe(201);
+    const ref = { digest: sha(file), mediaType: 'application/pdf' as const, size: file.length, filename: 'IO-218-Corr.1.pdf' };
+    const unknown = { ...ref, digest: sha(Buffer.from('never uploaded')) };
+    const created = await stack.client('secretariat').createConsultation(consultationInput({ addressees: ['KHM'] }));
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    const issue = (documents: unknown[]) =>
+      stack.client('secretariat').request('POST', `/v1/consultations/${id}/document-versions`, { kind: 'corrigendum', documents }, { 'idempotency-key': randomUUID() });
+
+    // The same answer creation gives for a digest no upload has.
+    const atCreation = await stack.client('secretariat').createConsultation(consultationInput({ documents: [{ language: 'en', title: 'IO/218', attachment: unknown }] }));
+    expect(atCreation.status).toBe(422);
+    expect(atCreation.problem?.code).toBe('attachment-unknown');
+    const refused = await issue([{ language: 'en', title: 'IO/218/Corr.1', attachment: unknown }]);
+    expect(refused.status, JSON.stringify(refused.body)).toBe(422);
+    expect(refused.problem).toMatchObject({ code: 'attachment-unknown', detail: expect.stringContaining(`documents/0/attachment: no uploaded file has SHA-256 ${unknown.digest}`) });
+    // A known file declared with another type or size is refused too (400), as at creation.
+    expect((await issue([{ language: 'en', title: 'IO/218/Corr.1', attachment: { ...ref, size: ref.size + 1 } }])).status).toBe(400);
+    // Nothing was issued: the consultation is still at its first version.
+    const history = await stack.client('auditor').request<{ items: { type: string }[] }>('GET', `/v1/consultations/${id}/history`);
+    expect(history.body.items.map((e) => e.type)).not.toContain('consultation.document-version-issued');
+
+    const issued = await issue([{ language: 'en', title: 'IO/218/Corr.1', attachment: ref }]);
+    expect(issued.status, JSON.stringify(issued.body)).toBe(201);
+    expect(sha((await download('KHM', `/v1/consultations/${id}/documents/0/attachment`)).bytes)).toBe(sha(file));
+  });
+
   it('statements and consultation documents carry files too, downloadable by whoever may read them', async () => {
     const file = pdf('Note verbale IO/218 with enclosure, on 3 pages');
     const uploaded = await upload('secretariat', file);
