@@ -102,6 +102,52 @@ describe('attachments: upload once, refer by digest, download as who may read', 
     expect(empty.code).toBe(1);
   });
 
+  it('takes a 21 MiB file (the limit is 25 MiB) through POST /v1/attachments and gives back the same bytes', async () => {
+    const size = 21 * 1024 * 1024;
+    const file = Buffer.concat([Buffer.from('%PDF-1.7\n'), randomBytes(size - 16), Buffer.from('\n%%EOF\n')]);
+    expect(file.length).toBe(size);
+    const digest = sha(file);
+    const uploaded = await upload('KHM', file, { 'content-digest': `sha-256=:${Buffer.from(digest, 'hex').toString('base64')}:` });
+    expect(uploaded.status, JSON.stringify(uploaded.body)).toBe(201);
+    expect(uploaded.body).toEqual({ digest, mediaType: 'application/pdf', size });
+    // Streamed without a declared length (chunked), the same bytes are the same file.
+    let offset = 0;
+    const streamed = await fetch(`${stack.baseUrl}/v1/attachments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${DEV_KEYS.KHM.secret}`, 'content-type': 'application/pdf', 'x-content-sha256': digest },
+      body: new ReadableStream({
+        pull(controller) {
+          if (offset >= size) return controller.close();
+          controller.enqueue(new Uint8Array(file.subarray(offset, offset + 1024 * 1024)));
+          offset += 1024 * 1024;
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(streamed.status).toBe(201);
+    expect(await streamed.json()).toEqual({ digest, mediaType: 'application/pdf', size });
+
+    const consultation = await stack.client('secretariat').createConsultation(consultationInput({ addressees: ['KHM'] }));
+    const posted = await stack
+      .client('KHM')
+      .request<{ commentId: string }>(
+        'POST',
+        `/v1/consultations/${consultation.body.id}/comments`,
+        { body: 'With the full annex.', language: 'en', attachments: [{ digest, filename: 'annex.pdf' }] },
+        { 'idempotency-key': randomUUID() },
+      );
+    expect(posted.status, JSON.stringify(posted.body)).toBe(201);
+    const got = await download('KHM', `/v1/consultations/${consultation.body.id}/comments/${posted.body.commentId}/attachments/${digest}`);
+    expect(got.status).toBe(200);
+    expect(got.headers.get('content-length')).toBe(String(size));
+    expect(got.headers.get('repr-digest')).toBe(`sha-256=:${Buffer.from(digest, 'hex').toString('base64')}:`);
+    expect(got.bytes.length).toBe(size);
+    expect(sha(got.bytes)).toBe(digest);
+    // 21 MiB of random bytes is no one's to keep: out of the gateway's default store (tmpdir) again.
+    const stored = join(tmpdir(), 'consult-attachments', 'sha256', digest.slice(0, 2), digest);
+    await Promise.all([rm(stored, { force: true }), rm(`${stored}.json`, { force: true })]);
+  });
+
   it('refuses an executable renamed .pdf, a digest that does not match and an oversize file, storing nothing', async () => {
     const exe = Buffer.concat([Buffer.from('MZ'), Buffer.from([0x90, 0, 3, 0]), Buffer.from('This program cannot be run in DOS mode'), randomBytes(4_000)]);
     const refused = await upload('KHM', exe, { 'content-disposition': 'attachment; filename="minutes.pdf"' });
