@@ -141,6 +141,78 @@ describe('a statement’s hash-chained history and its state at a past moment', 
     expect((await readFile(saved)).length).toBe(png.length);
   });
 
+  it('lets a co-signer read the history and asOf of the statement it co-signs, the lead’s other events withheld', async () => {
+    const [lead, coSigner, stranger] = [await accreditOrg('Lead Forum'), await accreditOrg('Co-signing Forum'), await accreditOrg('Stranger Forum')];
+    const leadApi = new CsoApi(lead.client);
+    // An earlier statement of the lead alone, returned with reasons: none of the co-signer's business.
+    const own = (await leadApi.submitStatement({ subject: 'Private matter', body: 'Confidential draft of the lead.', language: 'en' }, randomUUID())).body.statementId;
+    expect((await secretariat().review(own)).status).toBe(200);
+    expect((await secretariat().return(own, 'Not for this session')).status).toBe(200);
+    const joint = (await leadApi.submitStatement({ subject: 'Joint', body: 'We, the undersigned…', language: 'en', coSigners: [coSigner.id] }, randomUUID())).body.statementId;
+    await pause(20);
+    expect((await new CsoApi(coSigner.client).coSign(joint)).body.status).toBe('submitted');
+    await pause(20);
+    expect((await secretariat().review(joint)).status).toBe(200);
+
+    const full = (await history(lead.client, joint)).body.items;
+    expect(full.map((e) => e.type)).toEqual([
+      'cso.accredited',
+      'cso.statement-submitted',
+      'cso.statement-review-started',
+      'cso.statement-returned',
+      'cso.statement-submitted',
+      'cso.statement-co-signed',
+      'cso.statement-review-started',
+    ]);
+    const seen = await history(coSigner.client, joint);
+    expect(seen.status, JSON.stringify(seen.body)).toBe(200);
+    // The whole chain, every link in place; the events of other statements (and the accreditation) withheld
+    // down to their place in it.
+    expect(seen.body.items.map((e) => e.sequence)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    for (const [i, e] of seen.body.items.entries()) {
+      const about = (full[i]!.data as { statementId?: string }).statementId === joint;
+      if (about) expect(e).toEqual(full[i]);
+      else expect(e).toEqual({ key: lead.id, sequence: full[i]!.sequence, previousHash: full[i]!.previousHash, hash: full[i]!.hash, redacted: true });
+    }
+    expect(JSON.stringify(seen.body)).not.toMatch(/Confidential draft|Not for this session|contact@example.org|keyHash/);
+
+    // The documented verifiers check it: the co-signer's events recompute, the withheld ones hold their place.
+    await writeFile(join(dir, 'verify-export.mjs'), await docScript('verify-export.mjs'));
+    await writeFile(join(dir, 'verify_export.py'), await docScript('verify_export.py'));
+    const verifiers: [string, string][] = [['node', join(dir, 'verify-export.mjs')]];
+    if (await run('python3', ['--version']).then(() => true, () => false)) verifiers.push(['python3', join(dir, 'verify_export.py')]);
+    const file = join(dir, 'co-signer.ndjson');
+    await writeFile(file, seen.body.items.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    const altered = join(dir, 'co-signer-altered.ndjson');
+    await writeFile(altered, seen.body.items.map((e) => JSON.stringify(e).replace('We, the undersigned', 'We, the signatories')).join('\n') + '\n');
+    // A withheld line's hash is taken as given, but its neighbours must still name it.
+    const unlinked = join(dir, 'co-signer-unlinked.ndjson');
+    await writeFile(unlinked, seen.body.items.map((e) => JSON.stringify(e.sequence === 3 ? { ...e, hash: 'a'.repeat(64) } : e)).join('\n') + '\n');
+    for (const [command, path] of verifiers) {
+      const ok = await runs(command, [path, file, '--heads']);
+      expect(ok.code, `${command}: ${ok.stdout}`).toBe(0);
+      expect(ok.stdout).toMatch(/^7 events, 1 consultations, 4 withheld, 0 broken$/m);
+      expect(ok.stdout).toContain(`${lead.id} 7 ${full[6]!.hash}`);
+      const bad = await runs(command, [path, altered]);
+      expect(bad.code).toBe(1);
+      expect(bad.stdout).toContain(`BROKEN line 5: ${lead.id} sequence 5`);
+      const cut = await runs(command, [path, unlinked]);
+      expect(cut.code).toBe(1);
+      expect(cut.stdout).toContain(`BROKEN line 4: ${lead.id} sequence 4`);
+    }
+
+    // asOf between the co-signature and the review: the earlier state, for the co-signer too.
+    const between = new Date((Date.parse(full[5]!.occurredAt) + Date.parse(full[6]!.occurredAt)) / 2).toISOString();
+    const then = await asOf(coSigner.client, joint, between);
+    expect(then.status, JSON.stringify(then.body)).toBe(200);
+    expect(then.body).toMatchObject({ status: 'submitted', asOf: between });
+    // Not the lead's other statement, and nothing for an organisation that does not co-sign.
+    expect((await history(coSigner.client, own)).status).toBe(404);
+    expect((await asOf(coSigner.client, own, between)).status).toBe(404);
+    expect((await history(stranger.client, joint)).status).toBe(404);
+    expect((await asOf(stranger.client, joint, between)).status).toBe(404);
+  });
+
   it('serves the chain that the outside verifier of docs/audit-export.md accepts, and asOf replays it', async () => {
     const author = await accredit('Steppe Water Alliance');
     const other = await accredit('Mekong Delta Forum');
