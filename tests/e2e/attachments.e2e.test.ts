@@ -243,6 +243,40 @@ describe('attachments: upload once, refer by digest, download as who may read', 
     expect(sha((await download('KHM', `/v1/consultations/${id}/documents/0/attachment`)).bytes)).toBe(sha(file));
   });
 
+  it('the files of superseded document versions stay downloadable, by version, for whoever may read the consultation', async () => {
+    const original = pdf('IO/218 as circulated');
+    const corrected = pdf('IO/218/Corr.1');
+    for (const file of [original, corrected]) expect((await upload('secretariat', file)).status).toBe(201);
+    const ref = (file: Buffer, filename: string) => ({ digest: sha(file), mediaType: 'application/pdf' as const, size: file.length, filename });
+    const created = await stack
+      .client('secretariat')
+      .createConsultation(consultationInput({ addressees: ['KHM'], documents: [{ language: 'en', title: 'IO/218', attachment: ref(original, 'IO-218.pdf') }] }));
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id = created.body.id;
+    const issued = await stack
+      .client('secretariat')
+      .request('POST', `/v1/consultations/${id}/document-versions`, { kind: 'corrigendum', documents: [{ language: 'en', title: 'IO/218/Corr.1', attachment: ref(corrected, 'IO-218-Corr.1.pdf') }] }, { 'idempotency-key': randomUUID() });
+    expect(issued.status, JSON.stringify(issued.body)).toBe(201);
+
+    // The current route serves the version in force; the new one any version, the superseded included.
+    expect(sha((await download('KHM', `/v1/consultations/${id}/documents/0/attachment`)).bytes)).toBe(sha(corrected));
+    const versioned = (version: number, index = 0) => `/v1/consultations/${id}/document-versions/${version}/documents/${index}/attachment`;
+    for (const who of ['KHM', 'secretariat', 'auditor'] as const) {
+      const first = await download(who, versioned(1));
+      expect(first.status).toBe(200);
+      expect(sha(first.bytes)).toBe(sha(original));
+      expect(first.headers.get('content-disposition')).toMatch(/^attachment; filename="IO-218.pdf"/);
+      expect(first.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(sha((await download(who, versioned(2))).bytes)).toBe(sha(corrected));
+    }
+    // The same read rule as the consultation: a member state it is not addressed to, a CSO, the committee: 404.
+    for (const who of ['THA', 'committee'] as const) expect((await download(who, versioned(1))).status).toBe(404);
+    // No such version, or no such document in it.
+    expect((await download('KHM', versioned(3))).status).toBe(404);
+    expect((await download('KHM', versioned(1, 1))).status).toBe(404);
+    expect((await download('KHM', `/v1/consultations/${randomUUID()}/document-versions/1/documents/0/attachment`)).status).toBe(404);
+  });
+
   it('statements and consultation documents carry files too, downloadable by whoever may read them', async () => {
     const file = pdf('Note verbale IO/218 with enclosure, on 3 pages');
     const uploaded = await upload('secretariat', file);
