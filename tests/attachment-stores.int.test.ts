@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -65,6 +65,15 @@ describe('content-addressed attachment stores', () => {
 
   it('a directory stores, serves and verifies by digest, and stores nothing it refuses', async () => {
     await roundTrip(new DirectoryStore(join(dir, 'files')));
+  });
+
+  it('a directory whose content file was removed (its metadata left) answers missing, not a failing stream', async () => {
+    const store = new DirectoryStore(join(dir, 'removed'));
+    const file = pdf(10_000);
+    const meta = await storeUpload(store, Readable.from([file]));
+    await unlink(join(dir, 'removed', 'sha256', meta.digest.slice(0, 2), meta.digest));
+    expect(await store.open(meta.digest)).toBeNull();
+    expect(await verifyStored(store, meta.digest)).toBe('missing');
   });
 
   it('an S3-compatible store (s3rver, from npm) does the same through the AWS SDK', async () => {

@@ -102,6 +102,52 @@ describe('attachments: upload once, refer by digest, download as who may read', 
     expect(empty.code).toBe(1);
   });
 
+  it('takes a 21 MiB file (the limit is 25 MiB) through POST /v1/attachments and gives back the same bytes', async () => {
+    const size = 21 * 1024 * 1024;
+    const file = Buffer.concat([Buffer.from('%PDF-1.7\n'), randomBytes(size - 16), Buffer.from('\n%%EOF\n')]);
+    expect(file.length).toBe(size);
+    const digest = sha(file);
+    const uploaded = await upload('KHM', file, { 'content-digest': `sha-256=:${Buffer.from(digest, 'hex').toString('base64')}:` });
+    expect(uploaded.status, JSON.stringify(uploaded.body)).toBe(201);
+    expect(uploaded.body).toEqual({ digest, mediaType: 'application/pdf', size });
+    // Streamed without a declared length (chunked), the same bytes are the same file.
+    let offset = 0;
+    const streamed = await fetch(`${stack.baseUrl}/v1/attachments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${DEV_KEYS.KHM.secret}`, 'content-type': 'application/pdf', 'x-content-sha256': digest },
+      body: new ReadableStream({
+        pull(controller) {
+          if (offset >= size) return controller.close();
+          controller.enqueue(new Uint8Array(file.subarray(offset, offset + 1024 * 1024)));
+          offset += 1024 * 1024;
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(streamed.status).toBe(201);
+    expect(await streamed.json()).toEqual({ digest, mediaType: 'application/pdf', size });
+
+    const consultation = await stack.client('secretariat').createConsultation(consultationInput({ addressees: ['KHM'] }));
+    const posted = await stack
+      .client('KHM')
+      .request<{ commentId: string }>(
+        'POST',
+        `/v1/consultations/${consultation.body.id}/comments`,
+        { body: 'With the full annex.', language: 'en', attachments: [{ digest, filename: 'annex.pdf' }] },
+        { 'idempotency-key': randomUUID() },
+      );
+    expect(posted.status, JSON.stringify(posted.body)).toBe(201);
+    const got = await download('KHM', `/v1/consultations/${consultation.body.id}/comments/${posted.body.commentId}/attachments/${digest}`);
+    expect(got.status).toBe(200);
+    expect(got.headers.get('content-length')).toBe(String(size));
+    expect(got.headers.get('repr-digest')).toBe(`sha-256=:${Buffer.from(digest, 'hex').toString('base64')}:`);
+    expect(got.bytes.length).toBe(size);
+    expect(sha(got.bytes)).toBe(digest);
+    // 21 MiB of random bytes is no one's to keep: out of the gateway's default store (tmpdir) again.
+    const stored = join(tmpdir(), 'consult-attachments', 'sha256', digest.slice(0, 2), digest);
+    await Promise.all([rm(stored, { force: true }), rm(`${stored}.json`, { force: true })]);
+  });
+
   it('refuses an executable renamed .pdf, a digest that does not match and an oversize file, storing nothing', async () => {
     const exe = Buffer.concat([Buffer.from('MZ'), Buffer.from([0x90, 0, 3, 0]), Buffer.from('This program cannot be run in DOS mode'), randomBytes(4_000)]);
     const refused = await upload('KHM', exe, { 'content-disposition': 'attachment; filename="minutes.pdf"' });
@@ -166,6 +212,69 @@ describe('attachments: upload once, refer by digest, download as who may read', 
     // Auditors and the committee upload nothing.
     expect((await upload('auditor', file)).status).toBe(403);
     expect((await upload('committee', file)).status).toBe(403);
+  });
+
+  it('a corrigendum or revision refers only to uploaded files, as creation does (422 attachment-unknown)', async () => {
+    const file = pdf('IO/218/Corr.1');
+    expect((await upload('secretariat', file)).status).toBe(201);
+    const ref = { digest: sha(file), mediaType: 'application/pdf' as const, size: file.length, filename: 'IO-218-Corr.1.pdf' };
+    const unknown = { ...ref, digest: sha(Buffer.from('never uploaded')) };
+    const created = await stack.client('secretariat').createConsultation(consultationInput({ addressees: ['KHM'] }));
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    const issue = (documents: unknown[]) =>
+      stack.client('secretariat').request('POST', `/v1/consultations/${id}/document-versions`, { kind: 'corrigendum', documents }, { 'idempotency-key': randomUUID() });
+
+    // The same answer creation gives for a digest no upload has.
+    const atCreation = await stack.client('secretariat').createConsultation(consultationInput({ documents: [{ language: 'en', title: 'IO/218', attachment: unknown }] }));
+    expect(atCreation.status).toBe(422);
+    expect(atCreation.problem?.code).toBe('attachment-unknown');
+    const refused = await issue([{ language: 'en', title: 'IO/218/Corr.1', attachment: unknown }]);
+    expect(refused.status, JSON.stringify(refused.body)).toBe(422);
+    expect(refused.problem).toMatchObject({ code: 'attachment-unknown', detail: expect.stringContaining(`documents/0/attachment: no uploaded file has SHA-256 ${unknown.digest}`) });
+    // A known file declared with another type or size is refused too (400), as at creation.
+    expect((await issue([{ language: 'en', title: 'IO/218/Corr.1', attachment: { ...ref, size: ref.size + 1 } }])).status).toBe(400);
+    // Nothing was issued: the consultation is still at its first version.
+    const history = await stack.client('auditor').request<{ items: { type: string }[] }>('GET', `/v1/consultations/${id}/history`);
+    expect(history.body.items.map((e) => e.type)).not.toContain('consultation.document-version-issued');
+
+    const issued = await issue([{ language: 'en', title: 'IO/218/Corr.1', attachment: ref }]);
+    expect(issued.status, JSON.stringify(issued.body)).toBe(201);
+    expect(sha((await download('KHM', `/v1/consultations/${id}/documents/0/attachment`)).bytes)).toBe(sha(file));
+  });
+
+  it('the files of superseded document versions stay downloadable, by version, for whoever may read the consultation', async () => {
+    const original = pdf('IO/218 as circulated');
+    const corrected = pdf('IO/218/Corr.1');
+    for (const file of [original, corrected]) expect((await upload('secretariat', file)).status).toBe(201);
+    const ref = (file: Buffer, filename: string) => ({ digest: sha(file), mediaType: 'application/pdf' as const, size: file.length, filename });
+    const created = await stack
+      .client('secretariat')
+      .createConsultation(consultationInput({ addressees: ['KHM'], documents: [{ language: 'en', title: 'IO/218', attachment: ref(original, 'IO-218.pdf') }] }));
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id = created.body.id;
+    const issued = await stack
+      .client('secretariat')
+      .request('POST', `/v1/consultations/${id}/document-versions`, { kind: 'corrigendum', documents: [{ language: 'en', title: 'IO/218/Corr.1', attachment: ref(corrected, 'IO-218-Corr.1.pdf') }] }, { 'idempotency-key': randomUUID() });
+    expect(issued.status, JSON.stringify(issued.body)).toBe(201);
+
+    // The current route serves the version in force; the new one any version, the superseded included.
+    expect(sha((await download('KHM', `/v1/consultations/${id}/documents/0/attachment`)).bytes)).toBe(sha(corrected));
+    const versioned = (version: number, index = 0) => `/v1/consultations/${id}/document-versions/${version}/documents/${index}/attachment`;
+    for (const who of ['KHM', 'secretariat', 'auditor'] as const) {
+      const first = await download(who, versioned(1));
+      expect(first.status).toBe(200);
+      expect(sha(first.bytes)).toBe(sha(original));
+      expect(first.headers.get('content-disposition')).toMatch(/^attachment; filename="IO-218.pdf"/);
+      expect(first.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(sha((await download(who, versioned(2))).bytes)).toBe(sha(corrected));
+    }
+    // The same read rule as the consultation: a member state it is not addressed to, a CSO, the committee: 404.
+    for (const who of ['THA', 'committee'] as const) expect((await download(who, versioned(1))).status).toBe(404);
+    // No such version, or no such document in it.
+    expect((await download('KHM', versioned(3))).status).toBe(404);
+    expect((await download('KHM', versioned(1, 1))).status).toBe(404);
+    expect((await download('KHM', `/v1/consultations/${randomUUID()}/document-versions/1/documents/0/attachment`)).status).toBe(404);
   });
 
   it('statements and consultation documents carry files too, downloadable by whoever may read them', async () => {

@@ -57,6 +57,47 @@ describe('the client SDK', () => {
     expect((await khm.history(consultation.id)).status).toBe(403);
   });
 
+  it('asks getConsultation for a language (acceptLanguage), alone or with asOf, falling back to the original', async () => {
+    const secretariat = stack.client('secretariat');
+    const consultation = (await secretariat.createConsultation(consultationInput({ addressees: ['KAZ'] }))).body;
+    await new Promise((r) => setTimeout(r, 20));
+    const opened = new Date().toISOString();
+    const kaz = stack.client('KAZ');
+    const ru = await kaz.getConsultation(consultation.id, { acceptLanguage: 'ru' });
+    expect(ru.status).toBe(200);
+    expect(ru.body).toMatchObject({ language: 'ru', document: { language: 'ru', title: 'Проект правил процедуры' } });
+    expect(ru.headers.get('content-language')).toBe('ru');
+    const preferred = await kaz.getConsultation(consultation.id, { acceptLanguage: 'de, kk;q=0.9, ru;q=0.5' });
+    expect(preferred.body).toMatchObject({ language: 'kk', document: { title: 'Рәсімдер ережесінің жобасы' } });
+    // A language not there: the original (English, the first document).
+    const de = await kaz.getConsultation(consultation.id, { acceptLanguage: 'de' });
+    expect(de.body).toMatchObject({ language: 'en', document: { language: 'en', title: 'Draft rules of procedure' } });
+    expect(de.headers.get('content-language')).toBe('en');
+    // With asOf, through the options or the string as before.
+    const then = await stack.client('auditor').getConsultation(consultation.id, { asOf: opened, acceptLanguage: 'ru' });
+    expect(then.status, JSON.stringify(then.body)).toBe(200);
+    expect(then.body).toMatchObject({ asOf: opened, language: 'ru', document: { language: 'ru' } });
+    expect((await stack.client('auditor').getConsultation(consultation.id, opened)).body).toMatchObject({ asOf: opened });
+  });
+
+  it('downloads the file of a superseded document version', async () => {
+    const secretariat = stack.client('secretariat');
+    const first = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.from('as circulated '.repeat(100))]);
+    const second = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.from('corrigendum '.repeat(100))]);
+    const [a, b] = [(await secretariat.attachments.upload(first)).body, (await secretariat.attachments.upload(second)).body];
+    const consultation = (
+      await secretariat.createConsultation(consultationInput({ addressees: ['KAZ'], documents: [{ language: 'en', title: 'IO/218', attachment: a }] }))
+    ).body;
+    const issued = await secretariat.request('POST', `/v1/consultations/${consultation.id}/document-versions`, { kind: 'corrigendum', documents: [{ language: 'en', title: 'IO/218/Corr.1', attachment: b }] });
+    expect(issued.status, JSON.stringify(issued.body)).toBe(201);
+    const kaz = stack.client('KAZ');
+    expect((await kaz.attachments.ofDocument(consultation.id, 0)).digest).toBe(b.digest);
+    const old = await kaz.attachments.ofDocumentVersion(consultation.id, 1, 0);
+    expect(old).toMatchObject({ status: 200, digest: a.digest, mediaType: 'application/pdf' });
+    expect(old.bytes.equals(first)).toBe(true);
+    expect((await stack.client('MNG').attachments.ofDocumentVersion(consultation.id, 1, 0)).status).toBe(404);
+  });
+
   it('follows a 202 to its decision', async () => {
     const consultation = (await stack.client('secretariat').createConsultation(consultationInput())).body;
     await stack.stopWriter();

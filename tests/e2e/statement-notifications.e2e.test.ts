@@ -8,6 +8,7 @@ import { EventStreamClient, WebhookReceiver, type ReceivedWebhook } from '../sup
 
 const SECRET = 'whsec-statements-0123456789';
 const ALL = ['cso.statement-submitted', 'cso.statement-review-started', 'cso.statement-forwarded', 'cso.statement-returned', 'cso.statement-acknowledged'];
+const CO_SIGNING = ['cso.statement-co-signed', 'cso.statement-co-signing-declined'];
 
 describe('statement notifications: webhooks and the live stream', () => {
   let stack: Stack;
@@ -132,6 +133,85 @@ describe('statement notifications: webhooks and the live stream', () => {
     const deliveries = () => new SubscriptionApi(author.client).deliveries(subscription);
     await stack.until(async () => (await deliveries()).body.items[0]?.status === 'delivered', 10_000, 'delivered');
     expect((await deliveries()).body.items[0]!.attempts.map((a) => a.statusCode)).toEqual([500, 500, 204]);
+  });
+
+  it('tells the lead organisation of each co-signature and decline, and the Secretariat when a co-signed statement enters the review queue', async () => {
+    const [lead, b, c, d] = [await accredit('Lead Forum'), await accredit('Co-signer B'), await accredit('Co-signer C'), await accredit('Co-signer D')];
+    await subscribe(lead.client, '/lead', [...ALL, ...CO_SIGNING]);
+    await subscribe(stack.client('secretariat'), '/queue', ['cso.statement-submitted', 'cso.statement-co-signed', 'cso.statement-co-signing-declined']);
+    const leadStream = await EventStreamClient.open(stack.baseUrl, lead.apiKey);
+    const cso = new CsoApi(lead.client);
+
+    const joint = (await cso.submitStatement({ subject: 'Joint', body: 'We, the undersigned…', language: 'en', coSigners: [b.id, c.id] }, randomUUID())).body.statementId;
+    expect((await new CsoApi(b.client).coSign(joint)).status).toBe(200);
+    expect((await new CsoApi(c.client).coSign(joint)).body.status).toBe('submitted');
+    const refused = (await cso.submitStatement({ subject: 'Refused', body: 'Paragraph 3…', language: 'en', coSigners: [b.id, d.id] }, randomUUID())).body.statementId;
+    expect((await new CsoApi(b.client).coSign(refused)).status).toBe(200);
+    expect((await new CsoApi(d.client).refuseCoSignature(refused, 'We cannot support paragraph 3')).body.status).toBe('co-signing-declined');
+    // Last, on the same stream (so routed after the others): a statement without co-signers.
+    const plain = (await cso.submitStatement({ subject: 'Alone', body: 'On our own.', language: 'en' }, randomUUID())).body.statementId;
+
+    await stack.until(
+      async () => types(receiver.at('/lead'), refused).length === 3 && types(receiver.at('/lead'), plain).length === 1,
+      20_000,
+      'the lead’s webhooks',
+    );
+    expect(types(receiver.at('/lead'), joint)).toEqual(['cso.statement-submitted', 'cso.statement-co-signed', 'cso.statement-co-signed']);
+    const signed = receiver.at('/lead').filter((r) => r.json.type === 'cso.statement-co-signed' && r.json.event.data.statementId === joint);
+    expect(signed.map((r) => [r.json.event.data.coSignerId, r.json.event.data.awaiting])).toEqual([
+      [b.id, [c.id]],
+      [c.id, []],
+    ]);
+    expect(types(receiver.at('/lead'), refused)).toEqual(['cso.statement-submitted', 'cso.statement-co-signed', 'cso.statement-co-signing-declined']);
+    const declined = receiver.at('/lead').find((r) => r.json.type === 'cso.statement-co-signing-declined')!;
+    expect(declined.json.event.data).toMatchObject({ statementId: refused, coSignerId: d.id, reason: 'We cannot support paragraph 3' });
+    expect(declined.json.event.key).toBe(lead.id);
+    for (const hook of receiver.at('/lead')) expect(verifySignature(SECRET, hook.body, hook.headers['x-signature'] as string)).toBe(true);
+
+    // The Secretariat hears of each statement once, when it enters the queue: the last co-signature, or the
+    // submission of one that names no co-signer; never of a statement still awaiting signatures, or declined.
+    await stack.until(async () => types(receiver.at('/queue'), plain).length === 1 && types(receiver.at('/queue'), joint).length >= 1, 20_000, 'the queue');
+    expect(types(receiver.at('/queue'), joint)).toEqual(['cso.statement-co-signed']);
+    expect(receiver.at('/queue').find((r) => r.json.event.data.statementId === joint)!.json.event.data.awaiting).toEqual([]);
+    expect(types(receiver.at('/queue'), refused)).toEqual([]);
+    expect(types(receiver.at('/queue'), plain)).toEqual(['cso.statement-submitted']);
+
+    // The live stream says the same to the lead.
+    await stack.until(async () => leadStream.events.length >= 7, 10_000, 'the lead’s live stream');
+    expect(leadStream.events.map((e) => e.event)).toEqual([
+      'cso.statement-submitted',
+      'cso.statement-co-signed',
+      'cso.statement-co-signed',
+      'cso.statement-submitted',
+      'cso.statement-co-signed',
+      'cso.statement-co-signing-declined',
+      'cso.statement-submitted',
+    ]);
+    leadStream.close();
+  });
+
+  it('dead-letters a statement notification whose receiver always fails, and re-sends it on request', async () => {
+    const author = await accredit('Unreachable Forum');
+    let failing = true;
+    receiver.answer('/dead', () => (failing ? 500 : 204));
+    const subscription = await subscribe(author.client, '/dead', ['cso.statement-submitted']);
+    const submitted = await new CsoApi(author.client).submitStatement({ subject: 'Lost', body: 'Never received.', language: 'en' }, randomUUID());
+    expect(submitted.status).toBe(201);
+    const api = new SubscriptionApi(author.client);
+    const deadLetters = async () => (await api.deliveries(subscription, { status: 'dead-lettered' })).body.items;
+    await stack.until(async () => (await deadLetters()).length === 1, 30_000, 'the dead letter');
+    const [letter] = await deadLetters();
+    expect((letter as { statementId?: string }).statementId).toBe(submitted.body.statementId);
+    expect(letter!.attempts).toHaveLength(6);
+    for (const a of letter!.attempts) expect(a).toMatchObject({ round: 1, outcome: 'failed', statusCode: 500 });
+    expect(receiver.at('/dead')).toHaveLength(6);
+    expect(new Set(receiver.at('/dead').map((r) => r.headers['x-delivery-id']))).toEqual(new Set([letter!.deliveryId]));
+
+    failing = false;
+    expect((await api.redeliver(subscription, letter!.deliveryId)).status).toBe(202);
+    await stack.until(async () => receiver.at('/dead').length === 7, 10_000, 'the redelivery');
+    expect(receiver.at('/dead')[6]!.headers['x-delivery-id']).toBe(letter!.deliveryId);
+    await stack.until(async () => (await api.deliveries(subscription)).body.items[0]?.status === 'delivered', 10_000, 'delivered');
   });
 
   it('lets any principal subscribe to statement events, and still refuses unknown types', async () => {

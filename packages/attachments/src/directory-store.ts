@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
@@ -47,8 +46,18 @@ export class DirectoryStore implements AttachmentStore {
     }
   }
 
+  /**
+   * The content, or null when it is not there: no metadata, or metadata whose content was removed (by hand, a
+   * partial restore). The file is opened before answering, so a missing one is null, never a stream that fails.
+   */
   async open(digest: string): Promise<Readable | null> {
     if (!(await this.stat(digest))) return null;
-    return createReadStream(this.paths(digest).content);
+    try {
+      const handle = await open(this.paths(digest).content, 'r');
+      return handle.createReadStream();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
   }
 }

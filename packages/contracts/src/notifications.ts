@@ -34,6 +34,10 @@ export const STATEMENT_NOTIFIABLE_EVENT_TYPES = [
   'cso.statement-forwarded',
   'cso.statement-returned',
   'cso.statement-acknowledged',
+  /** A co-signer confirmed; with nothing left `awaiting`, the statement enters the review queue. */
+  'cso.statement-co-signed',
+  /** A co-signer declined: the statement goes no further. */
+  'cso.statement-co-signing-declined',
 ] as const satisfies readonly CsoEventType[];
 
 /** Every event type a subscription may ask for: consultation events, then statement events. */
@@ -400,16 +404,24 @@ export const AudienceSchema = Type.Object({
 
 /**
  * The audience of a statement event (`cso.events`), or null for the events no subscription may ask for
- * (accreditation). The organisation learns of every step of its own statements (and co-signers of the
- * statements they co-sign); the Secretariat of each submission (its review queue) and of the committee's
- * acknowledgement of what it forwarded; the Standing Committee of each statement forwarded to it (and of
- * nothing before: what the Secretariat has not forwarded is not the committee's to see).
+ * (accreditation, and the co-signer's own-stream records of its decision, which reach the lead as
+ * `statement-co-signed`/`-co-signing-declined`). The organisation learns of every step of its own statements,
+ * each co-signature and decline included (and co-signers of the statements they co-sign); the Secretariat of
+ * each statement entering its review queue (the submission of one that names no co-signers, or the last
+ * co-signature: never of one still awaiting signatures, or declined) and of the committee's acknowledgement of
+ * what it forwarded; the Standing Committee of each statement forwarded to it (and of nothing before: what the
+ * Secretariat has not forwarded is not the committee's to see).
  */
 export function statementAudienceOf(event: CsoEvent, coSigners: readonly string[] = []): Audience | null {
-  const csos = [event.key, ...coSigners.filter((id) => id !== event.key)];
+  const named = event.type === 'cso.statement-submitted' ? (event.data.coSigners ?? []) : [];
+  const csos = [...new Set([event.key, ...coSigners, ...named])];
   switch (event.type) {
     case 'cso.statement-submitted':
-      return { secretariat: true, memberStates: [], csos };
+      return { secretariat: named.length === 0, memberStates: [], csos };
+    case 'cso.statement-co-signed':
+      return { secretariat: event.data.awaiting.length === 0, memberStates: [], csos };
+    case 'cso.statement-co-signing-declined':
+      return { secretariat: false, memberStates: [], csos };
     case 'cso.statement-review-started':
     case 'cso.statement-returned':
       return { secretariat: false, memberStates: [], csos };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inAudience, statementAudienceOf, type Recipient } from './notifications.js';
+import { inAudience, STATEMENT_NOTIFIABLE_EVENT_TYPES, statementAudienceOf, type Recipient } from './notifications.js';
 import type { CsoEvent } from './statements.js';
 
 const meta = {
@@ -53,6 +53,21 @@ describe('who receives which statement event', () => {
     for (const type of ['cso.statement-submitted', 'cso.statement-review-started', 'cso.statement-forwarded', 'cso.statement-returned'])
       expect(who(ev(type), ['cso-3'])).toContainEqual(coSigner);
     expect(who(ev('cso.statement-forwarded'), ['cso-3'])).not.toContainEqual(other);
+  });
+
+  it('a statement naming co-signers reaches the Secretariat when the last one confirms, not at submission', () => {
+    expect(who(ev('cso.statement-submitted', { coSigners: ['cso-3'] }), ['cso-3'])).toEqual([auditor, author, coSigner]);
+    const confirmed = (awaiting: string[]) => ev('cso.statement-co-signed', { coSignerId: 'cso-3', awaiting });
+    expect(who(confirmed(['cso-4']), ['cso-3', 'cso-4'])).toEqual([auditor, author, coSigner]);
+    expect(who(confirmed([]), ['cso-3'])).toEqual([secretariat, auditor, author, coSigner]);
+  });
+
+  it('a decline reaches the lead organisation and its co-signers, not the Secretariat (it never entered the queue)', () => {
+    expect(who(ev('cso.statement-co-signing-declined', { coSignerId: 'cso-3', reason: 'no' }), ['cso-3'])).toEqual([auditor, author, coSigner]);
+  });
+
+  it('co-signing events may be subscribed to', () => {
+    expect(STATEMENT_NOTIFIABLE_EVENT_TYPES).toEqual(expect.arrayContaining(['cso.statement-co-signed', 'cso.statement-co-signing-declined']));
   });
 
   it('accreditation events are no one’s notification', () => {

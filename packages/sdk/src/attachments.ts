@@ -57,7 +57,12 @@ export class AttachmentApi {
   ofStatement(statementId: string, digest: string): Promise<DownloadedFile> {
     return this.download(`/v1/cso-statements/${statementId}/attachments/${digest}`);
   }
+  /** The file of a document of the version in force. */
   ofDocument(consultationId: string, index: number): Promise<DownloadedFile> {
     return this.download(`/v1/consultations/${consultationId}/documents/${index}/attachment`);
+  }
+  /** The file of a document of any version (1 = as circulated), superseded ones included. */
+  ofDocumentVersion(consultationId: string, version: number, index: number): Promise<DownloadedFile> {
+    return this.download(`/v1/consultations/${consultationId}/document-versions/${version}/documents/${index}/attachment`);
   }
 }

@@ -227,8 +227,19 @@ export class ConsultationClient {
     return this.request('POST', '/v1/consultations', input, idempotencyKey ? { 'idempotency-key': idempotencyKey } : {});
   }
 
-  getConsultation(id: string, asOf?: string): Promise<ApiResponse<Consultation>> {
-    return this.request('GET', `/v1/consultations/${id}${asOf ? `?asOf=${encodeURIComponent(asOf)}` : ''}`);
+  /**
+   * A consultation, or (with `asOf`, a string as before or in the options) its state at that moment. With
+   * `acceptLanguage` (an Accept-Language value: `ru`, `ru, en;q=0.8`) titles and documents come in that language,
+   * falling back to the original; `body.language` and the `Content-Language` header say which was chosen.
+   */
+  getConsultation(id: string, options?: string | { asOf?: string; acceptLanguage?: string }): Promise<ApiResponse<Consultation>> {
+    const { asOf, acceptLanguage } = typeof options === 'string' ? { asOf: options, acceptLanguage: undefined } : (options ?? {});
+    return this.request(
+      'GET',
+      `/v1/consultations/${id}${asOf ? `?asOf=${encodeURIComponent(asOf)}` : ''}`,
+      undefined,
+      acceptLanguage ? { 'accept-language': acceptLanguage } : {},
+    );
   }
 
   listConsultations(

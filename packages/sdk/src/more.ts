@@ -72,6 +72,22 @@ export interface ChainedEvent {
   [field: string]: unknown;
 }
 
+/**
+ * An item of a statement's history that a co-signer may not read (the lead organisation's other events): only
+ * its place in the chain. `isWithheld` tells them apart; such an item has no `id`, `type` or `data`.
+ */
+export interface WithheldEvent {
+  key: string;
+  sequence: number;
+  previousHash: string | null;
+  hash: string;
+  redacted: true;
+}
+
+export function isWithheld(event: ChainedEvent | WithheldEvent): event is WithheldEvent {
+  return (event as { redacted?: unknown }).redacted === true && !('data' in event);
+}
+
 export interface Subscription {
   id: string;
   url: string;
@@ -152,11 +168,14 @@ export class CsoApi {
   statements(query: { queue?: 'review'; limit?: number; offset?: number } = {}): Promise<ApiResponse<Paged<Statement>>> {
     return this.client.request('GET', `/v1/cso-statements${qs(query)}`);
   }
-  /** The statement as it stood at `at` (secretariat, auditors, its organisation). */
+  /** The statement as it stood at `at` (secretariat, auditors, its organisation, its co-signers). */
   statementAsOf(statementId: string, at: string): Promise<ApiResponse<Statement>> {
     return this.client.request('GET', `/v1/cso-statements/${statementId}${qs({ asOf: at })}`);
   }
-  /** Its organisation's hash-chained stream up to the statement's latest event (page with `after`). */
+  /**
+   * Its organisation's hash-chained stream up to the statement's latest event (page with `after`). Read by a
+   * co-signer, the events not about this statement are withheld (`isWithheld`): see docs/audit-export.md.
+   */
   statementHistory(statementId: string, query: { after?: number; limit?: number } = {}): Promise<ApiResponse<{ items: ChainedEvent[]; next: string | null }>> {
     return this.client.request('GET', `/v1/cso-statements/${statementId}/history${qs(query)}`);
   }

@@ -4,7 +4,7 @@ import type { Kafka } from '@consult/kafka';
 import { KeySpace, type Redis } from '@consult/redis';
 import { formatBrokenLink } from './chain.js';
 import { compareKeySpaces, formatDifference } from './compare.js';
-import { exportEvents } from './export.js';
+import { exportEvents, exportSources } from './export.js';
 import { consultationHistory, formatHistoryLine, stateAsOf } from './history.js';
 import { ProgressBar, type ProgressSink } from './progress.js';
 import { rebuildPrefix, rebuildReadModels } from './rebuild.js';
@@ -30,7 +30,8 @@ export type ReplayCommand =
   | { kind: 'rebuild'; keep?: boolean }
   /** With `attachments`, every referenced file is also checked in that store (present, bytes match the digest). */
   | { kind: 'verify'; attachments?: AttachmentStore }
-  | { kind: 'export'; file: string; consultation?: string }
+  /** Every consultation's and organisation's stream; with `consultation` or `cso`, only those named. */
+  | { kind: 'export'; file: string; consultation?: string; cso?: string }
   | { kind: 'quarantine' };
 
 const bar = (deps: ReplayDeps, label: string): { progress?: ProgressSink } =>
@@ -104,14 +105,11 @@ export async function runReplayCommand(deps: ReplayDeps, command: ReplayCommand)
     }
     case 'export': {
       const p = bar(deps, 'export');
-      const result = await exportEvents({
-        kafka,
-        logger,
-        topic: topics.consultationEvents,
-        file: command.file,
+      const only = {
         ...(command.consultation !== undefined ? { consultation: command.consultation } : {}),
-        ...p,
-      });
+        ...(command.cso !== undefined ? { cso: command.cso } : {}),
+      };
+      const result = await exportEvents({ kafka, logger, sources: exportSources(topics, only), file: command.file, ...p });
       p.progress?.done();
       out(`exported ${result.events} events of ${result.streams} streams to ${command.file} in ${(result.ms / 1000).toFixed(1)} s`);
       return 0;

@@ -14,7 +14,9 @@ const USAGE = `usage:
   npm run replay -- --rebuild [--keep]                          rebuild read models into a fresh key space and compare
   npm run replay -- --verify [--attachments]                    check every stream's sequence and hash chain
                                                                 (and that every referenced attachment is stored intact)
-  npm run replay -- --export <file> [--consultation <id>]       NDJSON of events with their chain (docs/audit-export.md)
+  npm run replay -- --export <file> [--consultation <id>] [--cso <id>]
+                                                                NDJSON of every consultation's and organisation's events
+                                                                with their chain, or only those named (docs/audit-export.md)
   npm run replay -- --quarantine                                records consumers set aside: where from, who, why
 env: TOPIC_PREFIX, KEY_PREFIX (and KAFKA_BROKERS, REDIS_URL, else the local launcher)`;
 
@@ -28,6 +30,7 @@ function parse() {
     return parseArgs({
       options: {
         consultation: { type: 'string' },
+        cso: { type: 'string' },
         'as-of': { type: 'string' },
         rebuild: { type: 'boolean' },
         keep: { type: 'boolean' },
@@ -60,7 +63,13 @@ else if (values.verify)
       }
     : { kind: 'verify' };
 else if (values.quarantine) command = { kind: 'quarantine' };
-else if (values.export) command = { kind: 'export', file: values.export, ...(values.consultation ? { consultation: values.consultation } : {}) };
+else if (values.export)
+  command = {
+    kind: 'export',
+    file: values.export,
+    ...(values.consultation ? { consultation: values.consultation } : {}),
+    ...(values.cso ? { cso: values.cso } : {}),
+  };
 else if (values.consultation) {
   const asOf = values['as-of'];
   if (asOf !== undefined && Number.isNaN(Date.parse(asOf))) fail(`--as-of ${asOf} is not an RFC 3339 date-time`);

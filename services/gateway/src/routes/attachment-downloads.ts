@@ -60,6 +60,33 @@ export function attachmentDownloadRoutes(context: CsoContext): FastifyPluginAsyn
     );
 
     app.get(
+      '/v1/consultations/:id/document-versions/:version/documents/:index/attachment',
+      {
+        schema: {
+          summary:
+            "The file of a document of any version (1 = as circulated; superseded ones included): for whoever may read the consultation",
+          tags: ['attachments'],
+          params: Type.Object({
+            id: Type.String({ format: 'uuid' }),
+            version: Type.String({ pattern: '^[1-9]\\d{0,3}$' }),
+            index: Type.String({ pattern: '^\\d{1,2}$' }),
+          }),
+          response: binary,
+        },
+      },
+      async (request, reply) => {
+        const { id, version, index } = request.params;
+        const view = await context.readModel.get(context.redis, id);
+        if (!view || !canSee(request.principal, view)) throw new HttpProblem('consultation-not-found', `no consultation ${id}`);
+        const issued = view.documentVersions.find((v) => v.version === Number(version));
+        if (!issued) throw new HttpProblem('attachment-not-found', `the consultation has no document version ${version}`);
+        const attachment = issued.documents[Number(index)]?.attachment;
+        if (!attachment) throw new HttpProblem('attachment-not-found', `document ${index} of version ${version} has no file`);
+        return sendAttachment(reply, context.attachments, attachment);
+      },
+    );
+
+    app.get(
       '/v1/cso-statements/:id/attachments/:digest',
       {
         schema: {

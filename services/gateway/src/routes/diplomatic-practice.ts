@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { requireKind } from '../auth.js';
 import { answer, commandFor, type GatewayContext } from '../context.js';
 import { HttpProblem } from '../problems.js';
+import { checkAttachment } from './attachments.js';
 import { IdempotencyHeaders, IdParams, Pending, Problem } from '../schemas.js';
 import {
   DocumentVersionBody,
@@ -102,6 +103,10 @@ export function diplomaticPracticeRoutes(context: GatewayContext): FastifyPlugin
         requireKind(request, 'secretariat');
         await mustExist(request.params.id);
         const body = request.body;
+        // As at creation: a document's file must be an upload with that very type and size, so no version
+        // refers to bytes the store does not hold (checked here: the writer never sees the store).
+        for (const [index, document] of body.documents.entries())
+          if (document.attachment) await checkAttachment(context.attachments, document.attachment, `documents/${index}/attachment`);
         const idempotencyKey = request.headers['idempotency-key'];
         const command = commandFor(request, context, 'consultation.issue-document-version', request.params.id, {
           kind: body.kind,
