@@ -103,18 +103,60 @@ describe('API keys and revocation', () => {
     expect((await call(apiKey, 'GET', '/v1/cso-statements', undefined, 1)).status).toBe(401);
   });
 
+  /** An open `GET /v1/events` stream, and when (if ever) the gateway ended it. */
+  const openStream = async (secret: string, gateway = 0) => {
+    const controller = new AbortController();
+    const response = await fetch(`${stack.baseUrls[gateway]}/v1/events`, { headers: { authorization: `Bearer ${secret}` }, signal: controller.signal });
+    expect(response.status).toBe(200);
+    const reader = response.body!.getReader();
+    await reader.read(); // the "connected" comment
+    let endedAt = 0;
+    const ended = (async () => {
+      try {
+        for (;;) if ((await reader.read()).done) break;
+      } catch {
+        // aborted by the test
+      }
+      endedAt = Date.now();
+      return endedAt;
+    })();
+    return { ended, endedAt: () => endedAt, close: () => controller.abort() };
+  };
+
   it('lets keys expire, and rotates a key with an overlap in which both work', async () => {
-    const expiring = await stack.issueKey({ kind: 'member-state', id: 'THA', expiresAt: new Date(Date.now() + 2_000).toISOString() });
     const old = await stack.issueKey({ kind: 'member-state', id: 'KAZ' });
+    // A webhook made with the key that is about to be rotated, and a stream open with it.
+    const sub = await call(old.secret, 'POST', '/v1/subscriptions', { url: `${base}/rotated`, events: ['consultation.opened'] });
+    expect(sub.status).toBe(201);
+    const oldStream = await openStream(old.secret, 0);
     const known = (await knownKeys(stack.kafka, stack.topics, stack.logger)).get(old.keyId)!;
-    const { issued, oldExpiresAt } = await rotateKey(producer, stack.topics, known, 2);
+    const { issued, oldExpiresAt } = await rotateKey(producer, stack.topics, known, 6);
     await stack.until(async () => (await call(issued.secret, 'GET', '/v1/consultations')).status === 200, 5_000, 'the new key');
+    await stack.until(async () => (await stack.readModel.apiKeyRecord(stack.redis, known.keyHash))?.expiresAt === oldExpiresAt, 5_000, 'the expiry to be projected');
+    // A key issued with an expiry, with a stream open on the other gateway.
+    const expiresAt = Date.now() + 2_500;
+    const expiring = await stack.issueKey({ kind: 'member-state', id: 'THA', expiresAt: new Date(expiresAt).toISOString() });
+    const expiringStream = await openStream(expiring.secret, 1);
     expect(Date.parse(oldExpiresAt) - Date.now()).toBeGreaterThan(0);
     for (const g of [0, 1]) {
       expect((await call(old.secret, 'GET', '/v1/consultations', undefined, g)).status).toBe(200);
       expect((await call(expiring.secret, 'GET', '/v1/consultations', undefined, g)).status).toBe(200);
     }
-    await sleep(Math.max(Date.parse(oldExpiresAt), Date.now() + 2_000) - Date.now() + 100);
+    // Setting an expiry is not an expiry: the old key's stream stays open through the overlap.
+    await sleep(500);
+    expect(oldStream.endedAt(), 'the old key\'s stream was closed when the expiry was set').toBe(0);
+    // The subscription belongs to the principal: the successor key sees it.
+    expect((await call(issued.secret, 'GET', `/v1/subscriptions/${sub.body.id as string}`)).status).toBe(200);
+
+    // A key's streams close when its expiry time passes.
+    const expiringEnded = await Promise.race([expiringStream.ended, sleep(Math.max(0, expiresAt - Date.now()) + 3_000).then(() => 0)]);
+    expect(expiringEnded, 'the expired key\'s stream is still open').toBeGreaterThan(0);
+    expect(expiringEnded).toBeGreaterThanOrEqual(expiresAt - 250);
+    const oldEnded = await Promise.race([oldStream.ended, sleep(Math.max(0, Date.parse(oldExpiresAt) - Date.now()) + 3_000).then(() => 0)]);
+    expect(oldEnded, 'the rotated key\'s stream is still open after the overlap').toBeGreaterThan(0);
+    expect(oldEnded).toBeGreaterThanOrEqual(Date.parse(oldExpiresAt) - 250);
+
+    await sleep(Math.max(Date.parse(oldExpiresAt), expiresAt) - Date.now() + 100);
     for (const g of [0, 1]) {
       const expired = await call(expiring.secret, 'GET', '/v1/consultations', undefined, g);
       expect(expired.status).toBe(401);
@@ -122,6 +164,9 @@ describe('API keys and revocation', () => {
       expect((await call(old.secret, 'GET', '/v1/consultations', undefined, g)).status).toBe(401);
       expect((await call(issued.secret, 'GET', '/v1/consultations', undefined, g)).status).toBe(200);
     }
+    // Rotation does not kill webhooks: deliveries to the subscription made with the old key continue.
+    const created = await stack.client('secretariat').createConsultation(consultationInput({ addressees: ['KAZ'] }));
+    await stack.until(async () => hooks.some((h) => h.path === '/rotated' && h.key === created.body.id), 15_000, 'a delivery after the overlap');
   });
 
   it('refuses the development keys on a gateway in production mode', async () => {

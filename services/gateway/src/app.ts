@@ -21,7 +21,7 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import { DEFAULT_SECRETARIAT_TIME_ZONE } from '@consult/domain';
-import { KeyDirectory, KeyNoLongerValid, type Principal } from './auth.js';
+import { KeyDirectory, KeyNoLongerValid, type AuthenticatedKey, type Principal } from './auth.js';
 import { CommandBus } from './command-bus.js';
 import { SentCommands } from './sent-commands.js';
 import { KnownConsultations, type GatewayContext } from './context.js';
@@ -195,12 +195,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   app.decorateRequest('receivedAt', '');
   app.decorateRequest('principal', null as unknown as Principal);
+  app.decorateRequest('apiKey', null as unknown as AuthenticatedKey);
   app.addHook('onRequest', async (request) => {
     request.receivedAt = now().toISOString();
     const path = request.url.split('?', 1)[0] ?? request.url;
     if (isPublic(path)) return;
     try {
-      request.principal = await keys.authenticate(request.headers.authorization);
+      request.apiKey = await keys.authenticateKey(request.headers.authorization);
+      request.principal = request.apiKey.principal;
     } catch (error) {
       // A CSO whose key went with its accreditation is told so where it submits, as documented.
       if (error instanceof KeyNoLongerValid && error.principal.kind === 'cso' && request.method === 'POST' && path === '/v1/cso-statements')
@@ -292,6 +294,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       readModel: notifications,
       maxStreamsPerPrincipal: options.maxEventStreamsPerPrincipal ?? 10,
       onKeyChange: (listener_) => listener.onKeyChange(listener_),
+      keyRecord: (keyHash) => readModel.apiKeyRecord(redis, keyHash),
+      now,
     }),
   );
   await app.register(historyRoutes(context));

@@ -323,9 +323,9 @@ export class DeliveryWorker {
       this.options.logger.info({ deliveryId: request.deliveryId }, 'subscription deleted: delivery dropped');
       return;
     }
-    if (this.options.directory.revocations?.stopped(subscription.createdByKeyId, this.now().getTime())) {
+    if (this.options.directory.revocations?.stopped(subscription.createdByKeyId)) {
       state.scheduled = false;
-      this.options.logger.info({ deliveryId: request.deliveryId, subscriptionId: subscription.id }, 'the key that created the subscription no longer works: delivery dropped');
+      this.options.logger.info({ deliveryId: request.deliveryId, subscriptionId: subscription.id }, 'the key that created the subscription was revoked: delivery dropped');
       return;
     }
     const { policy } = this.options;

@@ -1,5 +1,5 @@
 import { inAudience } from '@consult/contracts';
-import { completeStreamCursor, formatStreamCursor, parseStreamCursor, type NotificationReadModel } from '@consult/read-models';
+import { completeStreamCursor, formatStreamCursor, parseStreamCursor, type ApiKeyRecord, type NotificationReadModel } from '@consult/read-models';
 import type { Redis } from '@consult/redis';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { KeyChange } from '../projection-listener.js';
@@ -11,10 +11,25 @@ export interface EventRoutesContext {
   readModel: NotificationReadModel;
   /** Open streams one principal may hold; more is 429 `event-stream-limit-reached`. */
   maxStreamsPerPrincipal: number;
-  /** Key changes announced by the projector: a revoked key's streams are closed at once. */
+  /**
+   * Key changes announced by the projector: a revoked key's streams are closed at once; an expiry set on a key
+   * (a rotation's overlap) closes its streams when that time comes, not when it is set.
+   */
   onKeyChange: (listener: (change: KeyChange) => void) => void;
+  /** What the key directory holds of a key now (read again when its expiry changes). */
+  keyRecord: (keyHash: string) => Promise<ApiKeyRecord | null>;
+  now?: () => Date;
   /** How long one XREAD waits before a keep-alive comment is sent. */
   keepAliveMs?: number;
+}
+
+/** Node's timers hold at most 2^31-1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+interface OpenStream {
+  close: () => void;
+  /** Closes the stream when this time passes (an ISO date; undefined: never), replacing any earlier time. */
+  expireAt: (at: string | undefined) => void;
 }
 
 /**
@@ -30,17 +45,34 @@ export interface EventRoutesContext {
  */
 export function eventRoutes(context: EventRoutesContext): FastifyPluginAsyncTypebox {
   const { redis, readModel } = context;
+  const now = context.now ?? (() => new Date());
   const open = new Set<() => void>();
-  const byKey = new Map<string, Set<() => void>>();
+  const byKey = new Map<string, Set<OpenStream>>();
   const perPrincipal = new Map<string, number>();
   const release = (who: string): void => {
     const left = (perPrincipal.get(who) ?? 1) - 1;
     if (left > 0) perPrincipal.set(who, left);
     else perPrincipal.delete(who);
   };
+  /** Applies what the directory now says of a key to its open streams: closed if revoked or gone, else timed to its expiry. */
+  const follow = (keyHash: string, streams: OpenStream[]): void => {
+    if (streams.length === 0) return;
+    context.keyRecord(keyHash).then(
+      (record) => {
+        for (const stream of streams)
+          if (!record || record.revokedAt) stream.close();
+          else stream.expireAt(record.expiresAt);
+      },
+      // Unable to tell whether the key still works: close (the client resumes with Last-Event-ID and is authenticated again).
+      () => streams.forEach((stream) => stream.close()),
+    );
+  };
   context.onKeyChange((change) => {
+    // Issued keys are re-announced by a rebuild after a flush: nothing changed for a key that has streams.
     if (change.type === 'identity.api-key-issued') return;
-    for (const close of [...(byKey.get(change.keyId) ?? [])]) close();
+    const streams = [...(byKey.get(change.keyId) ?? [])];
+    if (change.type === 'identity.api-key-revoked') for (const stream of streams) stream.close();
+    else follow(change.keyHash, streams);
   });
   return async (app) => {
     // Long-lived responses would hold the server open: end them when the gateway closes.
@@ -85,20 +117,37 @@ export function eventRoutes(context: EventRoutesContext): FastifyPluginAsyncType
         const connection = redis.duplicate({ enableAutoPipelining: false, maxRetriesPerRequest: 1 });
         let live = true;
         let wake: () => void = () => undefined;
+        let expiry: NodeJS.Timeout | undefined;
         const close = (): void => {
           if (!live) return;
           live = false;
+          clearTimeout(expiry);
           open.delete(close);
-          byKey.get(principal.keyId)?.delete(close);
+          byKey.get(principal.keyId)?.delete(stream);
           release(who);
           connection.disconnect();
           raw.end();
           wake();
         };
+        // The stream ends when the key's expiry passes: a timer, moved whenever the expiry is set again.
+        const expireAt = (at: string | undefined): void => {
+          clearTimeout(expiry);
+          expiry = undefined;
+          if (!live || at === undefined) return;
+          const wait = Date.parse(at) - now().getTime();
+          if (wait <= 0) return close();
+          // Node's timers hold at most 2^31-1 ms (~24.8 days); a later expiry is reached in steps.
+          expiry = setTimeout(() => expireAt(at), Math.min(wait, MAX_TIMER_MS));
+          expiry.unref();
+        };
+        const stream: OpenStream = { close, expireAt };
         open.add(close);
         if (!byKey.has(principal.keyId)) byKey.set(principal.keyId, new Set());
-        byKey.get(principal.keyId)!.add(close);
+        byKey.get(principal.keyId)!.add(stream);
         raw.on('close', close);
+        expireAt(request.apiKey.expiresAt);
+        // A change to the key between its authentication and now was announced before this stream listened for it.
+        follow(request.apiKey.keyHash, [stream]);
         try {
           while (live) {
             const entries = await readModel.readStream(connection, cursor, 500, context.keepAliveMs ?? 15_000);
