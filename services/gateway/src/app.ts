@@ -300,7 +300,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   );
   await app.register(historyRoutes(context));
   await app.register(diplomaticPracticeRoutes(context));
-  await app.register(attachmentUploadRoutes(context.attachments, options.attachmentMaxBytes));
+  await app.register(
+    attachmentUploadRoutes(context.attachments, options.attachmentMaxBytes, async (csoId) => (await csos.csos.get(redis, csoId, now().toISOString()))?.status ?? null),
+  );
   await app.register(attachmentDownloadRoutes(csos));
   await app.register(principalRoutes());
   await app.register(reportRoutes({ ...csos, now }));
