@@ -103,6 +103,33 @@ describe('API keys and revocation', () => {
     expect((await call(apiKey, 'GET', '/v1/cso-statements', undefined, 1)).status).toBe(401);
   });
 
+  it('answers an accredited CSO whose key expired or alone was revoked 401 where it submits: its accreditation stands', async () => {
+    const cso = await call(DEV_KEYS.secretariat.secret, 'POST', '/v1/csos', {
+      name: 'Aral Sea Network',
+      linkBody: 'Standing Committee',
+      accreditedUntil: futureIso(365 * 86_400_000),
+      contact: { name: 'A. Contact', email: 'contact@example.org' },
+    });
+    expect(cso.status).toBe(201);
+    const expiresAt = futureIso(2_000);
+    const extra = await stack.issueKey({ kind: 'cso', id: cso.body.id as string, expiresAt });
+    await sleep(Date.parse(expiresAt) - Date.now() + 100);
+    const refused = await call(extra.secret, 'POST', '/v1/cso-statements', { subject: 'Water', body: 'B', language: 'en' }, 0, { 'idempotency-key': randomUUID() });
+    expect(refused.status).toBe(401);
+    expect(refused.body).toMatchObject({ code: 'unauthorized', detail: expect.stringMatching(/expired/) });
+    // A key revoked on its own (say it leaked) while the accreditation stands: 401 too, saying so.
+    const leaked = await stack.issueKey({ kind: 'cso', id: cso.body.id as string });
+    const known = (await knownKeys(stack.kafka, stack.topics, stack.logger)).get(leaked.keyId)!;
+    await revokeKey(producer, stack.topics, known, 'leaked');
+    await stack.until(async () => (await call(leaked.secret, 'GET', '/v1/cso-statements')).status === 401, 5_000, 'the leaked key to stop working');
+    const leakedAnswer = await call(leaked.secret, 'POST', '/v1/cso-statements', { subject: 'Water', body: 'B', language: 'en' }, 0, { 'idempotency-key': randomUUID() });
+    expect(leakedAnswer.status).toBe(401);
+    expect(leakedAnswer.body).toMatchObject({ code: 'unauthorized', detail: expect.stringMatching(/revoked/) });
+    // Its accreditation's own key still submits.
+    const ok = await call(cso.body.apiKey as string, 'POST', '/v1/cso-statements', { subject: 'Water', body: 'B', language: 'en' }, 0, { 'idempotency-key': randomUUID() });
+    expect(ok.status).toBe(201);
+  });
+
   /** An open `GET /v1/events` stream, and when (if ever) the gateway ended it. */
   const openStream = async (secret: string, gateway = 0) => {
     const controller = new AbortController();

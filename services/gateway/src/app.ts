@@ -196,6 +196,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   app.decorateRequest('receivedAt', '');
   app.decorateRequest('principal', null as unknown as Principal);
   app.decorateRequest('apiKey', null as unknown as AuthenticatedKey);
+  const csoStandings = new CsoReadModel(new KeySpace(options.keyPrefix));
   app.addHook('onRequest', async (request) => {
     request.receivedAt = now().toISOString();
     const path = request.url.split('?', 1)[0] ?? request.url;
@@ -204,8 +205,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       request.apiKey = await keys.authenticateKey(request.headers.authorization);
       request.principal = request.apiKey.principal;
     } catch (error) {
-      // A CSO whose key went with its accreditation is told so where it submits, as documented.
-      if (error instanceof KeyNoLongerValid && error.principal.kind === 'cso' && request.method === 'POST' && path === '/v1/cso-statements')
+      // A CSO whose key went with its accreditation is told so where it submits, as documented. A key that
+      // expired, or was revoked on its own (a leak) while the accreditation stands, is just refused (401).
+      if (
+        error instanceof KeyNoLongerValid &&
+        error.reason === 'revoked' &&
+        error.principal.kind === 'cso' &&
+        request.method === 'POST' &&
+        path === '/v1/cso-statements' &&
+        (await csoStandings.get(redis, error.principal.id, now().toISOString()))?.status === 'revoked'
+      )
         throw new HttpProblem('cso-not-accredited', `the accreditation of ${error.principal.id} was revoked: its key no longer works`);
       throw error;
     }
