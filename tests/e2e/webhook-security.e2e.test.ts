@@ -224,6 +224,46 @@ describe('webhooks by the Standard Webhooks specification', () => {
     }
   });
 
+  it('references a large statement from its delivery requests, as for comments', async () => {
+    for (const path of ['/stmt1', '/stmt2', '/stmt3'])
+      expect((await api('secretariat', 'POST', '/v1/subscriptions', { url: `${base}${path}`, events: ['cso.statement-submitted'] })).status).toBe(201);
+    const cso = await api('secretariat', 'POST', '/v1/csos', {
+      name: 'Large Statements Forum',
+      linkBody: 'Standing Committee',
+      accreditedUntil: new Date(Date.now() + 365 * 86_400_000).toISOString(),
+      contact: { name: 'C', email: 'c@example.org' },
+    });
+    expect(cso.status).toBe(201);
+    const body = 'ä'.repeat(100_000); // the longest statement body: 200 kB of UTF-8
+    const submitted = await fetch(`${stack.baseUrl}/v1/cso-statements`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${String(cso.body.apiKey)}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+      body: JSON.stringify({ subject: 'Water', body, language: 'en' }),
+    });
+    expect(submitted.status).toBe(201);
+    const statementId = ((await submitted.json()) as { statementId: string }).statementId;
+    const deliveredTo = (path: string) =>
+      received.find((r) => r.path === path && (JSON.parse(r.body) as { event: { data: { statementId?: string } } }).event.data.statementId === statementId);
+    await stack.until(async () => ['/stmt1', '/stmt2', '/stmt3'].every((p) => deliveredTo(p)), 15_000, 'three deliveries');
+    for (const path of ['/stmt1', '/stmt2', '/stmt3'])
+      expect((JSON.parse(deliveredTo(path)!.body) as { event: { data: { body: string } } }).event.data.body).toBe(body);
+    const requests: string[] = [];
+    await readToEnd(stack.kafka, {
+      topic: notificationTopicNames(stack.topics).deliveries,
+      logger: stack.logger,
+      onBatch: (_p, ms) => {
+        for (const m of ms) if (m.value && m.value.toString().includes('"delivery.requested"') && m.value.toString().includes(statementId)) requests.push(m.value.toString());
+      },
+    });
+    const forStatement = requests.filter((r) => r.includes('cso.statement-submitted'));
+    // Three for the secretariat's subscriptions (the organisation has none).
+    expect(forStatement).toHaveLength(3);
+    for (const r of forStatement) {
+      expect(r.length).toBeLessThan(2_000);
+      expect(JSON.parse(r)).toMatchObject({ version: 3, data: { statementId, eventRef: { csoId: cso.body.id, sequence: expect.any(Number) } } });
+    }
+  });
+
   it('caps the subscriptions of a principal (409 subscription-limit-reached)', async () => {
     const capped = await stack.startGateway({ maxSubscriptionsPerPrincipal: 2 });
     const url = stack.baseUrls[stack.gateways.indexOf(capped)]!;
