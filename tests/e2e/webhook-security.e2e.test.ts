@@ -283,4 +283,23 @@ describe('webhooks by the Standard Webhooks specification', () => {
     expect((await api('committee', 'DELETE', `/v1/subscriptions/${second.body.id!}`)).status).toBe(204);
     expect((await subscribe('committee')).status).toBe(201);
   });
+
+  it('holds the subscription cap under concurrent creations on several gateways', async () => {
+    const gateways = [await stack.startGateway({ maxSubscriptionsPerPrincipal: 3 }), await stack.startGateway({ maxSubscriptionsPerPrincipal: 3 })];
+    const urls = gateways.map((g) => stack.baseUrls[stack.gateways.indexOf(g)]!);
+    const key = await stack.issueKey({ kind: 'member-state', id: 'LAO', name: 'Lao PDR' });
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        fetch(`${urls[i % 2]!}/v1/subscriptions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key.secret}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ url: `${base}/race-${i}`, events: ['consultation.closed'] }),
+        }).then(async (r) => ({ status: r.status, code: ((await r.json()) as { code?: string }).code })),
+      ),
+    );
+    expect(answers.filter((a) => a.status === 201)).toHaveLength(3);
+    expect(answers.filter((a) => a.status === 409 && a.code === 'subscription-limit-reached')).toHaveLength(9);
+    const listed = await fetch(`${urls[0]!}/v1/subscriptions`, { headers: { authorization: `Bearer ${key.secret}` } });
+    expect(((await listed.json()) as { items: unknown[] }).items).toHaveLength(3);
+  });
 });
