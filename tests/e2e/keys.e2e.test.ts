@@ -233,6 +233,35 @@ describe('API keys and revocation', () => {
     second.close();
   });
 
+  it('counts the open event streams of a principal across gateways, not per gateway', async () => {
+    const capped = [await stack.startGateway({ maxEventStreamsPerPrincipal: 2 }), await stack.startGateway({ maxEventStreamsPerPrincipal: 2 })];
+    const [a, b] = capped.map((g) => stack.baseUrls[stack.gateways.indexOf(g)]!);
+    const key = await stack.issueKey({ kind: 'member-state', id: 'KGZ', name: 'Kyrgyzstan' });
+    const open = async (url: string) => {
+      const controller = new AbortController();
+      const response = await fetch(`${url}/v1/events`, { headers: { authorization: `Bearer ${key.secret}` }, signal: controller.signal });
+      if (response.status !== 200) await response.arrayBuffer();
+      return { response, close: () => controller.abort() };
+    };
+    const first = await open(a!);
+    const second = await open(b!);
+    expect([first.response.status, second.response.status]).toEqual([200, 200]);
+    // Each gateway holds one, but the principal holds two: a third is refused on either.
+    for (const url of [a!, b!]) {
+      const third = await open(url);
+      expect(third.response.status).toBe(429);
+      expect(third.response.headers.get('retry-after')).toBe('5');
+    }
+    // A stream closed on one gateway frees a place on the other.
+    first.close();
+    await stack.until(async () => {
+      const again = await open(b!);
+      again.close();
+      return again.response.status === 200;
+    }, 5_000, 'a freed place on the other gateway');
+    second.close();
+  });
+
   it('says when to come back on a 202', async () => {
     const impatient = await stack.startGateway({ decisionTimeoutMs: 50 });
     const index = stack.gateways.indexOf(impatient);

@@ -22,6 +22,7 @@ import Fastify, {
 } from 'fastify';
 import { DEFAULT_SECRETARIAT_TIME_ZONE } from '@consult/domain';
 import { KeyDirectory, KeyNoLongerValid, type AuthenticatedKey, type Principal } from './auth.js';
+import { StreamLeases } from './stream-leases.js';
 import { CommandBus } from './command-bus.js';
 import { SentCommands } from './sent-commands.js';
 import { KnownConsultations, type GatewayContext } from './context.js';
@@ -302,6 +303,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       redis,
       readModel: notifications,
       maxStreamsPerPrincipal: options.maxEventStreamsPerPrincipal ?? 10,
+      leases: new StreamLeases(redis, new KeySpace(options.keyPrefix)),
       onKeyChange: (listener_) => listener.onKeyChange(listener_),
       keyRecord: (keyHash) => readModel.apiKeyRecord(redis, keyHash),
       now,

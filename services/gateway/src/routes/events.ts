@@ -1,16 +1,20 @@
 import { inAudience } from '@consult/contracts';
 import { completeStreamCursor, formatStreamCursor, parseStreamCursor, type ApiKeyRecord, type NotificationReadModel } from '@consult/read-models';
 import type { Redis } from '@consult/redis';
+import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { KeyChange } from '../projection-listener.js';
 import { HttpProblem } from '../problems.js';
+import type { StreamLeases } from '../stream-leases.js';
 import { EventsHeaders } from './subscription-schemas.js';
 
 export interface EventRoutesContext {
   redis: Redis;
   readModel: NotificationReadModel;
-  /** Open streams one principal may hold; more is 429 `event-stream-limit-reached`. */
+  /** Open streams one principal may hold, on all gateways together; more is 429 `event-stream-limit-reached`. */
   maxStreamsPerPrincipal: number;
+  /** Where the open streams of each principal are counted (Redis, shared by the gateways). */
+  leases: StreamLeases;
   /**
    * Key changes announced by the projector: a revoked key's streams are closed at once; an expiry set on a key
    * (a rotation's overlap) closes its streams when that time comes, not when it is set.
@@ -48,12 +52,6 @@ export function eventRoutes(context: EventRoutesContext): FastifyPluginAsyncType
   const now = context.now ?? (() => new Date());
   const open = new Set<() => void>();
   const byKey = new Map<string, Set<OpenStream>>();
-  const perPrincipal = new Map<string, number>();
-  const release = (who: string): void => {
-    const left = (perPrincipal.get(who) ?? 1) - 1;
-    if (left > 0) perPrincipal.set(who, left);
-    else perPrincipal.delete(who);
-  };
   /** Applies what the directory now says of a key to its open streams: closed if revoked or gone, else timed to its expiry. */
   const follow = (keyHash: string, streams: OpenStream[]): void => {
     if (streams.length === 0) return;
@@ -79,6 +77,7 @@ export function eventRoutes(context: EventRoutesContext): FastifyPluginAsyncType
     app.addHook('preClose', async () => {
       for (const close of open) close();
     });
+    app.addHook('onClose', async () => context.leases.stop());
 
     app.get(
       '/v1/events',
@@ -92,16 +91,23 @@ export function eventRoutes(context: EventRoutesContext): FastifyPluginAsyncType
       async (request, reply) => {
         const principal = request.principal;
         const who = `${principal.kind}:${principal.id}`;
-        if ((perPrincipal.get(who) ?? 0) >= context.maxStreamsPerPrincipal)
+        // Counted in Redis, checked and taken in one step: concurrent opens on any gateway cannot slip past the cap.
+        const streamId = randomUUID();
+        if (!(await context.leases.acquire(who, streamId, context.maxStreamsPerPrincipal)))
           throw new HttpProblem('event-stream-limit-reached', `at most ${context.maxStreamsPerPrincipal} open event streams per principal; close one`, {}, 5);
-        // Counted before the first await, so concurrent opens cannot slip past the cap.
-        perPrincipal.set(who, (perPrincipal.get(who) ?? 0) + 1);
+        let released = false;
+        const release = (): void => {
+          if (released) return;
+          released = true;
+          // A lease that cannot be dropped now lapses on its own (it is no longer renewed).
+          context.leases.release(who, streamId).catch((error: unknown) => request.log.warn({ err: error }, 'an event stream lease was not released'));
+        };
         let cursor;
         try {
           const given = parseStreamCursor(request.headers['last-event-id']);
           cursor = given ? completeStreamCursor(given, await readModel.streamEnd(redis)) : await readModel.streamEnd(redis);
         } catch (error) {
-          release(who);
+          release();
           throw error;
         }
         reply.hijack();
@@ -124,7 +130,7 @@ export function eventRoutes(context: EventRoutesContext): FastifyPluginAsyncType
           clearTimeout(expiry);
           open.delete(close);
           byKey.get(principal.keyId)?.delete(stream);
-          release(who);
+          release();
           connection.disconnect();
           raw.end();
           wake();
