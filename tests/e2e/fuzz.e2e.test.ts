@@ -62,14 +62,16 @@ function strictUtf8(bytes: Uint8Array): string | null {
 /** The API's text rule, restated independently: no lone surrogates, no controls but tab, LF and CR. */
 // eslint-disable-next-line no-control-regex
 const FORBIDDEN_TEXT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** Iterative: an accepted body may be nested 100,000 deep (a route without a body ignores what it is sent). */
 function badText(value: unknown): string | null {
-  if (typeof value === 'string') return FORBIDDEN_TEXT.test(value) ? value : null;
-  if (Array.isArray(value)) return value.map(badText).find((v) => v !== null) ?? null;
-  if (value !== null && typeof value === 'object')
-    for (const [k, v] of Object.entries(value)) {
-      const bad = badText(k) ?? badText(v);
-      if (bad !== null) return bad;
-    }
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const next = pending.pop();
+    if (typeof next === 'string') {
+      if (FORBIDDEN_TEXT.test(next)) return next;
+    } else if (Array.isArray(next)) for (const item of next as unknown[]) pending.push(item);
+    else if (next !== null && typeof next === 'object') for (const [k, v] of Object.entries(next)) pending.push(k, v);
+  }
   return null;
 }
 
