@@ -85,7 +85,10 @@ describe('diplomatic practice on the real stack', () => {
     expect(again.status).toBe(201);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(again.body.receivedAt).toBe(brk.body.receivedAt);
-    expect((await api('KHM', 'POST', `/v1/consultations/${broken.id}/silence-breaks`, { reason: 'x' })).status).toBe(403);
+    // Not an addressee: to KHM the consultation does not exist (docs/security.md), as for its comments.
+    const outsider = await api('KHM', 'POST', `/v1/consultations/${broken.id}/silence-breaks`, { reason: 'x' });
+    expect(outsider.status).toBe(404);
+    expect(outsider.problem?.code).toBe('consultation-not-found');
     const notSilence = await create();
     expect((await api('KAZ', 'POST', `/v1/consultations/${notSilence.id}/silence-breaks`, { reason: 'x' })).problem?.code).toBe(
       'not-under-silence-procedure',

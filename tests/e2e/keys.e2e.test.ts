@@ -103,18 +103,87 @@ describe('API keys and revocation', () => {
     expect((await call(apiKey, 'GET', '/v1/cso-statements', undefined, 1)).status).toBe(401);
   });
 
+  it('answers an accredited CSO whose key expired or alone was revoked 401 where it submits: its accreditation stands', async () => {
+    const cso = await call(DEV_KEYS.secretariat.secret, 'POST', '/v1/csos', {
+      name: 'Aral Sea Network',
+      linkBody: 'Standing Committee',
+      accreditedUntil: futureIso(365 * 86_400_000),
+      contact: { name: 'A. Contact', email: 'contact@example.org' },
+    });
+    expect(cso.status).toBe(201);
+    const expiresAt = futureIso(2_000);
+    const extra = await stack.issueKey({ kind: 'cso', id: cso.body.id as string, expiresAt });
+    await sleep(Date.parse(expiresAt) - Date.now() + 100);
+    const refused = await call(extra.secret, 'POST', '/v1/cso-statements', { subject: 'Water', body: 'B', language: 'en' }, 0, { 'idempotency-key': randomUUID() });
+    expect(refused.status).toBe(401);
+    expect(refused.body).toMatchObject({ code: 'unauthorized', detail: expect.stringMatching(/expired/) });
+    // A key revoked on its own (say it leaked) while the accreditation stands: 401 too, saying so.
+    const leaked = await stack.issueKey({ kind: 'cso', id: cso.body.id as string });
+    const known = (await knownKeys(stack.kafka, stack.topics, stack.logger)).get(leaked.keyId)!;
+    await revokeKey(producer, stack.topics, known, 'leaked');
+    await stack.until(async () => (await call(leaked.secret, 'GET', '/v1/cso-statements')).status === 401, 5_000, 'the leaked key to stop working');
+    const leakedAnswer = await call(leaked.secret, 'POST', '/v1/cso-statements', { subject: 'Water', body: 'B', language: 'en' }, 0, { 'idempotency-key': randomUUID() });
+    expect(leakedAnswer.status).toBe(401);
+    expect(leakedAnswer.body).toMatchObject({ code: 'unauthorized', detail: expect.stringMatching(/revoked/) });
+    // Its accreditation's own key still submits.
+    const ok = await call(cso.body.apiKey as string, 'POST', '/v1/cso-statements', { subject: 'Water', body: 'B', language: 'en' }, 0, { 'idempotency-key': randomUUID() });
+    expect(ok.status).toBe(201);
+  });
+
+  /** An open `GET /v1/events` stream, and when (if ever) the gateway ended it. */
+  const openStream = async (secret: string, gateway = 0) => {
+    const controller = new AbortController();
+    const response = await fetch(`${stack.baseUrls[gateway]}/v1/events`, { headers: { authorization: `Bearer ${secret}` }, signal: controller.signal });
+    expect(response.status).toBe(200);
+    const reader = response.body!.getReader();
+    await reader.read(); // the "connected" comment
+    let endedAt = 0;
+    const ended = (async () => {
+      try {
+        for (;;) if ((await reader.read()).done) break;
+      } catch {
+        // aborted by the test
+      }
+      endedAt = Date.now();
+      return endedAt;
+    })();
+    return { ended, endedAt: () => endedAt, close: () => controller.abort() };
+  };
+
   it('lets keys expire, and rotates a key with an overlap in which both work', async () => {
-    const expiring = await stack.issueKey({ kind: 'member-state', id: 'THA', expiresAt: new Date(Date.now() + 2_000).toISOString() });
     const old = await stack.issueKey({ kind: 'member-state', id: 'KAZ' });
+    // A webhook made with the key that is about to be rotated, and a stream open with it.
+    const sub = await call(old.secret, 'POST', '/v1/subscriptions', { url: `${base}/rotated`, events: ['consultation.opened'] });
+    expect(sub.status).toBe(201);
+    const oldStream = await openStream(old.secret, 0);
     const known = (await knownKeys(stack.kafka, stack.topics, stack.logger)).get(old.keyId)!;
-    const { issued, oldExpiresAt } = await rotateKey(producer, stack.topics, known, 2);
+    const { issued, oldExpiresAt } = await rotateKey(producer, stack.topics, known, 6);
     await stack.until(async () => (await call(issued.secret, 'GET', '/v1/consultations')).status === 200, 5_000, 'the new key');
+    await stack.until(async () => (await stack.readModel.apiKeyRecord(stack.redis, known.keyHash))?.expiresAt === oldExpiresAt, 5_000, 'the expiry to be projected');
+    // A key issued with an expiry, with a stream open on the other gateway.
+    const expiresAt = Date.now() + 2_500;
+    const expiring = await stack.issueKey({ kind: 'member-state', id: 'THA', expiresAt: new Date(expiresAt).toISOString() });
+    const expiringStream = await openStream(expiring.secret, 1);
     expect(Date.parse(oldExpiresAt) - Date.now()).toBeGreaterThan(0);
     for (const g of [0, 1]) {
       expect((await call(old.secret, 'GET', '/v1/consultations', undefined, g)).status).toBe(200);
       expect((await call(expiring.secret, 'GET', '/v1/consultations', undefined, g)).status).toBe(200);
     }
-    await sleep(Math.max(Date.parse(oldExpiresAt), Date.now() + 2_000) - Date.now() + 100);
+    // Setting an expiry is not an expiry: the old key's stream stays open through the overlap.
+    await sleep(500);
+    expect(oldStream.endedAt(), 'the old key\'s stream was closed when the expiry was set').toBe(0);
+    // The subscription belongs to the principal: the successor key sees it.
+    expect((await call(issued.secret, 'GET', `/v1/subscriptions/${sub.body.id as string}`)).status).toBe(200);
+
+    // A key's streams close when its expiry time passes.
+    const expiringEnded = await Promise.race([expiringStream.ended, sleep(Math.max(0, expiresAt - Date.now()) + 3_000).then(() => 0)]);
+    expect(expiringEnded, 'the expired key\'s stream is still open').toBeGreaterThan(0);
+    expect(expiringEnded).toBeGreaterThanOrEqual(expiresAt - 250);
+    const oldEnded = await Promise.race([oldStream.ended, sleep(Math.max(0, Date.parse(oldExpiresAt) - Date.now()) + 3_000).then(() => 0)]);
+    expect(oldEnded, 'the rotated key\'s stream is still open after the overlap').toBeGreaterThan(0);
+    expect(oldEnded).toBeGreaterThanOrEqual(Date.parse(oldExpiresAt) - 250);
+
+    await sleep(Math.max(Date.parse(oldExpiresAt), expiresAt) - Date.now() + 100);
     for (const g of [0, 1]) {
       const expired = await call(expiring.secret, 'GET', '/v1/consultations', undefined, g);
       expect(expired.status).toBe(401);
@@ -122,6 +191,9 @@ describe('API keys and revocation', () => {
       expect((await call(old.secret, 'GET', '/v1/consultations', undefined, g)).status).toBe(401);
       expect((await call(issued.secret, 'GET', '/v1/consultations', undefined, g)).status).toBe(200);
     }
+    // Rotation does not kill webhooks: deliveries to the subscription made with the old key continue.
+    const created = await stack.client('secretariat').createConsultation(consultationInput({ addressees: ['KAZ'] }));
+    await stack.until(async () => hooks.some((h) => h.path === '/rotated' && h.key === created.body.id), 15_000, 'a delivery after the overlap');
   });
 
   it('refuses the development keys on a gateway in production mode', async () => {
@@ -158,6 +230,35 @@ describe('API keys and revocation', () => {
       again.close();
       return again.response.status === 200;
     }, 5_000, 'a freed place');
+    second.close();
+  });
+
+  it('counts the open event streams of a principal across gateways, not per gateway', async () => {
+    const capped = [await stack.startGateway({ maxEventStreamsPerPrincipal: 2 }), await stack.startGateway({ maxEventStreamsPerPrincipal: 2 })];
+    const [a, b] = capped.map((g) => stack.baseUrls[stack.gateways.indexOf(g)]!);
+    const key = await stack.issueKey({ kind: 'member-state', id: 'KGZ', name: 'Kyrgyzstan' });
+    const open = async (url: string) => {
+      const controller = new AbortController();
+      const response = await fetch(`${url}/v1/events`, { headers: { authorization: `Bearer ${key.secret}` }, signal: controller.signal });
+      if (response.status !== 200) await response.arrayBuffer();
+      return { response, close: () => controller.abort() };
+    };
+    const first = await open(a!);
+    const second = await open(b!);
+    expect([first.response.status, second.response.status]).toEqual([200, 200]);
+    // Each gateway holds one, but the principal holds two: a third is refused on either.
+    for (const url of [a!, b!]) {
+      const third = await open(url);
+      expect(third.response.status).toBe(429);
+      expect(third.response.headers.get('retry-after')).toBe('5');
+    }
+    // A stream closed on one gateway frees a place on the other.
+    first.close();
+    await stack.until(async () => {
+      const again = await open(b!);
+      again.close();
+      return again.response.status === 200;
+    }, 5_000, 'a freed place on the other gateway');
     second.close();
   });
 

@@ -224,6 +224,46 @@ describe('webhooks by the Standard Webhooks specification', () => {
     }
   });
 
+  it('references a large statement from its delivery requests, as for comments', async () => {
+    for (const path of ['/stmt1', '/stmt2', '/stmt3'])
+      expect((await api('secretariat', 'POST', '/v1/subscriptions', { url: `${base}${path}`, events: ['cso.statement-submitted'] })).status).toBe(201);
+    const cso = await api('secretariat', 'POST', '/v1/csos', {
+      name: 'Large Statements Forum',
+      linkBody: 'Standing Committee',
+      accreditedUntil: new Date(Date.now() + 365 * 86_400_000).toISOString(),
+      contact: { name: 'C', email: 'c@example.org' },
+    });
+    expect(cso.status).toBe(201);
+    const body = 'ä'.repeat(100_000); // the longest statement body: 200 kB of UTF-8
+    const submitted = await fetch(`${stack.baseUrl}/v1/cso-statements`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${String(cso.body.apiKey)}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+      body: JSON.stringify({ subject: 'Water', body, language: 'en' }),
+    });
+    expect(submitted.status).toBe(201);
+    const statementId = ((await submitted.json()) as { statementId: string }).statementId;
+    const deliveredTo = (path: string) =>
+      received.find((r) => r.path === path && (JSON.parse(r.body) as { event: { data: { statementId?: string } } }).event.data.statementId === statementId);
+    await stack.until(async () => ['/stmt1', '/stmt2', '/stmt3'].every((p) => deliveredTo(p)), 15_000, 'three deliveries');
+    for (const path of ['/stmt1', '/stmt2', '/stmt3'])
+      expect((JSON.parse(deliveredTo(path)!.body) as { event: { data: { body: string } } }).event.data.body).toBe(body);
+    const requests: string[] = [];
+    await readToEnd(stack.kafka, {
+      topic: notificationTopicNames(stack.topics).deliveries,
+      logger: stack.logger,
+      onBatch: (_p, ms) => {
+        for (const m of ms) if (m.value && m.value.toString().includes('"delivery.requested"') && m.value.toString().includes(statementId)) requests.push(m.value.toString());
+      },
+    });
+    const forStatement = requests.filter((r) => r.includes('cso.statement-submitted'));
+    // Three for the secretariat's subscriptions (the organisation has none).
+    expect(forStatement).toHaveLength(3);
+    for (const r of forStatement) {
+      expect(r.length).toBeLessThan(2_000);
+      expect(JSON.parse(r)).toMatchObject({ version: 3, data: { statementId, eventRef: { csoId: cso.body.id, sequence: expect.any(Number) } } });
+    }
+  });
+
   it('caps the subscriptions of a principal (409 subscription-limit-reached)', async () => {
     const capped = await stack.startGateway({ maxSubscriptionsPerPrincipal: 2 });
     const url = stack.baseUrls[stack.gateways.indexOf(capped)]!;
@@ -242,5 +282,24 @@ describe('webhooks by the Standard Webhooks specification', () => {
     expect((await subscribe('KAZ')).status).toBe(201);
     expect((await api('committee', 'DELETE', `/v1/subscriptions/${second.body.id!}`)).status).toBe(204);
     expect((await subscribe('committee')).status).toBe(201);
+  });
+
+  it('holds the subscription cap under concurrent creations on several gateways', async () => {
+    const gateways = [await stack.startGateway({ maxSubscriptionsPerPrincipal: 3 }), await stack.startGateway({ maxSubscriptionsPerPrincipal: 3 })];
+    const urls = gateways.map((g) => stack.baseUrls[stack.gateways.indexOf(g)]!);
+    const key = await stack.issueKey({ kind: 'member-state', id: 'LAO', name: 'Lao PDR' });
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        fetch(`${urls[i % 2]!}/v1/subscriptions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key.secret}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ url: `${base}/race-${i}`, events: ['consultation.closed'] }),
+        }).then(async (r) => ({ status: r.status, code: ((await r.json()) as { code?: string }).code })),
+      ),
+    );
+    expect(answers.filter((a) => a.status === 201)).toHaveLength(3);
+    expect(answers.filter((a) => a.status === 409 && a.code === 'subscription-limit-reached')).toHaveLength(9);
+    const listed = await fetch(`${urls[0]!}/v1/subscriptions`, { headers: { authorization: `Bearer ${key.secret}` } });
+    expect(((await listed.json()) as { items: unknown[] }).items).toHaveLength(3);
   });
 });

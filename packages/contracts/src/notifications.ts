@@ -199,6 +199,38 @@ export const DeliveryRequestedV2 = eventSchema(
 );
 upcasters['delivery.requested@1'] = (event) => ({ ...event, version: 2 });
 
+/** Where a referenced consultation event is: this sequence of the consultation's history (as in v2). */
+export const ConsultationEventRef = Type.Object({ consultationId: Type.String({ minLength: 1 }), sequence: Type.Integer({ minimum: 1 }) });
+/** Where a referenced statement event is: this sequence of its organisation's stream (`cso.events`, key = CSO id). */
+export const CsoEventRef = Type.Object({ csoId: Type.String({ minLength: 1 }), sequence: Type.Integer({ minimum: 1 }) });
+export type EventRef = Static<typeof ConsultationEventRef> | Static<typeof CsoEventRef>;
+
+/**
+ * v3: statement events may be referenced too (a statement body is up to 100,000 characters, like a comment), so
+ * `eventRef` names either a consultation's history (`consultationId`, as in v2) or an organisation's stream
+ * (`csoId`). The router writes v3 only for what v2 cannot say (a referenced statement event); v2 requests upcast
+ * as they are, their `eventRef` being a consultation's.
+ */
+export const DeliveryRequestedV3 = eventSchema(
+  'delivery.requested',
+  3,
+  Type.Object({
+    ...DeliveryRef,
+    eventId: Uuid,
+    eventType: NotifiableEventTypeSchema,
+    consultationId: Type.String({ minLength: 1 }),
+    /** For a statement event: the statement (the event's key, and `consultationId`, is the organisation). */
+    statementId: Type.Optional(Uuid),
+    eventOccurredAt: Rfc3339,
+    /** The event itself, when small enough to embed. */
+    event: Type.Optional(Type.Unknown()),
+    /** Otherwise where to read it, in the history of the stream it was recorded in. */
+    eventRef: Type.Optional(Type.Union([ConsultationEventRef, CsoEventRef])),
+    requestedAt: Rfc3339,
+  }),
+);
+upcasters['delivery.requested@2'] = (event) => ({ ...event, version: 3 });
+
 /** One HTTP attempt and what came of it. `round` starts at 1 and grows with each redelivery request. */
 export const DeliveryAttemptedV1 = eventSchema(
   'delivery.attempted',
@@ -234,6 +266,7 @@ export const DeliveryRedeliveryRequestedV1 = eventSchema(
 export const DeliveryRecord = Type.Union([
   DeliveryRequestedV1,
   DeliveryRequestedV2,
+  DeliveryRequestedV3,
   DeliveryAttemptedV1,
   DeliveryDeadLetteredV1,
   DeliveryRedeliveryRequestedV1,

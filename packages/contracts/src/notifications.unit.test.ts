@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ConsultationEvent } from './consultation.js';
-import { audienceOf, CONSULTATION_NOTIFIABLE_EVENT_TYPES, mayReceive, needsAddressees, type Recipient } from './notifications.js';
+import { audienceOf, CONSULTATION_NOTIFIABLE_EVENT_TYPES, deliveryRecordCodec, mayReceive, needsAddressees, type Recipient } from './notifications.js';
 
 const meta = {
   id: '00000000-0000-4000-8000-000000000001',
@@ -82,5 +82,42 @@ describe('who receives which consultation event', () => {
       expect(mayReceive(auditor, event)).toBe(true);
       expect(mayReceive(cso, event)).toBe(false);
     }
+  });
+});
+
+describe('delivery requests', () => {
+  const request = (version: number, data: Record<string, unknown>) => ({
+    id: '00000000-0000-4000-8000-000000000009',
+    source: 'notifier',
+    type: 'delivery.requested',
+    version,
+    occurredAt: '2026-01-01T00:00:00Z',
+    key: 'sub-1',
+    correlationId: 'x',
+    causationId: null,
+    actor: { kind: 'system', id: 'notifier' },
+    data: {
+      deliveryId: '00000000-0000-4000-8000-00000000000a',
+      subscriptionId: '00000000-0000-4000-8000-00000000000d',
+      eventId: '00000000-0000-4000-8000-00000000000b',
+      eventType: 'cso.statement-submitted',
+      consultationId: 'cso-1',
+      eventOccurredAt: '2026-01-01T00:00:00Z',
+      requestedAt: '2026-01-01T00:00:00Z',
+      ...data,
+    },
+  });
+
+  it('upcasts v1 and v2 to v3 as they are: a v2 reference is to a consultation history', () => {
+    const v2 = request(2, { eventType: 'consultation.comment-submitted', consultationId: 'c-1', eventRef: { consultationId: 'c-1', sequence: 2 } });
+    expect(deliveryRecordCodec.decode(JSON.stringify(v2))).toEqual({ ...v2, version: 3 });
+    const v1 = request(1, { event: { any: 'thing' } });
+    expect(deliveryRecordCodec.decode(JSON.stringify(v1))).toEqual({ ...v1, version: 3 });
+  });
+
+  it('v3 may reference a statement event in its organisation stream; v2 may not', () => {
+    const data = { statementId: '00000000-0000-4000-8000-00000000000c', eventRef: { csoId: 'cso-1', sequence: 7 } };
+    expect(deliveryRecordCodec.decode(JSON.stringify(request(3, data)))).toMatchObject({ version: 3, data });
+    expect(() => deliveryRecordCodec.encode(request(2, data) as never)).toThrow();
   });
 });

@@ -57,6 +57,26 @@ export interface StreamEntry {
   audience: Audience;
 }
 
+/**
+ * KEYS: the owner's subscription index, its reservations. ARGV: subscription id, cap, reservation ttl (ms).
+ * Redis's own clock times the reservations, so gateways' clocks need not agree.
+ */
+const RESERVE_SUBSCRIPTION_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local id, cap, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+if redis.call('ZSCORE', KEYS[1], id) or redis.call('ZSCORE', KEYS[2], id) then return 1 end
+local taken = redis.call('ZCARD', KEYS[1])
+for _, reserved in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+  if not redis.call('ZSCORE', KEYS[1], reserved) then taken = taken + 1 end
+end
+if taken >= cap then return 0 end
+redis.call('ZADD', KEYS[2], now + ttl, id)
+redis.call('PEXPIRE', KEYS[2], ttl)
+return 1
+`;
+
 /** How many events each partition's live stream keeps (approximately: MAXLEN ~). */
 export const LIVE_STREAM_CAP = 10_000;
 
@@ -216,6 +236,27 @@ export class NotificationReadModel {
   async subscriptionById(redis: Redis, id: string): Promise<SubscriptionView | null> {
     const raw = await redis.get(this.subscription(id));
     return raw ? (JSON.parse(raw) as SubscriptionView) : null;
+  }
+
+  private subscriptionReservations(owner: SubscriptionOwner): string {
+    return this.keys.key('notif', 'owner', owner.kind, owner.id, 'reserved');
+  }
+
+  /**
+   * Takes one of the owner's `cap` subscription places for `subscriptionId`, atomically (one Lua script), so
+   * concurrent creations on any number of gateways cannot exceed the cap between reading the count and the
+   * subscription being projected. Places are the projected subscriptions plus reservations not yet projected;
+   * a reservation lapses after `ttlMs` (a gateway that died mid-creation), by which time what it created is
+   * projected and counted as such. True if the place is taken (or was already this id's).
+   */
+  async reserveSubscription(redis: Redis, owner: SubscriptionOwner, subscriptionId: string, cap: number, ttlMs: number): Promise<boolean> {
+    const reply = await redis.eval(RESERVE_SUBSCRIPTION_LUA, 2, this.ownerIndex(owner), this.subscriptionReservations(owner), subscriptionId, cap, ttlMs);
+    return reply === 1;
+  }
+
+  /** Gives a reservation back: the subscription is projected (it counts in the index now), or was never created. */
+  async releaseSubscriptionReservation(redis: Redis, owner: SubscriptionOwner, subscriptionId: string): Promise<void> {
+    await redis.zrem(this.subscriptionReservations(owner), subscriptionId);
   }
 
   async subscriptionsOf(redis: Redis, owner: SubscriptionOwner): Promise<SubscriptionView[]> {

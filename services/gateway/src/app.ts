@@ -21,7 +21,8 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import { DEFAULT_SECRETARIAT_TIME_ZONE } from '@consult/domain';
-import { KeyDirectory, KeyNoLongerValid, type Principal } from './auth.js';
+import { KeyDirectory, KeyNoLongerValid, type AuthenticatedKey, type Principal } from './auth.js';
+import { StreamLeases } from './stream-leases.js';
 import { CommandBus, type CommandDispatcher } from './command-bus.js';
 import { SentCommands } from './sent-commands.js';
 import { KnownConsultations, type GatewayContext } from './context.js';
@@ -202,15 +203,26 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   app.decorateRequest('receivedAt', '');
   app.decorateRequest('principal', null as unknown as Principal);
+  app.decorateRequest('apiKey', null as unknown as AuthenticatedKey);
+  const csoStandings = new CsoReadModel(new KeySpace(options.keyPrefix));
   app.addHook('onRequest', async (request) => {
     request.receivedAt = now().toISOString();
     const path = request.url.split('?', 1)[0] ?? request.url;
     if (isPublic(path)) return;
     try {
-      request.principal = await keys.authenticate(request.headers.authorization);
+      request.apiKey = await keys.authenticateKey(request.headers.authorization);
+      request.principal = request.apiKey.principal;
     } catch (error) {
-      // A CSO whose key went with its accreditation is told so where it submits, as documented.
-      if (error instanceof KeyNoLongerValid && error.principal.kind === 'cso' && request.method === 'POST' && path === '/v1/cso-statements')
+      // A CSO whose key went with its accreditation is told so where it submits, as documented. A key that
+      // expired, or was revoked on its own (a leak) while the accreditation stands, is just refused (401).
+      if (
+        error instanceof KeyNoLongerValid &&
+        error.reason === 'revoked' &&
+        error.principal.kind === 'cso' &&
+        request.method === 'POST' &&
+        path === '/v1/cso-statements' &&
+        (await csoStandings.get(redis, error.principal.id, now().toISOString()))?.status === 'revoked'
+      )
         throw new HttpProblem('cso-not-accredited', `the accreditation of ${error.principal.id} was revoked: its key no longer works`);
       throw error;
     }
@@ -298,12 +310,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       redis,
       readModel: notifications,
       maxStreamsPerPrincipal: options.maxEventStreamsPerPrincipal ?? 10,
+      leases: new StreamLeases(redis, new KeySpace(options.keyPrefix)),
       onKeyChange: (listener_) => listener.onKeyChange(listener_),
+      keyRecord: (keyHash) => readModel.apiKeyRecord(redis, keyHash),
+      now,
     }),
   );
   await app.register(historyRoutes(context));
   await app.register(diplomaticPracticeRoutes(context));
-  await app.register(attachmentUploadRoutes(context.attachments, options.attachmentMaxBytes));
+  await app.register(
+    attachmentUploadRoutes(context.attachments, options.attachmentMaxBytes, async (csoId) => (await csos.csos.get(redis, csoId, now().toISOString()))?.status ?? null),
+  );
   await app.register(attachmentDownloadRoutes(csos));
   await app.register(principalRoutes());
   await app.register(reportRoutes({ ...csos, now }));

@@ -23,6 +23,13 @@ export class KeyNoLongerValid extends HttpProblem {
   }
 }
 
+/** A key that works now: its principal, its SHA-256 hash (how the directory names it) and when it expires, if ever. */
+export interface AuthenticatedKey {
+  principal: Principal;
+  keyHash: string;
+  expiresAt?: string;
+}
+
 export interface KeyDirectoryOptions {
   /** How long a key's record is cached in process; revocations and expiry changes evict it at once. */
   ttlMs?: number;
@@ -64,6 +71,11 @@ export class KeyDirectory {
   }
 
   async authenticate(authorization: string | undefined): Promise<Principal> {
+    return (await this.authenticateKey(authorization)).principal;
+  }
+
+  /** The principal of a working key, with what a long-lived response needs to follow it: its hash and expiry. */
+  async authenticateKey(authorization: string | undefined): Promise<AuthenticatedKey> {
     const match = authorization ? /^Bearer\s+([\x21-\x7E]{16,256})$/i.exec(authorization) : null;
     if (!match?.[1]) throw new HttpProblem('unauthorized', 'send Authorization: Bearer <api key>');
     const hash = sha256Hex(match[1]);
@@ -94,13 +106,15 @@ export class KeyDirectory {
     if (record.expiresAt && Date.parse(record.expiresAt) <= now) throw new KeyNoLongerValid(record.principal, 'expired', record.expiresAt);
     if (this.options.refuseDevelopmentKeys && record.principal.keyId.startsWith('dev-'))
       throw new HttpProblem('unauthorized', 'development keys are refused in production');
-    return record.principal;
+    return { principal: record.principal, keyHash: hash, ...(record.expiresAt ? { expiresAt: record.expiresAt } : {}) };
   }
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal;
+    /** The key the request authenticated with (unset on public routes). */
+    apiKey: AuthenticatedKey;
   }
 }
 

@@ -59,7 +59,7 @@ export class SubscriptionDirectory {
     return this.subscriptions.get(id);
   }
 
-  /** Subscriptions to this event type, except those whose creating key was revoked or expired. */
+  /** Subscriptions to this event type, except those whose creating key was revoked (an expired key's still deliver). */
   subscribedTo(eventType: string): Subscription[] {
     return [...this.subscriptions.values()].filter((s) => s.events.has(eventType) && !this.revocations?.stopped(s.createdByKeyId));
   }

@@ -4,12 +4,16 @@ import type { Kafka } from '@consult/kafka';
 import { TopicFollower } from './topic-follower.js';
 
 /**
- * Which API keys no longer work (revoked, or past their expiry), followed from `identity.events`: a
- * subscription made with such a key gets no more deliveries.
+ * Which API keys were revoked, followed from `identity.events`: a subscription made with such a key gets no more
+ * deliveries.
+ *
+ * An expiry does not stop deliveries. A subscription belongs to its principal, not to the key it was made with,
+ * and keys expire in the ordinary course of a rotation (`admin keys rotate` sets the old key's expiry after the
+ * overlap): every webhook a member state made with its old key must keep working with the new one. Revocation
+ * is the act that says a key — and what was done with it — can no longer be trusted.
  */
 export class KeyRevocations {
   private readonly revoked = new Set<string>();
-  private readonly expiries = new Map<string, number>();
   private readonly follower: TopicFollower;
 
   constructor(options: { kafka: Kafka; logger: Logger; topic: string }) {
@@ -17,20 +21,15 @@ export class KeyRevocations {
       try {
         const event = identityEventCodec.decode(message.value);
         if (event.type === 'identity.api-key-revoked') this.revoked.add(event.data.keyId);
-        else if (event.type === 'identity.api-key-expiry-set') this.expiries.set(event.data.keyId, Date.parse(event.data.expiresAt));
-        else if (event.data.expiresAt) this.expiries.set(event.data.keyId, Date.parse(event.data.expiresAt));
       } catch (error) {
         options.logger.error({ err: error, offset: message.offset }, 'skipping a malformed identity event');
       }
     });
   }
 
-  /** Whether deliveries for what this key created must stop now. */
-  stopped(keyId: string | undefined, now = Date.now()): boolean {
-    if (keyId === undefined) return false;
-    if (this.revoked.has(keyId)) return true;
-    const expiry = this.expiries.get(keyId);
-    return expiry !== undefined && expiry <= now;
+  /** Whether deliveries for what this key created must stop now: only once the key is revoked. */
+  stopped(keyId: string | undefined): boolean {
+    return keyId !== undefined && this.revoked.has(keyId);
   }
 
   async start(): Promise<void> {

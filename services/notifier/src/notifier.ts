@@ -1,7 +1,7 @@
 import { DEVELOPMENT_WEBHOOK_SECRETS_KEY, notificationTopicNames, type NotificationTopicNames, type TopicNames } from '@consult/contracts';
 import type { Logger } from '@consult/config';
 import { BatchingProducer, type Kafka } from '@consult/kafka';
-import { ConsultationReadModel } from '@consult/read-models';
+import { ConsultationReadModel, CsoReadModel } from '@consult/read-models';
 import { KeySpace, type Redis } from '@consult/redis';
 import { DataKeyStore } from './data-keys.js';
 import { KeyRevocations } from './key-revocations.js';
@@ -58,6 +58,7 @@ export class Notifier {
       operatorKey: options.secretsKey ?? DEVELOPMENT_WEBHOOK_SECRETS_KEY,
     });
     const history = new ConsultationReadModel(new KeySpace(keyPrefix));
+    const statements = new CsoReadModel(new KeySpace(keyPrefix));
     this.revocations = new KeyRevocations({ kafka, logger: logger.child({ component: 'key-revocations' }), topic: topics.identityEvents });
     directory.revocations = this.revocations;
     this.projector = new NotificationProjector({ kafka, redis, logger, topics, notificationTopics, keyPrefix, directory, producer: this.producer });
@@ -72,7 +73,10 @@ export class Notifier {
       directoryReady,
       dataKeys: this.dataKeys,
       loadEvent: async (ref, eventId) => {
-        const [raw] = await history.historyPage(redis, ref.consultationId, { after: ref.sequence - 1, limit: 1 });
+        const [raw] =
+          'csoId' in ref
+            ? await statements.streamHistoryPage(redis, ref.csoId, { after: ref.sequence - 1, limit: 1, upTo: ref.sequence })
+            : await history.historyPage(redis, ref.consultationId, { after: ref.sequence - 1, limit: 1 });
         const event = raw ? (JSON.parse(raw) as { id?: string }) : null;
         return event?.id === eventId ? event : null;
       },

@@ -176,6 +176,8 @@ export class NotificationRouter {
     const out: Message[] = [];
     const quarantined: Message[] = [];
     const requestedAt = this.now().toISOString();
+    // The bytes this transaction copies: each embedded event counts once per subscription it goes to.
+    let embedded = 0;
     for (const message of messages) {
       let event: CsoEvent;
       try {
@@ -189,8 +191,12 @@ export class NotificationRouter {
       this.remember(event);
       const statementId = statementIdOf(event);
       const coSigners = statementId ? this.coSigners.get(statementId) : undefined;
-      for (const subscription of statementRecipientsOf(event, coSigners, this.options.directory.subscribedTo(event.type)))
-        out.push(this.request(event, subscription, requestedAt, statementId));
+      const targets = statementRecipientsOf(event, coSigners, this.options.directory.subscribedTo(event.type));
+      // The same budget as consultation events: a statement body is up to 100,000 characters, too.
+      const size = message.value?.length ?? 0;
+      const embed = shouldEmbed(size, targets.length, embedded);
+      if (embed) embedded += size * targets.length;
+      for (const subscription of targets) out.push(this.request(event, subscription, requestedAt, statementId, embed));
     }
     return [
       { topic: this.options.notificationTopics.deliveries, messages: out },
@@ -199,34 +205,38 @@ export class NotificationRouter {
   }
 
   /**
-   * The delivery request of one event to one subscription. A large consultation event is referenced rather than
-   * embedded (the worker reads it from the consultation's history), so many subscriptions to a large comment
-   * cannot make a transaction of gigabytes; statement events are small and always embedded.
+   * The delivery request of one event to one subscription. A large event is referenced rather than embedded (the
+   * worker reads it from the consultation's history, or a statement event from its organisation's stream), so
+   * many subscriptions to a large comment or statement cannot make a transaction of gigabytes. A request that
+   * references a statement event is a v3 (v2 can only name a consultation's history); all else stays v2.
    */
   private request(event: ConsultationEvent | CsoEvent, subscription: Subscription, requestedAt: string, statementId?: string, embed = true): Message {
     const deliveryId = deliveryIdOf(event.id, subscription.id);
-    const record: DeliveryRecordOf<'delivery.requested'> = {
+    const common = {
       id: deterministicUuid(`delivery.requested:${deliveryId}`),
       source: 'notifier',
-      type: 'delivery.requested',
-      version: 2,
+      type: 'delivery.requested' as const,
       occurredAt: requestedAt,
       key: subscription.id,
       correlationId: event.correlationId,
       causationId: event.id,
-      actor: { kind: 'system', id: 'notifier' },
-      data: {
-        deliveryId,
-        subscriptionId: subscription.id,
-        eventId: event.id,
-        eventType: event.type as DeliveryRecordOf<'delivery.requested'>['data']['eventType'],
-        consultationId: event.key,
-        ...(statementId !== undefined ? { statementId } : {}),
-        eventOccurredAt: event.occurredAt,
-        ...(embed || statementId !== undefined ? { event } : { eventRef: { consultationId: event.key, sequence: event.sequence } }),
-        requestedAt,
-      },
+      actor: { kind: 'system' as const, id: 'notifier' },
     };
+    const data = {
+      deliveryId,
+      subscriptionId: subscription.id,
+      eventId: event.id,
+      eventType: event.type as DeliveryRecordOf<'delivery.requested'>['data']['eventType'],
+      consultationId: event.key,
+      ...(statementId !== undefined ? { statementId } : {}),
+      eventOccurredAt: event.occurredAt,
+      requestedAt,
+    };
+    const record: DeliveryRecordOf<'delivery.requested'> = embed
+      ? { ...common, version: 2, data: { ...data, event } }
+      : statementId !== undefined
+        ? { ...common, version: 3, data: { ...data, eventRef: { csoId: event.key, sequence: event.sequence } } }
+        : { ...common, version: 2, data: { ...data, eventRef: { consultationId: event.key, sequence: event.sequence } } };
     return { key: subscription.id, value: deliveryRecordCodec.encode(record), headers: { 'event-type': record.type } };
   }
 

@@ -6,6 +6,7 @@ import {
   notifierGroupId,
   type DeliveryRecord,
   type DeliveryRecordOf,
+  type EventRef,
   type NotificationBody,
   type NotificationTopicNames,
   type TopicNames,
@@ -38,7 +39,8 @@ export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = {
 };
 
 interface DeliveryState {
-  request: DeliveryRecordOf<'delivery.requested'>['data'];
+  /** Always the newest version's data: decoding upcasts older requests. */
+  request: Extract<DeliveryRecordOf<'delivery.requested'>, { version: 3 }>['data'];
   partition: number;
   round: number;
   /** Attempts made in the current round. */
@@ -80,10 +82,11 @@ export interface DeliveryWorkerOptions {
   directory: SubscriptionDirectory;
   directoryReady: Promise<void>;
   /**
-   * Reads an event a request references instead of embedding (`eventRef`): the consultation's history as
-   * produced. Null while it is not there yet (e.g. being rebuilt after a Redis flush): the attempt waits.
+   * Reads an event a request references instead of embedding (`eventRef`): the consultation's history, or for a
+   * statement event its organisation's stream, as produced. Null while it is not there yet (e.g. being rebuilt
+   * after a Redis flush): the attempt waits.
    */
-  loadEvent?: (ref: { consultationId: string; sequence: number }, eventId: string) => Promise<unknown>;
+  loadEvent?: (ref: EventRef, eventId: string) => Promise<unknown>;
   /** Opens sealed secrets; without it only secrets recorded in clear (v1 events) can sign. */
   dataKeys?: DataKeyStore;
   policy: DeliveryPolicy;
@@ -323,9 +326,9 @@ export class DeliveryWorker {
       this.options.logger.info({ deliveryId: request.deliveryId }, 'subscription deleted: delivery dropped');
       return;
     }
-    if (this.options.directory.revocations?.stopped(subscription.createdByKeyId, this.now().getTime())) {
+    if (this.options.directory.revocations?.stopped(subscription.createdByKeyId)) {
       state.scheduled = false;
-      this.options.logger.info({ deliveryId: request.deliveryId, subscriptionId: subscription.id }, 'the key that created the subscription no longer works: delivery dropped');
+      this.options.logger.info({ deliveryId: request.deliveryId, subscriptionId: subscription.id }, 'the key that created the subscription was revoked: delivery dropped');
       return;
     }
     const { policy } = this.options;
@@ -420,7 +423,8 @@ export class DeliveryWorker {
   }
 
   private requestMessage(state: DeliveryState): { key: string; value: string; headers: Record<string, string> } {
-    const record: DeliveryRecordOf<'delivery.requested'> = { ...this.envelope('delivery.requested', state), version: 2, data: state.request };
+    // Decoded requests are v3 (older ones upcast): copied as such, whatever their event reference.
+    const record: DeliveryRecordOf<'delivery.requested'> = { ...this.envelope('delivery.requested', state), version: 3, data: state.request };
     return { key: state.request.subscriptionId, value: deliveryRecordCodec.encode(record), headers: { 'event-type': record.type } };
   }
 

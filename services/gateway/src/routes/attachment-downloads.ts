@@ -1,12 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { requireKind } from '../auth.js';
 import { HttpProblem } from '../problems.js';
 import { Problem } from '../schemas.js';
 import { attachmentOn, sendAttachment } from './attachments.js';
 import { readableMemberState } from './comments.js';
-import { canSee } from './consultations.js';
+import { canSee, CONSULTATION_READERS } from './consultations.js';
 import type { CsoContext } from './csos.js';
-import { canReadStatement } from './statements.js';
+import { canReadStatement, STATEMENT_READERS } from './statements.js';
 import { withCoSignerStanding } from './statement-co-signing.js';
 
 const Digest = Type.String({ pattern: '^[0-9a-f]{64}$' });
@@ -14,7 +15,8 @@ const binary = { 200: Type.Any({ description: 'The file, as a download' }), '4xx
 
 /**
  * Downloads live under what a file is attached to, and whoever may read that item may download its files; no
- * one else learns even that the file exists (404, as for the item itself).
+ * one else learns even that the file exists (404, as for the item itself). The kind of principal is checked
+ * before anything is looked up, so a 403 never tells whether the item exists.
  */
 export function attachmentDownloadRoutes(context: CsoContext): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -29,6 +31,7 @@ export function attachmentDownloadRoutes(context: CsoContext): FastifyPluginAsyn
         },
       },
       async (request, reply) => {
+        requireKind(request, ...CONSULTATION_READERS);
         const { id, commentId, digest } = request.params;
         const view = await context.readModel.get(context.redis, id);
         if (!view) throw new HttpProblem('consultation-not-found', `no consultation ${id}`);
@@ -51,6 +54,7 @@ export function attachmentDownloadRoutes(context: CsoContext): FastifyPluginAsyn
         },
       },
       async (request, reply) => {
+        requireKind(request, ...CONSULTATION_READERS);
         const view = await context.readModel.get(context.redis, request.params.id);
         if (!view || !canSee(request.principal, view)) throw new HttpProblem('consultation-not-found', `no consultation ${request.params.id}`);
         const attachment = view.documents[Number(request.params.index)]?.attachment;
@@ -97,6 +101,7 @@ export function attachmentDownloadRoutes(context: CsoContext): FastifyPluginAsyn
         },
       },
       async (request, reply) => {
+        requireKind(request, ...STATEMENT_READERS);
         const statement = await context.csos.statementById(context.redis, request.params.id);
         if (!statement || !canReadStatement(request.principal, await withCoSignerStanding(context, statement)))
           throw new HttpProblem('statement-not-found', `no statement ${request.params.id}`);

@@ -87,7 +87,12 @@ export function attachmentOn(refs: readonly AttachmentRef[] | undefined, digest:
  * is streamed to a staging file while hashed, never held in memory; oversize, a type other than PDF, DOCX, ODT,
  * PNG or JPEG, or a digest other than the one the sender named is a 4xx and nothing is stored.
  */
-export function attachmentUploadRoutes(store: AttachmentStore, maxBytes = ATTACHMENT_MAX_BYTES): FastifyPluginAsyncTypebox {
+export function attachmentUploadRoutes(
+  store: AttachmentStore,
+  maxBytes = ATTACHMENT_MAX_BYTES,
+  /** The standing of a CSO's accreditation now (`accredited`, `lapsed`, `revoked`), or null if unknown. */
+  csoStatus: (csoId: string) => Promise<string | null> = async () => 'accredited',
+): FastifyPluginAsyncTypebox {
   return async (app) => {
     // In this scope only, any body is a raw stream (the JSON API elsewhere keeps its parsers and limits).
     app.removeAllContentTypeParsers();
@@ -103,7 +108,15 @@ export function attachmentUploadRoutes(store: AttachmentStore, maxBytes = ATTACH
         },
       },
       async (request, reply) => {
-        requireKind(request, 'secretariat', 'member-state', 'cso');
+        const principal = requireKind(request, 'secretariat', 'member-state', 'cso');
+        // A file is only ever uploaded to be attached; an organisation that may not submit has nothing to attach it to.
+        if (principal.kind === 'cso') {
+          const status = await csoStatus(principal.id);
+          if (status !== 'accredited') {
+            reply.header('connection', 'close');
+            throw new HttpProblem('cso-not-accredited', `the accreditation of ${principal.id} ${status === 'revoked' ? 'was revoked' : status === 'lapsed' ? 'lapsed' : 'is unknown'}: it cannot upload files`);
+          }
+        }
         const declared = Number(request.headers['content-length'] ?? NaN);
         if (declared > maxBytes) {
           // Refused before a byte is read: the connection closes rather than drain the rest.

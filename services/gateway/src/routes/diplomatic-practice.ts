@@ -40,6 +40,10 @@ export function diplomaticPracticeRoutes(context: GatewayContext): FastifyPlugin
   const mustExist = async (id: string): Promise<void> => {
     if (!(await context.consultations.exists(id))) throw new HttpProblem('consultation-not-found', `no consultation ${id}`);
   };
+  /** A consultation not addressed to the member state is, to it, one that does not exist (docs/security.md). */
+  const mustBeAddressee = async (id: string, memberState: string): Promise<void> => {
+    if (!(await context.consultations.isAddressee(id, memberState))) throw new HttpProblem('consultation-not-found', `no consultation ${id}`);
+  };
 
   return async (app) => {
     app.post(
@@ -54,7 +58,7 @@ export function diplomaticPracticeRoutes(context: GatewayContext): FastifyPlugin
       },
       async (request, reply) => {
         const principal = requireKind(request, 'member-state');
-        await mustExist(request.params.id);
+        await mustBeAddressee(request.params.id, principal.id);
         const command = commandFor(request, context, 'consultation.submit-no-comments', request.params.id, {
           memberState: principal.id,
         });
@@ -76,7 +80,7 @@ export function diplomaticPracticeRoutes(context: GatewayContext): FastifyPlugin
       },
       async (request, reply) => {
         const principal = requireKind(request, 'member-state');
-        await mustExist(request.params.id);
+        await mustBeAddressee(request.params.id, principal.id);
         const command = commandFor(request, context, 'consultation.break-silence', request.params.id, {
           memberState: principal.id,
           reason: request.body.reason,

@@ -1,20 +1,39 @@
 import { inAudience } from '@consult/contracts';
-import { completeStreamCursor, formatStreamCursor, parseStreamCursor, type NotificationReadModel } from '@consult/read-models';
+import { completeStreamCursor, formatStreamCursor, parseStreamCursor, type ApiKeyRecord, type NotificationReadModel } from '@consult/read-models';
 import type { Redis } from '@consult/redis';
+import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { KeyChange } from '../projection-listener.js';
 import { HttpProblem } from '../problems.js';
+import type { StreamLeases } from '../stream-leases.js';
 import { EventsHeaders } from './subscription-schemas.js';
 
 export interface EventRoutesContext {
   redis: Redis;
   readModel: NotificationReadModel;
-  /** Open streams one principal may hold; more is 429 `event-stream-limit-reached`. */
+  /** Open streams one principal may hold, on all gateways together; more is 429 `event-stream-limit-reached`. */
   maxStreamsPerPrincipal: number;
-  /** Key changes announced by the projector: a revoked key's streams are closed at once. */
+  /** Where the open streams of each principal are counted (Redis, shared by the gateways). */
+  leases: StreamLeases;
+  /**
+   * Key changes announced by the projector: a revoked key's streams are closed at once; an expiry set on a key
+   * (a rotation's overlap) closes its streams when that time comes, not when it is set.
+   */
   onKeyChange: (listener: (change: KeyChange) => void) => void;
+  /** What the key directory holds of a key now (read again when its expiry changes). */
+  keyRecord: (keyHash: string) => Promise<ApiKeyRecord | null>;
+  now?: () => Date;
   /** How long one XREAD waits before a keep-alive comment is sent. */
   keepAliveMs?: number;
+}
+
+/** Node's timers hold at most 2^31-1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+interface OpenStream {
+  close: () => void;
+  /** Closes the stream when this time passes (an ISO date; undefined: never), replacing any earlier time. */
+  expireAt: (at: string | undefined) => void;
 }
 
 /**
@@ -31,23 +50,35 @@ export interface EventRoutesContext {
  */
 export function eventRoutes(context: EventRoutesContext): FastifyPluginAsyncTypebox {
   const { redis, readModel } = context;
+  const now = context.now ?? (() => new Date());
   const open = new Set<() => void>();
-  const byKey = new Map<string, Set<() => void>>();
-  const perPrincipal = new Map<string, number>();
-  const release = (who: string): void => {
-    const left = (perPrincipal.get(who) ?? 1) - 1;
-    if (left > 0) perPrincipal.set(who, left);
-    else perPrincipal.delete(who);
+  const byKey = new Map<string, Set<OpenStream>>();
+  /** Applies what the directory now says of a key to its open streams: closed if revoked or gone, else timed to its expiry. */
+  const follow = (keyHash: string, streams: OpenStream[]): void => {
+    if (streams.length === 0) return;
+    context.keyRecord(keyHash).then(
+      (record) => {
+        for (const stream of streams)
+          if (!record || record.revokedAt) stream.close();
+          else stream.expireAt(record.expiresAt);
+      },
+      // Unable to tell whether the key still works: close (the client resumes with Last-Event-ID and is authenticated again).
+      () => streams.forEach((stream) => stream.close()),
+    );
   };
   context.onKeyChange((change) => {
+    // Issued keys are re-announced by a rebuild after a flush: nothing changed for a key that has streams.
     if (change.type === 'identity.api-key-issued') return;
-    for (const close of [...(byKey.get(change.keyId) ?? [])]) close();
+    const streams = [...(byKey.get(change.keyId) ?? [])];
+    if (change.type === 'identity.api-key-revoked') for (const stream of streams) stream.close();
+    else follow(change.keyHash, streams);
   });
   return async (app) => {
     // Long-lived responses would hold the server open: end them when the gateway closes.
     app.addHook('preClose', async () => {
       for (const close of open) close();
     });
+    app.addHook('onClose', async () => context.leases.stop());
 
     app.get(
       '/v1/events',
@@ -61,16 +92,23 @@ export function eventRoutes(context: EventRoutesContext): FastifyPluginAsyncType
       async (request, reply) => {
         const principal = request.principal;
         const who = `${principal.kind}:${principal.id}`;
-        if ((perPrincipal.get(who) ?? 0) >= context.maxStreamsPerPrincipal)
+        // Counted in Redis, checked and taken in one step: concurrent opens on any gateway cannot slip past the cap.
+        const streamId = randomUUID();
+        if (!(await context.leases.acquire(who, streamId, context.maxStreamsPerPrincipal)))
           throw new HttpProblem('event-stream-limit-reached', `at most ${context.maxStreamsPerPrincipal} open event streams per principal; close one`, {}, 5);
-        // Counted before the first await, so concurrent opens cannot slip past the cap.
-        perPrincipal.set(who, (perPrincipal.get(who) ?? 0) + 1);
+        let released = false;
+        const release = (): void => {
+          if (released) return;
+          released = true;
+          // A lease that cannot be dropped now lapses on its own (it is no longer renewed).
+          context.leases.release(who, streamId).catch((error: unknown) => request.log.warn({ err: error }, 'an event stream lease was not released'));
+        };
         let cursor;
         try {
           const given = parseStreamCursor(request.headers['last-event-id']);
           cursor = given ? completeStreamCursor(given, await readModel.streamEnd(redis)) : await readModel.streamEnd(redis);
         } catch (error) {
-          release(who);
+          release();
           throw error;
         }
         reply.hijack();
@@ -88,20 +126,37 @@ export function eventRoutes(context: EventRoutesContext): FastifyPluginAsyncType
         const connection = redis.duplicate({ enableAutoPipelining: false, maxRetriesPerRequest: 1 });
         let live = true;
         let wake: () => void = () => undefined;
+        let expiry: NodeJS.Timeout | undefined;
         const close = (): void => {
           if (!live) return;
           live = false;
+          clearTimeout(expiry);
           open.delete(close);
-          byKey.get(principal.keyId)?.delete(close);
-          release(who);
+          byKey.get(principal.keyId)?.delete(stream);
+          release();
           connection.disconnect();
           raw.end();
           wake();
         };
+        // The stream ends when the key's expiry passes: a timer, moved whenever the expiry is set again.
+        const expireAt = (at: string | undefined): void => {
+          clearTimeout(expiry);
+          expiry = undefined;
+          if (!live || at === undefined) return;
+          const wait = Date.parse(at) - now().getTime();
+          if (wait <= 0) return close();
+          // Node's timers hold at most 2^31-1 ms (~24.8 days); a later expiry is reached in steps.
+          expiry = setTimeout(() => expireAt(at), Math.min(wait, MAX_TIMER_MS));
+          expiry.unref();
+        };
+        const stream: OpenStream = { close, expireAt };
         open.add(close);
         if (!byKey.has(principal.keyId)) byKey.set(principal.keyId, new Set());
-        byKey.get(principal.keyId)!.add(close);
+        byKey.get(principal.keyId)!.add(stream);
         raw.on('close', close);
+        expireAt(request.apiKey.expiresAt);
+        // A change to the key between its authentication and now was announced before this stream listened for it.
+        follow(request.apiKey.keyHash, [stream]);
         try {
           while (live) {
             const entries = await readModel.readStream(connection, cursor, 500, context.keepAliveMs ?? 15_000);

@@ -41,6 +41,9 @@ export function statementBodyHash(body: SubmitStatementBody): string {
  * Who may read a statement: the secretariat and auditors all; an organisation its own; the Standing Committee
  * what was forwarded to it. Everyone else with a key gets 403; a statement one may not see is a 404.
  */
+/** Who may read statements at all (which ones is `canReadStatement`'s to say). */
+export const STATEMENT_READERS = ['secretariat', 'auditor', 'cso', 'standing-committee'] as const;
+
 export function canReadStatement(principal: Principal, statement: StatementView): boolean {
   switch (principal.kind) {
     case 'secretariat':
@@ -60,7 +63,7 @@ type TransitionType = 'cso.review-statement' | 'cso.forward-statement' | 'cso.re
 export function statementRoutes(context: CsoContext): FastifyPluginAsyncTypebox {
   const readable = async (request: FastifyRequest, id: string): Promise<StatementView> => {
     // The kind is checked before the lookup: a 403 never tells whether the statement exists.
-    requireKind(request, 'secretariat', 'auditor', 'cso', 'standing-committee');
+    requireKind(request, ...STATEMENT_READERS);
     const statement = await context.csos.statementById(context.redis, id);
     if (!statement || !canReadStatement(request.principal, statement))
       throw new HttpProblem('statement-not-found', `no statement ${id}`);

@@ -36,6 +36,12 @@ import {
   SubscriptionResponse,
 } from './subscription-schemas.js';
 
+/**
+ * How long a reserved subscription place outlives a gateway that died while creating it: far longer than a
+ * subscription takes to be projected, so the place is never counted twice nor lost in between.
+ */
+const RESERVATION_TTL_MS = 5 * 60_000;
+
 export interface SubscriptionRoutesContext {
   redis: Redis;
   producer: BatchingProducer;
@@ -155,21 +161,31 @@ export function subscriptionRoutes(context: SubscriptionRoutesContext): FastifyP
             return reply.code(201).header('location', `/v1/subscriptions/${id}`).header('idempotent-replayed', 'true').send(render(existing));
           }
         }
-        const existing = await readModel.subscriptionsOf(redis, owner);
-        if (existing.length >= context.maxSubscriptionsPerPrincipal)
+        // The cap is checked and a place taken in one step (a Lua script), so concurrent creations on any number
+        // of gateways cannot slip past it while the first ones are still being projected.
+        if (!(await readModel.reserveSubscription(redis, owner, id, context.maxSubscriptionsPerPrincipal, RESERVATION_TTL_MS)))
           throw new HttpProblem('subscription-limit-reached', `at most ${context.maxSubscriptionsPerPrincipal} subscriptions per principal`);
         // A secret the subscriber chose is still accepted (v1 API); otherwise the server makes one and shows it once.
         const generated = request.body.secret === undefined;
         const secret = request.body.secret ?? generateWebhookSecret();
         const { dataKey, sealedSecret } = sealWebhookSecret(context.secretsKey, id, secret, request.receivedAt);
-        await produceDataKey(dataKey);
-        await produce({
-          ...envelope(request, id),
-          type: 'subscription.created',
-          version: 2,
-          data: { subscriptionId: id, owner, url, events, sealedSecret, createdByKeyId: request.principal.keyId, createdAt: request.receivedAt },
-        });
-        await until(async () => (await readModel.subscriptionById(redis, id)) !== null);
+        let visible = false;
+        try {
+          await produceDataKey(dataKey);
+          await produce({
+            ...envelope(request, id),
+            type: 'subscription.created',
+            version: 2,
+            data: { subscriptionId: id, owner, url, events, sealedSecret, createdByKeyId: request.principal.keyId, createdAt: request.receivedAt },
+          });
+          visible = await until(async () => (await readModel.subscriptionById(redis, id)) !== null);
+        } catch (error) {
+          // Not produced (or not known to be): give the place back; if it was produced after all, the index counts it.
+          await readModel.releaseSubscriptionReservation(redis, owner, id).catch(() => undefined);
+          throw error;
+        }
+        // Projected: it counts in the index now. Not yet: the reservation holds its place until it lapses.
+        if (visible) await readModel.releaseSubscriptionReservation(redis, owner, id);
         return reply
           .code(201)
           .header('location', `/v1/subscriptions/${id}`)
