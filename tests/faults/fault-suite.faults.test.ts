@@ -38,7 +38,7 @@ const CLOSE_GRACE_MS = 2_000;
 const REQUEST_BUDGET_MS = 40_000;
 /** A reminder or closing not in Kafka this long after it was due counts as missed. */
 const EFFECT_DUE_WITHIN_MS = 15_000;
-const gatewayPort = Number(process.env.FAULTS_GATEWAY_PORT ?? 39180);
+const gatewayPort = Number(process.env.FAULTS_GATEWAY_PORT ?? 18180);
 const memberKeys: Record<string, string> = Object.fromEntries(STATES.map((s) => [s, DEV_KEYS[s].secret]));
 const SECRETARIAT = DEV_KEYS.secretariat.secret;
 

@@ -6,6 +6,8 @@ export interface ReadToEndOptions {
   topic: string;
   /** Partitions to read; all when omitted. */
   partitions?: readonly number[];
+  /** Where to start per partition (the next offset to read); the beginning for partitions not given. */
+  from?: ReadonlyMap<number, number>;
   logger: Logger;
   /** Called in partition order for each fetched batch of the wanted partitions. */
   onBatch: (partition: number, messages: KafkaMessage[]) => void | Promise<void>;
@@ -21,7 +23,7 @@ export interface ReadToEndResult {
 }
 
 /**
- * Reads partitions of a topic from the beginning to the end they had when called, with read_committed
+ * Reads partitions of a topic from the beginning (or given offsets) to the end they had when called, with read_committed
  * semantics, through a throw-away consumer group. The end is found by offsets, not by silence: a partition is
  * done when the consumer has passed its high watermark, counting transaction markers, which kafkajs reports
  * in END_BATCH_PROCESS even when a fetch holds nothing but control records.
@@ -42,7 +44,8 @@ export async function readToEnd(kafka: Kafka, options: ReadToEndOptions): Promis
   for (const o of offsets) {
     if (!wanted.has(o.partition)) continue;
     ends.set(o.partition, Number(o.high));
-    if (Number(o.high) > Number(o.low)) remaining.add(o.partition);
+    const start = Math.max(Number(o.low), options.from?.get(o.partition) ?? 0);
+    if (Number(o.high) > start) remaining.add(o.partition);
   }
   if (remaining.size === 0) return { messages: 0, ends };
 
@@ -84,12 +87,17 @@ export async function readToEnd(kafka: Kafka, options: ReadToEndOptions): Promis
         if (!wanted.has(batch.partition) || !remaining.has(batch.partition)) return;
         const end = ends.get(batch.partition) ?? 0;
         // Only what existed when we started: later messages belong to whoever reads on.
-        const messages = batch.messages.filter((m) => Number(m.offset) < end);
+        const from = options.from?.get(batch.partition) ?? 0;
+        // A fetch begun before the seek took effect may start earlier: what precedes `from` is not wanted.
+        const messages = batch.messages.filter((m) => Number(m.offset) < end && Number(m.offset) >= from);
         count += messages.length;
         if (messages.length > 0) await options.onBatch(batch.partition, messages);
         await heartbeat();
       },
     });
+    // kafkajs takes seeks only once the consumer runs; they apply when each partition's fetching starts.
+    for (const [partition, offset] of options.from ?? [])
+      if (remaining.has(partition)) consumer.seek({ topic, partition, offset: String(offset) });
     const timeoutMs = options.timeoutMs ?? 120_000;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<void>((_, reject) => {

@@ -15,7 +15,8 @@ export interface TransactionalProcessorOptions {
   partitionsConsumedConcurrently?: number;
   maxMessagesPerTransaction?: number;
   /**
-   * Loads (or reloads) the state `process` keeps for these partitions, from scratch. Runs after the partitions'
+   * Brings the state `process` keeps for these partitions up to date with everything committed, keeping
+   * nothing uncommitted (see ChainedStreams.load). Runs after the partitions'
    * previous owner is fenced and again after an aborted transaction; nothing of a partition is processed
    * until its load has succeeded.
    */

@@ -51,6 +51,12 @@ export class ChainedStreams<S, E extends ChainedEvent> {
   private readonly states = new Map<string, S | null>();
   private readonly heads = new Map<string, ChainHead>();
   private readonly streamsByPartition = new Map<number, Set<string>>();
+  /**
+   * Per partition, the offset up to which the state is exactly the history topic's; absent once an event
+   * was appended (it may abort) or before the first read.
+   */
+  private readonly positions = new Map<number, number>();
+  private warming: Promise<void> | undefined;
 
   constructor(private readonly options: ChainedStreamsOptions<S, E>) {}
 
@@ -63,27 +69,61 @@ export class ChainedStreams<S, E extends ChainedEvent> {
     return this.heads.get(key)?.sequence ?? 0;
   }
 
-  /** Forgets these partitions' streams and reads them again from the history topic. */
+  /**
+   * Starts reading every partition's history before any is assigned: a restarted writer does so while its
+   * group still waits out the dead member's session, and a take-over then reads only what was written since.
+   * A failed warm-up costs only the head start (`load` reads from the beginning).
+   */
+  warmUp(): void {
+    this.warming = this.read(undefined).then(
+      () => undefined,
+      (error: unknown) => this.options.logger.warn({ err: error, topic: this.options.topic }, 'warming up stream state failed'),
+    );
+  }
+
+  /**
+   * Brings these partitions' streams up to date with the history topic: from where the state was last read
+   * if nothing was appended since (appended events may not have committed), from the beginning otherwise.
+   */
   async load(partitions: number[]): Promise<number> {
+    await this.warming;
+    return this.read(partitions);
+  }
+
+  private async read(partitions: number[] | undefined): Promise<number> {
     const { kafka, logger, topic } = this.options;
     const started = Date.now();
-    for (const partition of partitions) {
+    const from = new Map<number, number>();
+    if (!partitions) {
+      this.states.clear();
+      this.heads.clear();
+      this.streamsByPartition.clear();
+      this.positions.clear();
+    }
+    for (const partition of partitions ?? []) {
+      const position = this.positions.get(partition);
+      if (position !== undefined) {
+        from.set(partition, position);
+        continue;
+      }
       for (const key of this.streamsByPartition.get(partition) ?? []) {
         this.states.delete(key);
         this.heads.delete(key);
       }
       this.streamsByPartition.set(partition, new Set());
     }
-    const { messages } = await readToEnd(kafka, {
+    const { messages, ends } = await readToEnd(kafka, {
       topic,
-      partitions,
+      ...(partitions ? { partitions } : {}),
+      from,
       logger,
       groupIdPrefix: `${topic}.writer-load`,
       onBatch: (partition, batch) => {
         for (const message of batch) this.applyStored(partition, message);
       },
     });
-    logger.info({ topic, partitions, events: messages, ms: Date.now() - started }, 'stream state loaded');
+    for (const [partition, end] of ends) this.positions.set(partition, end);
+    logger.info({ topic, partitions: partitions ?? 'all', events: messages, caughtUp: from.size, ms: Date.now() - started }, 'stream state loaded');
     return messages;
   }
 
@@ -148,6 +188,7 @@ export class ChainedStreams<S, E extends ChainedEvent> {
     };
     const event = { ...unhashed, hash: chainHash(unhashed, unhashed.previousHash) } as unknown as E;
     const message: Message = { key: command.key, value: this.options.encode(event), headers: { 'event-type': event.type } };
+    this.positions.delete(partition);
     this.remember(partition, event);
     return { event, message };
   }

@@ -68,6 +68,8 @@ export class CsoWriter {
   }
 
   async start(): Promise<void> {
+    // Read the history while the group assigns partitions (after a crash it waits out the dead member).
+    this.streams.warmUp();
     await this.processor.start();
   }
 

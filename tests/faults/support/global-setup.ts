@@ -14,17 +14,17 @@ declare module 'vitest' {
 export const servicePidsFile = (infra: FaultInfra): string => join(infra.dir, 'service.pids');
 
 /**
- * Starts the suite's own broker and Redis (ports from FAULTS_KAFKA_PORT / FAULTS_REDIS_PORT, defaults 39092,
- * 39093 and 36379) and stops them, and any service left running, at the end even when the run failed. Logs
+ * Starts the suite's own broker and Redis (ports from FAULTS_KAFKA_PORT / FAULTS_REDIS_PORT, defaults 18092,
+ * 18093 and 16379) and stops them, and any service left running, at the end even when the run failed. Logs
  * stay in the temporary directory; the broker's data is deleted.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const kafkaPort = Number(process.env.FAULTS_KAFKA_PORT ?? 39092);
+  const kafkaPort = Number(process.env.FAULTS_KAFKA_PORT ?? 18092);
   const infra: FaultInfra = {
     dir: mkdtempSync(join(tmpdir(), 'consult-faults-')),
     kafkaPort,
     kafkaControllerPort: Number(process.env.FAULTS_KAFKA_CONTROLLER_PORT ?? kafkaPort + 1),
-    redisPort: Number(process.env.FAULTS_REDIS_PORT ?? 36379),
+    redisPort: Number(process.env.FAULTS_REDIS_PORT ?? 16379),
   };
   const stop = async (): Promise<void> => {
     if (existsSync(servicePidsFile(infra)))
