@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Local single-node Kafka (KRaft, broker+controller in one JVM) without Docker.
+# Local Kafka (KRaft, broker+controller in one JVM per node) without Docker:
+# one node by default, or a small cluster (--brokers N).
 #
 #   infra/kafka/kafka.sh up       start (or reuse) the broker; last stdout line:
 #                                 KAFKA_BROKERS=127.0.0.1:<port>
@@ -12,6 +13,10 @@
 #                                 stdout also carries the client credentials:
 #                                 KAFKA_SASL_MECHANISM=, KAFKA_SASL_USERNAME=,
 #                                 KAFKA_SASL_PASSWORD= (KAFKA_BROKERS= last)
+#   infra/kafka/kafka.sh up --brokers 3  a KRaft cluster of 3 nodes (each
+#                                 broker+controller, one JVM each), ready when
+#                                 every node is; KAFKA_BROKERS= lists them all.
+#                                 down/status/logs/reset act on every node.
 #
 # Jars come from Maven Central through infra/kafka/pom.xml, once, into
 # <repo>/.cache/kafka/<version>/libs. Progress goes to stderr; stdout carries
@@ -24,6 +29,11 @@
 #   KAFKA_STATE_DIR      config, data, pid, log    (default <repo>/.cache/kafka/run)
 #   KAFKA_START_TIMEOUT  seconds to wait for "Kafka Server started" (default 90)
 #   KAFKA_HEAP_OPTS      JVM heap flags            (default -Xms256m -Xmx768m)
+#                        (per node with --brokers N)
+#   KAFKA_PORTS          --brokers N: client ports of nodes 1..N, comma-separated
+#                        (default KAFKA_PORT, KAFKA_PORT+2, KAFKA_PORT+4, ...)
+#   KAFKA_CONTROLLER_PORTS  --brokers N: controller ports of nodes 1..N
+#                        (default KAFKA_CONTROLLER_PORT, +2, +4, ...)
 #
 # This script never reads KAFKA_BROKERS: callers that already have a broker
 # should set KAFKA_BROKERS themselves and skip `up`.
@@ -37,6 +47,15 @@
 # The KRaft controller listener stays PLAINTEXT on loopback. A state dir is
 # SASL from its first `up --sasl` on: `up --sasl` refuses data formatted
 # without the users, and neither `up` reuses a running broker of the other kind.
+#
+# A cluster (--brokers N, N >= 2) keeps each node in <state>/node-<id>/ (its
+# server.properties, data, broker.pid, broker.log, broker.env) and the cluster's
+# shape (ports, cluster id) in <state>/cluster.env; a single broker keeps those
+# files in <state>/ itself, exactly as before. A state dir holds one or the
+# other: `up` refuses a state dir of the other shape. Topics and internal
+# topics default to replication factor min(N,3) and min.insync.replicas 2 from
+# three nodes on (1 below). `up --brokers N` on a cluster with nodes down
+# starts only those (on their recorded ports). SASL is single-broker only.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -58,13 +77,26 @@ STATE_DIR=${KAFKA_STATE_DIR:-$CACHE_DIR/run}
 
 # Files inside the state dir.
 STATE_MARKER="$STATE_DIR/.kafka-sh-state"
-PROPS="$STATE_DIR/server.properties"
-DATA_DIR="$STATE_DIR/data"
-PID_FILE="$STATE_DIR/broker.pid"
-LOG_FILE="$STATE_DIR/broker.log"
-RUN_INFO="$STATE_DIR/broker.env" # version/port of the running broker
 SASL_ENV="$STATE_DIR/sasl.env"   # SCRAM users created when the storage was formatted
 LOCK_DIR="$STATE_DIR/.lock"
+CLUSTER_ENV="$STATE_DIR/cluster.env" # a cluster's shape: brokers, ports, cluster id
+
+# One node's files: in the state dir itself for a single broker, in node-<id>/
+# for a node of a cluster. The functions below act on the node selected here.
+select_node_dir() { # dir
+  PROPS="$1/server.properties"
+  DATA_DIR="$1/data"
+  PID_FILE="$1/broker.pid"
+  LOG_FILE="$1/broker.log"
+  RUN_INFO="$1/broker.env" # version/port of the running broker
+}
+select_node_dir "$STATE_DIR"
+
+# The node's identity in its cluster (a single broker is node 1 of 1).
+NODE_ID=1
+BROKERS=1 # up --brokers N
+VOTERS="1@127.0.0.1:$CPORT"
+CLUSTER_ID='' # shared by every node of a cluster; a single broker draws its own
 
 STARTED_RE='Kafka Server started'
 
@@ -72,7 +104,7 @@ log() { printf 'kafka: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
 usage() {
-  sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -236,27 +268,35 @@ listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER"
   fi
+  # Replication: none on a single node; a cluster keeps three copies (or as many
+  # as it has nodes) and acknowledges a write once two of them have it.
+  local rf=$((BROKERS < 3 ? BROKERS : 3)) min_isr=$((BROKERS >= 3 ? 2 : 1)) replication
+  if ((BROKERS == 1)); then
+    replication="# Single node: internal topics cannot be replicated."
+  else
+    replication="# A cluster of $BROKERS nodes: internal topics have $rf replicas, $min_isr of them in sync."
+  fi
   # The SASL properties hold the broker's own password.
   (
     ((SASL)) && umask 077
     cat >"$PROPS" <<EOF
 # Generated by infra/kafka/kafka.sh; rewritten on every start.
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$CPORT
+node.id=$NODE_ID
+controller.quorum.voters=$VOTERS
 $listeners
 log.dirs=$DATA_DIR
 
 # The project creates its topics explicitly, with their own configs.
 auto.create.topics.enable=false
 num.partitions=6
-default.replication.factor=1
-min.insync.replicas=1
+default.replication.factor=$rf
+min.insync.replicas=$min_isr
 
-# Single node: internal topics cannot be replicated.
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
+$replication
+offsets.topic.replication.factor=$rf
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=$min_isr
 # Fewer internal partitions than the default 50 keep the first group and the
 # first transaction quick on a 2-core machine.
 offsets.topic.num.partitions=10
@@ -270,13 +310,15 @@ EOF
   return 0
 }
 
+new_cluster_id() { head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'; }
+
 format_storage() {
   if [[ -f $DATA_DIR/meta.properties ]]; then
     return 0
   fi
-  local cluster_id
+  local cluster_id=$CLUSTER_ID
   # Kafka cluster ids are 16 random bytes in URL-safe base64 without padding.
-  cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+  [[ -n $cluster_id ]] || cluster_id=$(new_cluster_id)
   local scram=() mech user
   if ((SASL)); then
     # KRaft keeps SCRAM credentials in the metadata log; bootstrapping them here
@@ -308,14 +350,17 @@ print_address() { # port
   printf 'KAFKA_BROKERS=127.0.0.1:%s\n' "$1"
 }
 
+READY_DEADLINE='' # a cluster's nodes share one start deadline
+
 wait_ready() { # pid port -> 0 when ready; dies if the process exits or times out
-  local pid=$1 port=$2 deadline=$((SECONDS + START_TIMEOUT))
+  local pid=$1 port=$2 deadline=${READY_DEADLINE:-$((SECONDS + START_TIMEOUT))} log_file=$LOG_FILE
   while ((SECONDS < deadline)); do
     if ! kill -0 "$pid" 2>/dev/null; then
       rm -f "$PID_FILE"
       log "broker exited during startup; last log lines:"
       tail -n 30 "$LOG_FILE" >&2 || true
-      die "broker failed to start (log: $LOG_FILE)"
+      abort_start
+      die "broker failed to start (log: $log_file)"
     fi
     if started_in_log && port_open "$port"; then
       return 0
@@ -326,23 +371,77 @@ wait_ready() { # pid port -> 0 when ready; dies if the process exits or times ou
   tail -n 30 "$LOG_FILE" >&2 || true
   log "stopping it"
   stop_pid "$pid"
-  die "broker startup timed out (raise KAFKA_START_TIMEOUT; log: $LOG_FILE)"
+  abort_start
+  die "broker startup timed out (raise KAFKA_START_TIMEOUT; log: $log_file)"
+}
+
+# A node of a cluster failed to start: stop the nodes this `up` started, so a
+# failed `up` leaves nothing running (a single broker has no others).
+abort_start() {
+  local id pid
+  for id in ${STARTED_NODES[@]+"${STARTED_NODES[@]}"}; do
+    select_node_dir "$STATE_DIR/node-$id"
+    pid=$(running_pid)
+    [[ -n $pid ]] || continue
+    log "stopping node $id (pid $pid), started by this 'up'"
+    stop_pid "$pid"
+  done
+}
+
+# Starts the JVM of the selected node in the background; sets LAUNCHED_PID.
+launch_node() {
+  # A new session (when setsid exists) keeps the broker alive if the caller's
+  # terminal or process group goes away; the inner shell writes its own pid
+  # and then becomes java, so the pid file holds the JVM's pid either way.
+  local setsid_cmd=() node_dir
+  node_dir=$(dirname "$PROPS")
+  command -v setsid >/dev/null 2>&1 && setsid_cmd=(setsid)
+  # shellcheck disable=SC2086 # HEAP_OPTS is a list of flags
+  (
+    cd "$node_dir"
+    exec ${setsid_cmd[@]+"${setsid_cmd[@]}"} bash -c 'echo $$ >"$0"; exec "$@"' "$PID_FILE" \
+      java $HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+      -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent \
+      -Djava.awt.headless=true \
+      -Dlog4j2.configurationFile="$SCRIPT_DIR/log4j2.properties" \
+      -cp "$LIBS_DIR/*" kafka.Kafka "$PROPS"
+  ) </dev/null >>"$LOG_FILE" 2>&1 &
+
+  local i pid=''
+  for ((i = 0; i < 50; i++)); do
+    pid=$(read_pid)
+    [[ -n $pid ]] && break
+    sleep 0.1
+  done
+  [[ -n $pid ]] || { abort_start; die "broker process did not start (log: $LOG_FILE)"; }
+  LAUNCHED_PID=$pid
 }
 
 cmd_up() {
   while (($#)); do
     case $1 in
       --sasl) SASL=1 ;;
+      --brokers) (($# >= 2)) || usage; BROKERS=$2; shift ;;
+      --brokers=*) BROKERS=${1#--brokers=} ;;
       *) usage ;;
     esac
     shift
   done
+  [[ $BROKERS =~ ^[1-9]$ ]] || die "--brokers takes a number of nodes from 1 to 9, not '$BROKERS'"
   require_java
   if [[ -d $STATE_DIR && ! -f $STATE_MARKER ]] && [[ -n $(ls -A "$STATE_DIR" 2>/dev/null) ]]; then
     die "$STATE_DIR exists and was not created by kafka.sh; choose another KAFKA_STATE_DIR"
   fi
   acquire_lock
   touch "$STATE_MARKER"
+
+  if ((BROKERS > 1)); then
+    up_cluster
+    return 0
+  fi
+  if [[ -f $CLUSTER_ENV ]]; then
+    die "$STATE_DIR holds a cluster of $(cluster_value brokers) brokers; run 'kafka.sh up --brokers $(cluster_value brokers)', or use another KAFKA_STATE_DIR for a single broker"
+  fi
 
   local pid
   pid=$(running_pid)
@@ -395,32 +494,208 @@ cmd_up() {
   log "starting Kafka $KAFKA_VERSION on 127.0.0.1:$PORT (controller :$CPORT), log $LOG_FILE"
   printf 'version=%s\nport=%s\ncontroller_port=%s\n' "$KAFKA_VERSION" "$PORT" "$CPORT" >"$RUN_INFO"
   ((SASL)) && echo security=sasl >>"$RUN_INFO"
-  # A new session (when setsid exists) keeps the broker alive if the caller's
-  # terminal or process group goes away; the inner shell writes its own pid
-  # and then becomes java, so the pid file holds the JVM's pid either way.
-  local setsid_cmd=()
-  command -v setsid >/dev/null 2>&1 && setsid_cmd=(setsid)
-  # shellcheck disable=SC2086 # HEAP_OPTS is a list of flags
-  (
-    cd "$STATE_DIR"
-    exec ${setsid_cmd[@]+"${setsid_cmd[@]}"} bash -c 'echo $$ >"$0"; exec "$@"' "$PID_FILE" \
-      java $HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
-      -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent \
-      -Djava.awt.headless=true \
-      -Dlog4j2.configurationFile="$SCRIPT_DIR/log4j2.properties" \
-      -cp "$LIBS_DIR/*" kafka.Kafka "$PROPS"
-  ) </dev/null >>"$LOG_FILE" 2>&1 &
-
-  local i
-  for ((i = 0; i < 50; i++)); do
-    pid=$(read_pid)
-    [[ -n $pid ]] && break
-    sleep 0.1
-  done
-  [[ -n $pid ]] || die "broker process did not start (log: $LOG_FILE)"
+  launch_node
+  pid=$LAUNCHED_PID
   log "waiting for the broker (pid $pid) to report 'Kafka Server started' (up to ${START_TIMEOUT}s)"
   wait_ready "$pid" "$PORT"
   print_address "$PORT"
+}
+
+# --- a cluster (up --brokers N) ---------------------------------------------
+
+cluster_value() { # key -> value in $CLUSTER_ENV
+  [[ -f $CLUSTER_ENV ]] && sed -n "s/^$1=//p" "$CLUSTER_ENV" | head -n 1 || true
+}
+
+# The ports of nodes 1..N from KAFKA_PORTS / KAFKA_CONTROLLER_PORTS, or by
+# default KAFKA_PORT and KAFKA_CONTROLLER_PORT for node 1 and steps of 2 from
+# there (so the defaults 19092/19093 give 19094/19095, 19096/19097).
+wanted_ports() { # var-name env-list first-port -> fills the array named var-name
+  local -n out=$1
+  local list=$2 first=$3 i
+  if [[ -n $list ]]; then
+    IFS=', ' read -r -a out <<<"$list"
+  else
+    out=()
+    for ((i = 0; i < BROKERS; i++)); do out+=($((first + 2 * i))); done
+  fi
+}
+
+check_ports() { # client ports... -- controller ports...
+  local p seen=' '
+  for p in "$@"; do
+    [[ $p == -- ]] && continue
+    [[ $p =~ ^[0-9]+$ ]] && ((p > 0 && p < 65536)) || die "'$p' is not a port (KAFKA_PORTS / KAFKA_CONTROLLER_PORTS)"
+    [[ $seen != *" $p "* ]] || die "port $p is given twice (KAFKA_PORTS / KAFKA_CONTROLLER_PORTS must be $((2 * BROKERS)) distinct ports)"
+    seen+="$p "
+  done
+}
+
+select_cluster_node() { # id: that node's files, ports and identity
+  local id=$1
+  select_node_dir "$STATE_DIR/node-$id"
+  NODE_ID=$id
+  PORT=${CLUSTER_PORTS[id - 1]}
+  CPORT=${CLUSTER_CPORTS[id - 1]}
+}
+
+CLUSTER_PORTS=()
+CLUSTER_CPORTS=()
+STARTED_NODES=() # nodes started by this `up`: stopped again if another fails to start
+
+up_cluster() {
+  ((!SASL)) || die "--sasl is for a single broker; this launcher does not run a SASL cluster"
+  # The state dir of a single broker keeps its files at the top level.
+  if [[ -f $DATA_DIR/meta.properties || -n $(running_pid) ]]; then
+    die "$STATE_DIR holds a single broker; use another KAFKA_STATE_DIR for a cluster, or 'kafka.sh reset' first"
+  fi
+  local wanted=() wanted_c=() id
+  wanted_ports wanted "${KAFKA_PORTS:-}" "$PORT"
+  wanted_ports wanted_c "${KAFKA_CONTROLLER_PORTS:-}" "$CPORT"
+  if [[ -f $CLUSTER_ENV ]]; then
+    local recorded
+    recorded=$(cluster_value brokers)
+    [[ $recorded == "$BROKERS" ]] ||
+      die "$STATE_DIR holds a cluster of $recorded brokers, not $BROKERS; run 'kafka.sh up --brokers $recorded', or 'kafka.sh reset' first"
+    IFS=, read -r -a CLUSTER_PORTS <<<"$(cluster_value ports)"
+    IFS=, read -r -a CLUSTER_CPORTS <<<"$(cluster_value controller_ports)"
+    CLUSTER_ID=$(cluster_value cluster_id)
+    if [[ "${CLUSTER_PORTS[*]} ${CLUSTER_CPORTS[*]}" != "${wanted[*]} ${wanted_c[*]}" ]]; then
+      log "note: this cluster's ports were fixed when it was formatted: $(cluster_value ports) (controllers $(cluster_value controller_ports)); the ports asked for now are ignored"
+    fi
+  else
+    ((${#wanted[@]} == BROKERS && ${#wanted_c[@]} == BROKERS)) ||
+      die "--brokers $BROKERS needs $BROKERS client and $BROKERS controller ports; KAFKA_PORTS has ${#wanted[@]}, KAFKA_CONTROLLER_PORTS ${#wanted_c[@]}"
+    check_ports "${wanted[@]}" -- "${wanted_c[@]}"
+    CLUSTER_PORTS=("${wanted[@]}")
+    CLUSTER_CPORTS=("${wanted_c[@]}")
+    CLUSTER_ID=$(new_cluster_id)
+    printf 'version=%s\nbrokers=%s\nports=%s\ncontroller_ports=%s\ncluster_id=%s\n' "$KAFKA_VERSION" "$BROKERS" \
+      "$(IFS=,; printf '%s' "${CLUSTER_PORTS[*]}")" "$(IFS=,; printf '%s' "${CLUSTER_CPORTS[*]}")" "$CLUSTER_ID" >"$CLUSTER_ENV"
+  fi
+  VOTERS=''
+  for ((id = 1; id <= BROKERS; id++)); do VOTERS+="${VOTERS:+,}$id@127.0.0.1:${CLUSTER_CPORTS[id - 1]}"; done
+
+  local formatted_by
+  formatted_by=$(cat "$STATE_DIR/formatted-by-version" 2>/dev/null || true)
+  if [[ -n $formatted_by && $formatted_by != "$KAFKA_VERSION" ]]; then
+    die "$STATE_DIR was formatted by Kafka $formatted_by, not $KAFKA_VERSION; run 'kafka.sh reset' to start from empty data"
+  fi
+
+  # Nodes already running are reused (of this version); the others are started.
+  local to_start=() pid p
+  for ((id = 1; id <= BROKERS; id++)); do
+    select_cluster_node "$id"
+    pid=$(running_pid)
+    if [[ -n $pid ]]; then
+      [[ $(run_info version) == "$KAFKA_VERSION" ]] ||
+        die "node $id of the cluster in $STATE_DIR (pid $pid) is Kafka $(run_info version), not $KAFKA_VERSION; run 'kafka.sh down' first"
+      log "node $id is running (pid $pid): reusing it"
+      continue
+    fi
+    for p in "$PORT" "$CPORT"; do
+      if port_open "$p"; then
+        die "port $p on 127.0.0.1 (node $id) is already in use by another process (not a broker started by this script); stop it or set KAFKA_PORTS / KAFKA_CONTROLLER_PORTS"
+      fi
+    done
+    to_start+=("$id")
+  done
+
+  if ((${#to_start[@]} > 0)); then
+    ensure_libs
+    for id in "${to_start[@]}"; do
+      select_cluster_node "$id"
+      mkdir -p "$(dirname "$PROPS")"
+      rm -f "$PID_FILE" # stale
+      write_props
+      [[ -f $LOG_FILE ]] && mv -f "$LOG_FILE" "$LOG_FILE.1"
+      : >"$LOG_FILE"
+      format_storage
+      log "starting node $id of $BROKERS: Kafka $KAFKA_VERSION on 127.0.0.1:$PORT (controller :$CPORT), log $LOG_FILE"
+      printf 'version=%s\nport=%s\ncontroller_port=%s\n' "$KAFKA_VERSION" "$PORT" "$CPORT" >"$RUN_INFO"
+      launch_node
+      STARTED_NODES+=("$id")
+    done
+  fi
+
+  # A node reports 'Kafka Server started' once the controllers have a quorum
+  # and it has caught up with the metadata and been unfenced.
+  log "waiting for $BROKERS nodes to report 'Kafka Server started' (up to ${START_TIMEOUT}s)"
+  READY_DEADLINE=$((SECONDS + START_TIMEOUT))
+  local brokers=''
+  for ((id = 1; id <= BROKERS; id++)); do
+    select_cluster_node "$id"
+    pid=$(read_pid)
+    [[ -n $pid ]] || { abort_start; die "node $id has no pid file (log: $LOG_FILE)"; }
+    wait_ready "$pid" "$PORT"
+    brokers+="${brokers:+,}127.0.0.1:$PORT"
+  done
+  log "cluster of $BROKERS brokers ready at $brokers (Kafka $KAFKA_VERSION, cluster id $CLUSTER_ID, state $STATE_DIR)"
+  printf 'KAFKA_BROKERS=%s\n' "$brokers"
+}
+
+# Stops every node of the cluster at once: stopped one by one, the last nodes
+# would lose their controller quorum and wait for it until the stop timeout.
+down_cluster() {
+  local n id pid pids=() ids=()
+  n=$(cluster_value brokers)
+  for ((id = 1; id <= n; id++)); do
+    select_node_dir "$STATE_DIR/node-$id"
+    pid=$(running_pid)
+    if [[ -n $pid ]]; then
+      pids+=("$pid")
+      ids+=("$id")
+    else
+      rm -f "$PID_FILE"
+    fi
+  done
+  if ((${#pids[@]} == 0)); then
+    log "stopped (no node of the cluster in $STATE_DIR is running)"
+    return 0
+  fi
+  log "stopping nodes ${ids[*]} of $n (pids ${pids[*]})"
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  local deadline=$((SECONDS + STOP_TIMEOUT)) alive=1 i
+  while ((alive && SECONDS < deadline)); do
+    alive=0
+    for pid in "${pids[@]}"; do
+      if kill -0 "$pid" 2>/dev/null; then alive=1; fi
+    done
+    if ((alive)); then sleep 0.5; fi
+  done
+  for i in "${!pids[@]}"; do
+    if kill -0 "${pids[i]}" 2>/dev/null; then
+      log "node ${ids[i]} (pid ${pids[i]}) still running after ${STOP_TIMEOUT}s; sending SIGKILL"
+      kill -KILL "${pids[i]}" 2>/dev/null || true
+    fi
+  done
+  sleep 0.5
+  for id in "${ids[@]}"; do rm -f "$STATE_DIR/node-$id/broker.pid"; done
+  log "stopped"
+}
+
+status_cluster() {
+  local n id pid port ready=0 brokers='' pids=''
+  n=$(cluster_value brokers)
+  for ((id = 1; id <= n; id++)); do
+    select_node_dir "$STATE_DIR/node-$id"
+    pid=$(running_pid)
+    port=$(run_info port)
+    [[ -n $port ]] || port=$(cut -d, -f"$id" <<<"$(cluster_value ports)")
+    brokers+="${brokers:+,}127.0.0.1:$port"
+    pids+="${pids:+,}${pid:--}"
+    if [[ -n $pid ]] && started_in_log && port_open "$port"; then ready=$((ready + 1)); fi
+  done
+  if ((ready == n)); then
+    printf 'running KAFKA_BROKERS=%s brokers=%s pids=%s version=%s state=%s\n' "$brokers" "$n" "$pids" "$(cluster_value version)" "$STATE_DIR"
+    return 0
+  fi
+  if [[ $pids == *[0-9]* ]]; then
+    printf 'degraded %s of %s nodes ready KAFKA_BROKERS=%s pids=%s state=%s\n' "$ready" "$n" "$brokers" "$pids" "$STATE_DIR"
+    return 1
+  fi
+  printf 'stopped brokers=%s state=%s\n' "$n" "$STATE_DIR"
+  return 1
 }
 
 stop_pid() { # pid: SIGTERM, wait, SIGKILL
@@ -440,6 +715,10 @@ stop_pid() { # pid: SIGTERM, wait, SIGKILL
 cmd_down() {
   [[ -d $STATE_DIR ]] || { log "stopped (no state dir)"; return 0; }
   acquire_lock
+  if [[ -f $CLUSTER_ENV ]]; then
+    down_cluster
+    return 0
+  fi
   local pid
   pid=$(running_pid)
   if [[ -z $pid ]]; then
@@ -453,6 +732,10 @@ cmd_down() {
 }
 
 cmd_status() {
+  if [[ -f $CLUSTER_ENV ]]; then
+    status_cluster
+    return
+  fi
   local pid port
   pid=$(running_pid)
   if [[ -n $pid ]]; then
@@ -470,6 +753,12 @@ cmd_status() {
 }
 
 cmd_logs() {
+  if [[ -f $CLUSTER_ENV ]]; then
+    local logs=("$STATE_DIR"/node-*/broker.log)
+    [[ -f ${logs[0]} ]] || die "no broker logs in $STATE_DIR/node-*"
+    if [[ ${1:-} == --no-follow ]]; then tail -n 200 "${logs[@]}"; else tail -n 200 -f "${logs[@]}"; fi
+    return 0
+  fi
   [[ -f $LOG_FILE ]] || die "no broker log at $LOG_FILE"
   if [[ ${1:-} == --no-follow ]]; then
     tail -n 200 "$LOG_FILE"

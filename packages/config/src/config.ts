@@ -13,7 +13,8 @@ export class ConfigError extends Error {
 /** Settings every process shares; services extend this with their own. */
 export const CommonEnv = {
   KAFKA_BROKERS: Type.String({ minLength: 1, description: 'Comma-separated host:port list' }),
-  REDIS_URL: Type.String({ pattern: '^rediss?://' }),
+  /** redis://host:port (or rediss://); redis+cluster://host:port,host:port names a Redis Cluster (@consult/redis). */
+  REDIS_URL: Type.String({ pattern: '^rediss?(\\+cluster)?://' }),
   TOPIC_PREFIX: Type.String({ default: '' }),
   KEY_PREFIX: Type.String({ default: 'cms', description: 'Prefix of every Redis key this deployment owns' }),
   LOG_LEVEL: Type.Union(

@@ -1,5 +1,6 @@
 export * from './client.js';
 export * from './topics.js';
+export * from './topic-check.js';
 export * from './batching-producer.js';
 export * from './partition-reader.js';
 export * from './transactional-processor.js';

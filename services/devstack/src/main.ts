@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { BatchingProducer, clusterIdOf, createKafka, ensureTopics } from '@consult/kafka';
 import { bindKeySpaceToCluster, createRedis, KeySpace } from '@consult/redis';
-import { CommonEnv, createLogger, kafkaSecurityOf, loadConfig, ToolEnv } from '@consult/config';
+import { CommonEnv, createLogger, kafkaSecurityOf, loadConfig, startupRefusal, ToolEnv } from '@consult/config';
 import { Type } from '@sinclair/typebox';
 import { allTopicSpecs, topicNames } from '@consult/contracts';
 import { provideInfrastructure, repositoryRoot } from '@consult/environment';
@@ -104,5 +104,8 @@ try {
   process.stdout.write(startBanner(baseUrl, consultationId, silenceConsultationId));
 } catch (error) {
   logger.fatal({ err: error }, 'start failed');
+  // A topic weaker than declared, a key space of another cluster: say what to fix in plain text.
+  const refusal = startupRefusal(error, 'npm start');
+  if (refusal) process.stderr.write(refusal);
   await stopAll(1);
 }
