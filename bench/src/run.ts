@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -9,6 +9,7 @@ import { ingestBenchmark } from './ingest.js';
 import { notificationBenchmark } from './notifications.js';
 import { replayBenchmark } from './replay.js';
 import { scaleBenchmark } from './scale.js';
+import { readmeSummary, withReadmeSummary, type BenchReport } from './readme-summary.js';
 import type { BenchRow } from './types.js';
 
 /**
@@ -68,7 +69,7 @@ const markdown = [
 ].join('\n');
 const dir = join(repositoryRoot(), 'bench', 'results');
 mkdirSync(dir, { recursive: true });
-const report = {
+const report: BenchReport = {
   startedAt: started.toISOString(),
   machine: machine(),
   quick,
@@ -83,7 +84,9 @@ writeFileSync(
   join(dir, 'latest.md'),
   `Run ${report.startedAt}${quick ? ' (--quick)' : ''} on ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}, ${m.kernel}; Kafka ${report.infrastructure.kafka}, Redis ${report.infrastructure.redis}.\n\n${markdown}\n`,
 );
-process.stdout.write(`\nwritten ${file}\n`);
+const readme = join(repositoryRoot(), 'README.md');
+writeFileSync(readme, withReadmeSummary(readFileSync(readme, 'utf8'), readmeSummary(report)));
+process.stdout.write(`\nwritten ${file}, bench/results/latest.{json,md} and the README's summary\n`);
 process.exit(0);
 
 function machine(): { cpus: number; cpuModel: string; memoryGiB: number; node: string; kernel: string } {
