@@ -10,3 +10,4 @@ export * from './retriable.js';
 export * from './bulk.js';
 export type { KafkaMessage, Message, TopicMessages, Consumer, Producer, IHeaders } from 'kafkajs';
 export * from './consumer-watchdog.js';
+export * from './watched-consumer.js';

@@ -1,7 +1,6 @@
 import { subscriptionDataKeyCodec, unwrapDataKey } from '@consult/contracts';
 import type { Logger } from '@consult/config';
-import type { Kafka } from '@consult/kafka';
-import { TopicFollower } from './topic-follower.js';
+import { WatchedConsumer, type Kafka } from '@consult/kafka';
 
 /**
  * The data keys that open sealed webhook secrets, read from the compacted `subscription.keys` topic and
@@ -11,23 +10,31 @@ import { TopicFollower } from './topic-follower.js';
  */
 export class DataKeyStore {
   private readonly keys = new Map<string, Buffer>();
-  private readonly follower: TopicFollower;
+  /** Every process reads the whole topic (a group of its own, no commits); a replaced consumer reads it again. */
+  private readonly follower: WatchedConsumer;
 
   constructor(options: { kafka: Kafka; logger: Logger; topic: string; operatorKey: Buffer }) {
-    this.follower = new TopicFollower(options.kafka, options.topic, (message) => {
-      const ref = message.key?.toString('utf8');
-      if (!ref) return;
-      if (message.value === null) {
-        this.keys.delete(ref);
-        return;
-      }
-      try {
-        const record = subscriptionDataKeyCodec.decode(message.value);
-        this.keys.set(record.keyRef, unwrapDataKey(options.operatorKey, record));
-      } catch (error) {
-        // A wrong WEBHOOK_SECRETS_KEY lands here: say so without the key material.
-        options.logger.error({ keyRef: ref, reason: error instanceof Error ? error.message : String(error) }, 'cannot open a webhook data key');
-      }
+    this.follower = new WatchedConsumer({
+      kafka: options.kafka,
+      logger: options.logger,
+      topic: options.topic,
+      ownGroupPrefix: `${options.topic}.notifier`,
+      autoCommit: false,
+      onBatch: ({ messages }) => messages.forEach((message) => {
+        const ref = message.key?.toString('utf8');
+        if (!ref) return;
+        if (message.value === null) {
+          this.keys.delete(ref);
+          return;
+        }
+        try {
+          const record = subscriptionDataKeyCodec.decode(message.value);
+          this.keys.set(record.keyRef, unwrapDataKey(options.operatorKey, record));
+        } catch (error) {
+          // A wrong WEBHOOK_SECRETS_KEY lands here: say so without the key material.
+          options.logger.error({ keyRef: ref, reason: error instanceof Error ? error.message : String(error) }, 'cannot open a webhook data key');
+        }
+      }),
     });
   }
 

@@ -1,7 +1,6 @@
 import { identityEventCodec } from '@consult/contracts';
 import type { Logger } from '@consult/config';
-import type { Kafka } from '@consult/kafka';
-import { TopicFollower } from './topic-follower.js';
+import { WatchedConsumer, type Kafka } from '@consult/kafka';
 
 /**
  * Which API keys were revoked, followed from `identity.events`: a subscription made with such a key gets no more
@@ -14,16 +13,24 @@ import { TopicFollower } from './topic-follower.js';
  */
 export class KeyRevocations {
   private readonly revoked = new Set<string>();
-  private readonly follower: TopicFollower;
+  /** Every process reads the whole topic (a group of its own, no commits); a replaced consumer reads it again. */
+  private readonly follower: WatchedConsumer;
 
   constructor(options: { kafka: Kafka; logger: Logger; topic: string }) {
-    this.follower = new TopicFollower(options.kafka, options.topic, (message) => {
-      try {
-        const event = identityEventCodec.decode(message.value);
-        if (event.type === 'identity.api-key-revoked') this.revoked.add(event.data.keyId);
-      } catch (error) {
-        options.logger.error({ err: error, offset: message.offset }, 'skipping a malformed identity event');
-      }
+    this.follower = new WatchedConsumer({
+      kafka: options.kafka,
+      logger: options.logger,
+      topic: options.topic,
+      ownGroupPrefix: `${options.topic}.notifier`,
+      autoCommit: false,
+      onBatch: ({ messages }) => messages.forEach((message) => {
+        try {
+          const event = identityEventCodec.decode(message.value);
+          if (event.type === 'identity.api-key-revoked') this.revoked.add(event.data.keyId);
+        } catch (error) {
+          options.logger.error({ err: error, offset: message.offset }, 'skipping a malformed identity event');
+        }
+      }),
     });
   }
 

@@ -12,7 +12,7 @@ import {
   type TopicNames,
 } from '@consult/contracts';
 import type { Logger } from '@consult/config';
-import { readToEnd, type BatchingProducer, type Consumer, type Kafka, type KafkaMessage } from '@consult/kafka';
+import { readToEnd, WatchedConsumer, type BatchingProducer, type Kafka, type KafkaMessage } from '@consult/kafka';
 import { retryDelayMs, shouldRetry, type RetryPolicy } from './backoff.js';
 import type { StoredSecret, Subscription, SubscriptionDirectory } from './directory.js';
 import type { DataKeyStore } from './data-keys.js';
@@ -109,7 +109,7 @@ export interface DeliveryWorkerOptions {
  * never delays the others.
  */
 export class DeliveryWorker {
-  private readonly consumer: Consumer;
+  private readonly consumer: WatchedConsumer;
   private readonly states = new Map<string, DeliveryState>();
   private readonly loadedEnds = new Map<number, bigint>();
   private readonly queues = new Map<string, Queue<DeliveryState>>();
@@ -119,48 +119,39 @@ export class DeliveryWorker {
   private readonly abort = new AbortController();
   private activeTotal = 0;
   private stopped = false;
-  private ready: Promise<void> = Promise.resolve();
-  private markAssigned!: () => void;
-  readonly assigned: Promise<void> = new Promise((resolve) => (this.markAssigned = resolve));
   private readonly post: WebhookPost;
   private readonly now: () => Date;
 
   constructor(private readonly options: DeliveryWorkerOptions) {
     this.post = options.post ?? createWebhookPost({ allowPrivateTargets: options.allowPrivateTargets ?? false });
     this.now = options.now ?? (() => new Date());
-    this.consumer = options.kafka.consumer({
+    this.consumer = new WatchedConsumer({
+      kafka: options.kafka,
+      logger: options.logger,
+      topic: options.notificationTopics.deliveries,
       groupId: notifierGroupId(options.topics, 'worker'),
-      readUncommitted: false,
-      allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 100,
-      maxBytesPerPartition: 4 * 1024 * 1024,
-    });
-  }
-
-  async start(): Promise<void> {
-    const { consumer, options } = this;
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      const partitions = payload.memberAssignment[options.notificationTopics.deliveries] ?? [];
-      this.ready = this.load([...partitions]);
-      this.ready.then(() => this.markAssigned(), () => undefined);
-      this.ready.catch((error: unknown) => options.logger.error({ err: error }, 'loading deliveries failed'));
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topic: options.notificationTopics.deliveries, fromBeginning: true });
-    await consumer.run({
       autoCommit: true,
-      eachBatch: async ({ batch, heartbeat, isStale }) => {
-        await this.ready;
+      onAssigned: (partitions) => this.load(partitions),
+      onBatch: async ({ partition, messages, heartbeat, isStale }) => {
         if (isStale() || this.stopped) return;
-        const end = this.loadedEnds.get(batch.partition) ?? 0n;
-        for (const message of batch.messages) {
+        const end = this.loadedEnds.get(partition) ?? 0n;
+        for (const message of messages) {
           // What the load read is folded already; the rest is new.
           if (BigInt(message.offset) < end) continue;
-          this.consume(batch.partition, message);
+          this.consume(partition, message);
         }
         await heartbeat();
       },
     });
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.start();
+  }
+
+  /** Resolves once partitions were first assigned and their deliveries loaded. */
+  get assigned(): Promise<void> {
+    return this.consumer.assigned;
   }
 
   /** Rebuilds the state of these partitions' deliveries and queues what is still pending. */
@@ -480,6 +471,6 @@ export class DeliveryWorker {
     this.timers.clear();
     this.abort.abort();
     await Promise.allSettled([...this.inFlight]);
-    await this.consumer.disconnect();
+    await this.consumer.stop();
   }
 }

@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { Logger } from 'pino';
+import { abandon, ConsumerWatchdog } from './consumer-watchdog.js';
+
+/** One fetched batch of one partition, as a WatchedConsumer hands it over. */
+export interface ConsumedBatch {
+  partition: number;
+  messages: KafkaMessage[];
+  heartbeat: () => Promise<void>;
+  /** True once a rebalance (or the consumer's replacement) took the partition away: stop applying. */
+  isStale: () => boolean;
+}
+
+export interface WatchedConsumerOptions {
+  kafka: Kafka;
+  logger: Logger;
+  topic: string;
+  /** A group of its own per process (`<prefix>-<uuid>`) when `ownGroupPrefix` is given instead. */
+  groupId?: string;
+  ownGroupPrefix?: string;
+  /** Commit consumed offsets (kafkajs auto-commit); otherwise each new consumer starts from the beginning. */
+  autoCommit: boolean;
+  maxWaitTimeInMs?: number;
+  /** Called when partitions are assigned, before any of their batches is handed over (batches wait for it). */
+  onAssigned?: (partitions: number[]) => Promise<void>;
+  onBatch: (batch: ConsumedBatch) => Promise<void> | void;
+  hungAfterMs?: number;
+}
+
+/**
+ * A plain consumer of one topic for services that keep no offsets of their own, under the ConsumerWatchdog:
+ * kafkajs can leave a consumer hung for good after a broker restart, and this one is then replaced. Services
+ * use it instead of calling `kafka.consumer()` themselves.
+ */
+export class WatchedConsumer {
+  private consumer: Consumer;
+  private readonly watchdog: ConsumerWatchdog;
+  private ready: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private markAssigned!: () => void;
+  /** Resolves once partitions were first assigned and `onAssigned` finished. */
+  readonly assigned: Promise<void> = new Promise((resolve) => (this.markAssigned = resolve));
+
+  constructor(private readonly options: WatchedConsumerOptions) {
+    this.consumer = this.newConsumer();
+    this.watchdog = new ConsumerWatchdog({
+      logger: options.logger,
+      ...(options.hungAfterMs ? { silenceMs: options.hungAfterMs } : {}),
+      restart: async () => {
+        const hung = this.consumer;
+        this.consumer = this.newConsumer();
+        abandon(hung, options.logger);
+        await this.run(this.consumer);
+      },
+    });
+  }
+
+  private newConsumer(): Consumer {
+    const { options } = this;
+    return options.kafka.consumer({
+      groupId: options.groupId ?? `${options.ownGroupPrefix ?? options.topic}-${randomUUID()}`,
+      readUncommitted: false,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      // A dead (or replaced, hung) member's partitions move on after this long, as for the other consumers.
+      sessionTimeout: 6_000,
+      heartbeatInterval: 1_000,
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.run(this.consumer);
+    this.watchdog.start();
+  }
+
+  private async run(consumer: Consumer): Promise<void> {
+    const { options } = this;
+    const current = (): boolean => consumer === this.consumer;
+    this.watchdog.watch(consumer);
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      if (!current()) return;
+      const partitions = [...(payload.memberAssignment[options.topic] ?? [])];
+      const ready = options.onAssigned ? options.onAssigned(partitions) : Promise.resolve();
+      this.ready = ready;
+      ready.then(
+        () => this.markAssigned(),
+        (error: unknown) => options.logger.error({ err: error, topic: options.topic }, 'preparing assigned partitions failed'),
+      );
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: options.topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: options.autoCommit,
+      eachBatch: async ({ batch, heartbeat, isStale }) => {
+        await this.ready;
+        if (isStale() || this.stopped || !current()) return;
+        await options.onBatch({ partition: batch.partition, messages: batch.messages, heartbeat, isStale: () => isStale() || !current() });
+      },
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.watchdog.stop();
+    await this.consumer.disconnect();
+  }
+}
