@@ -1,6 +1,6 @@
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
-import { abandon, ConsumerWatchdog } from './consumer-watchdog.js';
+import { ReplaceableConsumer } from './replaceable-consumer.js';
 import { RetriableError, heartbeatUntil } from './retriable.js';
 
 /** `${topic}:${partition}`, the field under which a consumer's progress is stored. */
@@ -53,8 +53,7 @@ export interface CheckpointedConsumerOptions {
  * consumer rebuilds from what the store holds, by itself. Kafka's committed offsets are only a hint.
  */
 export class CheckpointedConsumer {
-  private consumer: Consumer;
-  private readonly watchdog: ConsumerWatchdog;
+  private readonly consumer: ReplaceableConsumer;
   /** Next offset to apply per `topic:partition`, as stored. */
   private readonly next = new Map<string, bigint>();
   /** Partitions whose batch is being applied right now: the resync leaves them to the write's own check. */
@@ -68,38 +67,28 @@ export class CheckpointedConsumer {
   readonly assigned: Promise<void> = new Promise((resolve) => (this.markAssigned = resolve));
 
   constructor(private readonly options: CheckpointedConsumerOptions) {
-    this.consumer = this.newConsumer();
-    this.watchdog = new ConsumerWatchdog({
+    // A replaced consumer's late batches, if it ever wakes up, are ignored (they check they belong to the
+    // current consumer) and its writes fail the offset check.
+    this.consumer = new ReplaceableConsumer({
       logger: options.logger,
-      ...(options.hungAfterMs ? { silenceMs: options.hungAfterMs } : {}),
-      restart: async () => {
-        // The group sees a new member; the old one's session lapses. Its late batches, if it ever wakes up,
-        // are ignored (they check they belong to the current consumer) and its writes fail the offset check.
-        const hung = this.consumer;
-        this.consumer = this.newConsumer();
-        abandon(hung, options.logger);
-        await this.run(this.consumer);
-      },
-    });
-  }
-
-  private newConsumer(): Consumer {
-    const { options } = this;
-    return options.kafka.consumer({
-      groupId: options.groupId,
-      readUncommitted: false,
-      allowAutoTopicCreation: false,
-      maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
-      maxBytesPerPartition: 4 * 1024 * 1024,
-      sessionTimeout: options.sessionTimeoutMs ?? 6_000,
-      heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
+      ...(options.hungAfterMs ? { hungAfterMs: options.hungAfterMs } : {}),
+      create: () =>
+        options.kafka.consumer({
+          groupId: options.groupId,
+          readUncommitted: false,
+          allowAutoTopicCreation: false,
+          maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
+          maxBytesPerPartition: 4 * 1024 * 1024,
+          sessionTimeout: options.sessionTimeoutMs ?? 6_000,
+          heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
+        }),
+      run: (consumer, current) => this.run(consumer, current),
     });
   }
 
   async start(): Promise<void> {
     const { options } = this;
-    await this.run(this.consumer);
-    this.watchdog.start();
+    await this.consumer.start();
     const interval = options.resyncIntervalMs ?? 1_000;
     this.resyncTimer = setInterval(() => {
       this.resyncWithStore().catch((error: unknown) => options.logger.warn({ err: error }, 'comparing stored offsets failed'));
@@ -108,10 +97,8 @@ export class CheckpointedConsumer {
   }
 
   /** Wires, connects and runs one kafkajs consumer (the first, or the replacement of a hung one). */
-  private async run(consumer: Consumer): Promise<void> {
+  private async run(consumer: Consumer, current: () => boolean): Promise<void> {
     const { options } = this;
-    const current = (): boolean => consumer === this.consumer;
-    this.watchdog.watch(consumer);
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       if (!current()) return;
       this.ready = this.seekToStoredOffsets(payload.memberAssignment);
@@ -186,7 +173,7 @@ export class CheckpointedConsumer {
         // Only a store that fell behind is a lost one; ahead means a write landed after this read began.
         if (offset >= (this.next.get(field) ?? 0n)) continue;
         this.next.set(field, offset);
-        this.consumer.seek({ topic, partition, offset: offset.toString() });
+        this.consumer.current.seek({ topic, partition, offset: offset.toString() });
         moved++;
       }
     }
@@ -206,7 +193,7 @@ export class CheckpointedConsumer {
             const field = offsetField(topic, partition);
             const offset = stored.get(field) ?? 0n;
             this.next.set(field, offset);
-            this.consumer.seek({ topic, partition, offset: offset.toString() });
+            this.consumer.current.seek({ topic, partition, offset: offset.toString() });
           }
         }
         this.options.logger.info(
@@ -225,8 +212,7 @@ export class CheckpointedConsumer {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.watchdog.stop();
     clearInterval(this.resyncTimer);
-    await this.consumer.disconnect();
+    await this.consumer.stop();
   }
 }

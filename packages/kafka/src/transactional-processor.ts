@@ -1,7 +1,7 @@
 import type { Consumer, Kafka, KafkaMessage, Producer, TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
 import { PRODUCER_DEFAULTS } from './client.js';
-import { abandon, ConsumerWatchdog } from './consumer-watchdog.js';
+import { ReplaceableConsumer } from './replaceable-consumer.js';
 import { heartbeatUntil, RetriableError } from './retriable.js';
 import { splitBySize } from './sizing.js';
 
@@ -74,8 +74,7 @@ export const TRANSACTIONAL_RETRY = { initialRetryTime: 20, retries: 12, maxRetry
  * is lost. Heartbeats are sent between chunks, since kafkajs only heartbeats between batches otherwise.
  */
 export class TransactionalProcessor {
-  private consumer: Consumer;
-  private readonly watchdog: ConsumerWatchdog;
+  private readonly consumer: ReplaceableConsumer;
   private readonly producers = new Map<number, Producer>();
   /** Partitions whose state `load` has fully rebuilt since they were assigned or last aborted. */
   private readonly loaded = new Set<number>();
@@ -86,50 +85,40 @@ export class TransactionalProcessor {
   readonly assigned: Promise<void> = new Promise((resolve) => (this.markAssigned = resolve));
 
   constructor(private readonly options: TransactionalProcessorOptions) {
-    this.consumer = this.newConsumer();
-    this.watchdog = new ConsumerWatchdog({
+    this.consumer = new ReplaceableConsumer({
       logger: options.logger,
-      ...(options.hungAfterMs ? { silenceMs: options.hungAfterMs } : {}),
-      restart: async () => {
-        // A full take-over by a fresh consumer: every partition is fenced and loaded again, so whatever the
-        // hung consumer held (an open transaction, remembered state) counts for nothing.
-        const hung = this.consumer;
-        this.consumer = this.newConsumer();
-        abandon(hung, options.logger);
+      ...(options.hungAfterMs ? { hungAfterMs: options.hungAfterMs } : {}),
+      create: () =>
+        options.kafka.consumer({
+          groupId: options.groupId,
+          readUncommitted: false,
+          allowAutoTopicCreation: false,
+          // Under load the broker gathers up to 64 KiB or 5 ms before answering: fewer, larger transactions for
+          // at most 5 ms more latency when traffic is light.
+          minBytes: 64 * 1024,
+          maxWaitTimeInMs: 5,
+          // A dead writer's partitions move on after this long; loads and long chunks heartbeat meanwhile.
+          sessionTimeout: options.sessionTimeoutMs ?? 6_000,
+          heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
+          maxBytesPerPartition: 4 * 1024 * 1024,
+        }),
+      // A full take-over by a fresh consumer: every partition is fenced and loaded again, so whatever the hung
+      // consumer held (an open transaction, remembered state) counts for nothing.
+      beforeReplace: async () => {
         for (const partition of [...this.producers.keys()]) await this.dropProducer(partition);
         this.loaded.clear();
-        await this.run(this.consumer);
       },
-    });
-  }
-
-  private newConsumer(): Consumer {
-    const { options } = this;
-    return options.kafka.consumer({
-      groupId: options.groupId,
-      readUncommitted: false,
-      allowAutoTopicCreation: false,
-      // Under load the broker gathers up to 64 KiB or 5 ms before answering: fewer, larger transactions for
-      // at most 5 ms more latency when traffic is light.
-      minBytes: 64 * 1024,
-      maxWaitTimeInMs: 5,
-      // A dead writer's partitions move on after this long; loads and long chunks heartbeat meanwhile.
-      sessionTimeout: options.sessionTimeoutMs ?? 6_000,
-      heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
-      maxBytesPerPartition: 4 * 1024 * 1024,
+      run: (consumer, current) => this.run(consumer, current),
     });
   }
 
   async start(): Promise<void> {
-    await this.run(this.consumer);
-    this.watchdog.start();
+    await this.consumer.start();
   }
 
   /** Wires, connects and runs one kafkajs consumer (the first, or the replacement of a hung one). */
-  private async run(consumer: Consumer): Promise<void> {
+  private async run(consumer: Consumer, current: () => boolean): Promise<void> {
     const { options } = this;
-    const current = (): boolean => consumer === this.consumer;
-    this.watchdog.watch(consumer);
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       if (!current()) return;
       const partitions = payload.memberAssignment[options.inputTopic] ?? [];
@@ -279,8 +268,7 @@ export class TransactionalProcessor {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.watchdog.stop();
-    await this.consumer.disconnect();
+    await this.consumer.stop();
     await Promise.all([...this.producers.values()].map((p) => p.disconnect().catch(() => undefined)));
     this.producers.clear();
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
-import { abandon, ConsumerWatchdog } from './consumer-watchdog.js';
+import { ReplaceableConsumer } from './replaceable-consumer.js';
 
 /** One fetched batch of one partition, as a WatchedConsumer hands it over. */
 export interface ConsumedBatch {
@@ -34,8 +34,7 @@ export interface WatchedConsumerOptions {
  * use it instead of calling `kafka.consumer()` themselves.
  */
 export class WatchedConsumer {
-  private consumer: Consumer;
-  private readonly watchdog: ConsumerWatchdog;
+  private readonly consumer: ReplaceableConsumer;
   private ready: Promise<void> = Promise.resolve();
   private stopped = false;
   private markAssigned!: () => void;
@@ -43,42 +42,30 @@ export class WatchedConsumer {
   readonly assigned: Promise<void> = new Promise((resolve) => (this.markAssigned = resolve));
 
   constructor(private readonly options: WatchedConsumerOptions) {
-    this.consumer = this.newConsumer();
-    this.watchdog = new ConsumerWatchdog({
+    this.consumer = new ReplaceableConsumer({
       logger: options.logger,
-      ...(options.hungAfterMs ? { silenceMs: options.hungAfterMs } : {}),
-      restart: async () => {
-        const hung = this.consumer;
-        this.consumer = this.newConsumer();
-        abandon(hung, options.logger);
-        await this.run(this.consumer);
-      },
-    });
-  }
-
-  private newConsumer(): Consumer {
-    const { options } = this;
-    return options.kafka.consumer({
-      groupId: options.groupId ?? `${options.ownGroupPrefix ?? options.topic}-${randomUUID()}`,
-      readUncommitted: false,
-      allowAutoTopicCreation: false,
-      maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
-      maxBytesPerPartition: 4 * 1024 * 1024,
-      // A dead (or replaced, hung) member's partitions move on after this long, as for the other consumers.
-      sessionTimeout: 6_000,
-      heartbeatInterval: 1_000,
+      ...(options.hungAfterMs ? { hungAfterMs: options.hungAfterMs } : {}),
+      create: () =>
+        options.kafka.consumer({
+          groupId: options.groupId ?? `${options.ownGroupPrefix ?? options.topic}-${randomUUID()}`,
+          readUncommitted: false,
+          allowAutoTopicCreation: false,
+          maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
+          maxBytesPerPartition: 4 * 1024 * 1024,
+          // A dead (or replaced, hung) member's partitions move on after this long, as for the other consumers.
+          sessionTimeout: 6_000,
+          heartbeatInterval: 1_000,
+        }),
+      run: (consumer, current) => this.run(consumer, current),
     });
   }
 
   async start(): Promise<void> {
-    await this.run(this.consumer);
-    this.watchdog.start();
+    await this.consumer.start();
   }
 
-  private async run(consumer: Consumer): Promise<void> {
+  private async run(consumer: Consumer, current: () => boolean): Promise<void> {
     const { options } = this;
-    const current = (): boolean => consumer === this.consumer;
-    this.watchdog.watch(consumer);
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       if (!current()) return;
       const partitions = [...(payload.memberAssignment[options.topic] ?? [])];
@@ -103,7 +90,6 @@ export class WatchedConsumer {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.watchdog.stop();
-    await this.consumer.disconnect();
+    await this.consumer.stop();
   }
 }
