@@ -1,6 +1,6 @@
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
-import { ReplaceableConsumer } from './replaceable-consumer.js';
+import { consumerSettings, ReplaceableConsumer } from './replaceable-consumer.js';
 import { RetriableError, heartbeatUntil } from './retriable.js';
 
 /** `${topic}:${partition}`, the field under which a consumer's progress is stored. */
@@ -73,15 +73,13 @@ export class CheckpointedConsumer {
       logger: options.logger,
       ...(options.hungAfterMs ? { hungAfterMs: options.hungAfterMs } : {}),
       create: () =>
-        options.kafka.consumer({
-          groupId: options.groupId,
-          readUncommitted: false,
-          allowAutoTopicCreation: false,
-          maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
-          maxBytesPerPartition: 4 * 1024 * 1024,
-          sessionTimeout: options.sessionTimeoutMs ?? 6_000,
-          heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
-        }),
+        options.kafka.consumer(
+          consumerSettings(options.groupId, {
+            maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
+            sessionTimeout: options.sessionTimeoutMs ?? 6_000,
+            heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
+          }),
+        ),
       run: (consumer, current) => this.run(consumer, current),
     });
   }

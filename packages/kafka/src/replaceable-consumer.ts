@@ -1,6 +1,24 @@
-import type { Consumer } from 'kafkajs';
+import type { Consumer, ConsumerConfig } from 'kafkajs';
 import type { Logger } from 'pino';
 import { abandon, ConsumerWatchdog } from './consumer-watchdog.js';
+
+/**
+ * What every consumer of the project shares: committed reads only, no topic auto-creation, 4 MiB per
+ * partition and fetch, and a 6 s session (a dead member's partitions move on after that long; loads and long
+ * batches heartbeat meanwhile).
+ */
+export function consumerSettings(groupId: string, overrides: Partial<ConsumerConfig> = {}): ConsumerConfig {
+  return {
+    groupId,
+    readUncommitted: false,
+    allowAutoTopicCreation: false,
+    maxWaitTimeInMs: 100,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+    sessionTimeout: 6_000,
+    heartbeatInterval: 1_000,
+    ...overrides,
+  };
+}
 
 export interface ReplaceableConsumerOptions {
   logger: Logger;

@@ -1,7 +1,7 @@
 import type { Consumer, Kafka, KafkaMessage, Producer, TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
 import { PRODUCER_DEFAULTS } from './client.js';
-import { ReplaceableConsumer } from './replaceable-consumer.js';
+import { consumerSettings, ReplaceableConsumer } from './replaceable-consumer.js';
 import { heartbeatUntil, RetriableError } from './retriable.js';
 import { splitBySize } from './sizing.js';
 
@@ -89,19 +89,16 @@ export class TransactionalProcessor {
       logger: options.logger,
       ...(options.hungAfterMs ? { hungAfterMs: options.hungAfterMs } : {}),
       create: () =>
-        options.kafka.consumer({
-          groupId: options.groupId,
-          readUncommitted: false,
-          allowAutoTopicCreation: false,
-          // Under load the broker gathers up to 64 KiB or 5 ms before answering: fewer, larger transactions for
-          // at most 5 ms more latency when traffic is light.
-          minBytes: 64 * 1024,
-          maxWaitTimeInMs: 5,
-          // A dead writer's partitions move on after this long; loads and long chunks heartbeat meanwhile.
-          sessionTimeout: options.sessionTimeoutMs ?? 6_000,
-          heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
-          maxBytesPerPartition: 4 * 1024 * 1024,
-        }),
+        options.kafka.consumer(
+          consumerSettings(options.groupId, {
+            // Under load the broker gathers up to 64 KiB or 5 ms before answering: fewer, larger transactions
+            // for at most 5 ms more latency when traffic is light.
+            minBytes: 64 * 1024,
+            maxWaitTimeInMs: 5,
+            sessionTimeout: options.sessionTimeoutMs ?? 6_000,
+            heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
+          }),
+        ),
       // A full take-over by a fresh consumer: every partition is fenced and loaded again, so whatever the hung
       // consumer held (an open transaction, remembered state) counts for nothing.
       beforeReplace: async () => {

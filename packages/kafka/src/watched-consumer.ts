@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
-import { ReplaceableConsumer } from './replaceable-consumer.js';
+import { consumerSettings, ReplaceableConsumer } from './replaceable-consumer.js';
 
 /** One fetched batch of one partition, as a WatchedConsumer hands it over. */
 export interface ConsumedBatch {
@@ -46,16 +46,11 @@ export class WatchedConsumer {
       logger: options.logger,
       ...(options.hungAfterMs ? { hungAfterMs: options.hungAfterMs } : {}),
       create: () =>
-        options.kafka.consumer({
-          groupId: options.groupId ?? `${options.ownGroupPrefix ?? options.topic}-${randomUUID()}`,
-          readUncommitted: false,
-          allowAutoTopicCreation: false,
-          maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
-          maxBytesPerPartition: 4 * 1024 * 1024,
-          // A dead (or replaced, hung) member's partitions move on after this long, as for the other consumers.
-          sessionTimeout: 6_000,
-          heartbeatInterval: 1_000,
-        }),
+        options.kafka.consumer(
+          consumerSettings(options.groupId ?? `${options.ownGroupPrefix ?? options.topic}-${randomUUID()}`, {
+            ...(options.maxWaitTimeInMs ? { maxWaitTimeInMs: options.maxWaitTimeInMs } : {}),
+          }),
+        ),
       run: (consumer, current) => this.run(consumer, current),
     });
   }
