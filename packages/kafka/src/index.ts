@@ -8,6 +8,6 @@ export * from './sizing.js';
 export * from './checkpointed-consumer.js';
 export * from './retriable.js';
 export * from './bulk.js';
-export type { KafkaMessage, Message, TopicMessages, Consumer, Producer, IHeaders } from 'kafkajs';
-export * from './consumer-watchdog.js';
+// The record shapes services read and write (kafkajs' own consumers and producers stay inside this package).
+export type { KafkaMessage, Message, TopicMessages } from 'kafkajs';
 export * from './watched-consumer.js';
