@@ -11,3 +11,4 @@ export * from './bulk.js';
 // The record shapes services read and write (kafkajs' own consumers and producers stay inside this package).
 export type { KafkaMessage, Message, TopicMessages } from 'kafkajs';
 export * from './watched-consumer.js';
+export * from './cluster-view.js';

@@ -1,5 +1,5 @@
 import { csoWriterGroupId, projectorGroupId, writerGroupId, type TopicNames } from '@consult/contracts';
-import type { Kafka } from '@consult/kafka';
+import { withClusterView, type Kafka } from '@consult/kafka';
 import { KeySpace, RedisOffsetStore, type Redis } from '@consult/redis';
 import { ProgressWatch } from './progress-watch.js';
 
@@ -51,16 +51,13 @@ export class ReadinessProbe {
     const { topics } = this;
     const now = Date.now();
     if (!this.partitionsWithData || now - this.partitionsWithData.at > 1_000) {
-      const admin = this.kafka.admin();
-      try {
-        await admin.connect();
-        const fields: string[] = [];
+      const fields = await withClusterView(this.kafka, async (view) => {
+        const found: string[] = [];
         for (const topic of [topics.consultationEvents, topics.csoEvents, topics.identityEvents])
-          for (const o of await admin.fetchTopicOffsets(topic)) if (Number(o.high) > 0) fields.push(RedisOffsetStore.field(topic, o.partition));
-        this.partitionsWithData = { at: now, fields };
-      } finally {
-        await admin.disconnect().catch(() => undefined);
-      }
+          for (const o of await view.ends(topic)) if (Number(o.high) > 0) found.push(RedisOffsetStore.field(topic, o.partition));
+        return found;
+      });
+      this.partitionsWithData = { at: now, fields };
     }
     const fields = this.partitionsWithData.fields;
     if (fields.length === 0) return false;
@@ -84,68 +81,67 @@ export class ReadinessProbe {
       () => false,
     );
     if (!redisUp) reasons.push('redis does not answer');
-    const admin = this.kafka.admin();
-    let kafkaUp = false;
-    let writer: number | null = null;
-    let projector: number | null = null;
-    let quarantined: number | null = null;
+    // Set inside the admin callback below (typed so that TypeScript does not narrow them to their initial value).
+    let kafkaUp = false as boolean;
+    let writer = null as number | null;
+    let projector = null as number | null;
+    let quarantined = null as number | null;
     const { topics } = this;
     try {
-      await admin.connect();
-      kafkaUp = true;
-      const ends = async (topic: string) => admin.fetchTopicOffsets(topic);
-      const groups = [
-        ['consultation writer', writerGroupId(topics)],
-        ['CSO writer', csoWriterGroupId(topics)],
-        ['projector', projectorGroupId(topics, this.keyPrefix)],
-      ] as const;
-      const described = await admin.describeGroups(groups.map(([, id]) => id));
-      for (const [name, id] of groups) {
-        const group = described.groups.find((g) => g.groupId === id);
-        if (!group || group.members.length === 0 || group.state !== 'Stable')
-          reasons.push(`the ${name} has no live member (group ${group?.state ?? 'unknown'})`);
-      }
-      // Both single writers: the consultation writer and the CSO writer, each against its command topic.
-      writer = 0;
-      for (const [name, groupId, topic] of [
-        ['consultation writer', writerGroupId(topics), topics.consultationCommands],
-        ['CSO writer', csoWriterGroupId(topics), topics.csoCommands],
-      ] as const) {
-        const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-        let lag = 0;
-        const positions: string[] = [];
-        for (const end of await ends(topic)) {
-          const at = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
-          lag += Math.max(0, Number(end.high) - Math.max(0, Number(at)));
-          positions.push(`${end.partition}=${at}`);
+      await withClusterView(this.kafka, async (view) => {
+        kafkaUp = true;
+        const ends = async (topic: string) => view.ends(topic);
+        const groups = [
+          ['consultation writer', writerGroupId(topics)],
+          ['CSO writer', csoWriterGroupId(topics)],
+          ['projector', projectorGroupId(topics, this.keyPrefix)],
+        ] as const;
+        const described = await view.groups(groups.map(([, id]) => id));
+        for (const [name, id] of groups) {
+          const group = described.find((g) => g.groupId === id);
+          if (!group || group.members === 0 || group.state !== 'Stable')
+            reasons.push(`the ${name} has no live member (group ${group?.state ?? 'unknown'})`);
         }
-        writer += lag;
-        const stalled = this.progress.observe(name, positions.join(','), lag, Date.now());
-        if (stalled > 0) reasons.push(`the ${name} has ${lag} commands waiting and has decided none for ${(stalled / 1000).toFixed(1)} s`);
-      }
-      quarantined = (await ends(topics.quarantine)).reduce((sum, o) => sum + Number(o.high), 0);
-      if (redisUp) {
-        const next = await this.offsets.nextOffsets(this.redis);
-        projector = 0;
-        const lagOf = (topic: string, end: { partition: number; high: string }): number => {
-          const at = next.get(RedisOffsetStore.field(topic, end.partition)) ?? 0n;
-          // Transaction markers take offsets too: one marker past the last applied record is caught up.
-          return Math.max(0, Number(end.high) - Number(at) - 1);
-        };
-        for (const topic of [topics.consultationEvents, topics.consultationOutcomes, topics.csoEvents, topics.csoOutcomes])
-          for (const end of await ends(topic)) projector += lagOf(topic, end);
-        for (const end of await ends(topics.identityEvents)) {
-          const stored = next.has(RedisOffsetStore.field(topics.identityEvents, end.partition));
-          if (Number(end.high) > 0 && (!stored || lagOf(topics.identityEvents, end) > 0))
-            reasons.push('the API key directory is being rebuilt');
+        // Both single writers: the consultation writer and the CSO writer, each against its command topic.
+        writer = 0;
+        for (const [name, groupId, topic] of [
+          ['consultation writer', writerGroupId(topics), topics.consultationCommands],
+          ['CSO writer', csoWriterGroupId(topics), topics.csoCommands],
+        ] as const) {
+          const committed = await view.committed(groupId, topic);
+          let lag = 0;
+          const positions: string[] = [];
+          for (const end of await ends(topic)) {
+            const at = committed.get(end.partition) ?? '-1';
+            lag += Math.max(0, Number(end.high) - Math.max(0, Number(at)));
+            positions.push(`${end.partition}=${at}`);
+          }
+          writer += lag;
+          const stalled = this.progress.observe(name, positions.join(','), lag, Date.now());
+          if (stalled > 0) reasons.push(`the ${name} has ${lag} commands waiting and has decided none for ${(stalled / 1000).toFixed(1)} s`);
         }
-      }
+        quarantined = (await ends(topics.quarantine)).reduce((sum, o) => sum + Number(o.high), 0);
+        if (redisUp) {
+          const next = await this.offsets.nextOffsets(this.redis);
+          projector = 0;
+          const lagOf = (topic: string, end: { partition: number; high: string }): number => {
+            const at = next.get(RedisOffsetStore.field(topic, end.partition)) ?? 0n;
+            // Transaction markers take offsets too: one marker past the last applied record is caught up.
+            return Math.max(0, Number(end.high) - Number(at) - 1);
+          };
+          for (const topic of [topics.consultationEvents, topics.consultationOutcomes, topics.csoEvents, topics.csoOutcomes])
+            for (const end of await ends(topic)) projector += lagOf(topic, end);
+          for (const end of await ends(topics.identityEvents)) {
+            const stored = next.has(RedisOffsetStore.field(topics.identityEvents, end.partition));
+            if (Number(end.high) > 0 && (!stored || lagOf(topics.identityEvents, end) > 0))
+              reasons.push('the API key directory is being rebuilt');
+          }
+        }
+      });
     } catch (error) {
       // Kafka down (kafka: down) or topics missing (lag unknown): either way not ready.
       reasons.push(kafkaUp ? `kafka: ${error instanceof Error ? error.message : String(error)}` : 'kafka does not answer');
       if (projector === null) writer = null;
-    } finally {
-      await admin.disconnect().catch(() => undefined);
     }
     if (writer !== null && writer > this.maxLag) reasons.push(`the writers lag ${writer} commands`);
     if (projector !== null && projector > this.maxLag) reasons.push(`the projector lags ${projector} records`);

@@ -1,6 +1,6 @@
 import type { Logger } from '@consult/config';
 import type { TopicNames } from '@consult/contracts';
-import { readToEnd, type Kafka, type KafkaMessage } from '@consult/kafka';
+import { readToEnd, withClusterView, type Kafka, type KafkaMessage } from '@consult/kafka';
 import { ReadModelProjection } from '@consult/read-models';
 import { isPoison } from '@consult/streams';
 import { APPLY_COMMANDS_LUA, CoalescingMulti, KeySpace, RedisOffsetStore, type ChainableCommander, type Redis } from '@consult/redis';
@@ -95,17 +95,13 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
   // fetch is processed, so while one reader waits for the broker another applies. Order per partition holds.
   const readers = options.readers ?? 2;
   const jobs: { topic: string; apply: Applier; partitions: number[] }[] = [];
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
+  await withClusterView(kafka, async (view) => {
     for (const [topic, apply] of appliers) {
-      const partitions = (await admin.fetchTopicOffsets(topic)).filter((o) => Number(o.high) > Number(o.low)).map((o) => o.partition);
+      const partitions = (await view.ends(topic)).filter((o) => Number(o.high) > Number(o.low)).map((o) => o.partition);
       for (let r = 0; r < Math.min(readers, partitions.length); r++)
         jobs.push({ topic, apply, partitions: partitions.filter((_, i) => i % readers === r) });
     }
-  } finally {
-    await admin.disconnect();
-  }
+  });
   await Promise.all(
     jobs.map(async ({ topic, apply, partitions }) => {
       const { messages } = await readToEnd(kafka, {
