@@ -202,4 +202,34 @@ describe('the deadline service reminds and closes on time', () => {
     expect(closed).toHaveLength(1);
     expect(closed[0]!.data.closedAt).toBe(new Date(deadline + 2_000).toISOString());
   });
+
+  it('runs as two instances: each due job is sent once, and the other takes over when the sending one stops', async () => {
+    await stack.stopDeadlines();
+    const make = () =>
+      new DeadlineService({ kafka: stack.kafka, redis: stack.redis, logger: stack.logger, topics: stack.topics, keyPrefix: stack.keyPrefix, closeGraceMs: 1_000 });
+    const running = new Set([make(), make()]);
+    try {
+      await Promise.all([...running].map((s) => s.start()));
+      await Promise.all([...running].map((s) => s.assigned));
+      const sent = () => [...running].reduce((sum, s) => sum + s.commandsSent, 0);
+      const first = await open(4_000, [2]);
+      await untilClosed(first.id);
+      // One reminder and one closing, whichever instance holds the ticker lease.
+      expect(sent()).toBe(2);
+      const events = await history(first.id);
+      expect(ofType(events, 'consultation.reminder-issued')).toHaveLength(1);
+
+      const sender = [...running].find((s) => s.commandsSent > 0)!;
+      await sender.stop();
+      running.delete(sender);
+      const other = [...running][0]!;
+      const second = await open(4_000, [2]);
+      await untilClosed(second.id);
+      expect(other.commandsSent).toBe(2);
+      expect(ofType(await history(second.id), 'consultation.reminder-issued')).toHaveLength(1);
+    } finally {
+      await Promise.all([...running].map((s) => s.stop()));
+      await stack.startDeadlines();
+    }
+  });
 });

@@ -18,6 +18,7 @@ import {
   type Job,
   type ScheduledConsultation,
 } from './schedule.js';
+import { TickerLease } from './ticker-lease.js';
 
 export const DEADLINE_SERVICE_ACTOR = { kind: 'system', id: 'deadline-service' } as const;
 
@@ -32,9 +33,12 @@ export class ScheduleKeys {
   readonly due: string;
   /** Hash: consultation id → JSON `ScheduledConsultation`, for open consultations only. */
   readonly consultations: string;
+  /** String: the id of the instance whose ticker sends due jobs (TickerLease). */
+  readonly ticker: string;
   constructor(readonly keys: KeySpace) {
     this.due = keys.key('deadlines', 'due');
     this.consultations = keys.key('deadlines', 'consultations');
+    this.ticker = keys.key('deadlines', 'ticker');
   }
 }
 
@@ -69,8 +73,9 @@ export interface DeadlineServiceOptions {
  * again. That is enough, because the writer issues each reminder once per consultation, deadline and offset
  * and closes once, answering duplicates as replays, and refuses stale (superseded deadline) or early ones.
  *
- * Run one instance per key space: several would share the schedule (each consumes its own partitions) but
- * every ticker would send every due job, which the writer absorbs but which is wasted work.
+ * Several instances may run on one key space: each keeps the schedule of the partitions its group gives it,
+ * and the one holding the ticker lease sends what is due (another takes over within the lease's 5 s when it
+ * stops or dies).
  */
 export class DeadlineService {
   private readonly consumer: RedisProjection<ConsultationEvent>;
@@ -85,10 +90,12 @@ export class DeadlineService {
   private wakeUp: (() => void) | undefined;
   private loop: Promise<void> = Promise.resolve();
   private sent = 0;
+  private readonly lease: TickerLease;
 
   constructor(private readonly options: DeadlineServiceOptions) {
     const keys = new KeySpace(options.keyPrefix);
     this.layout = new ScheduleKeys(keys);
+    this.lease = new TickerLease(options.redis, this.layout.ticker);
     this.clock = options.clock ?? systemClock;
     this.closeGraceMs = options.closeGraceMs ?? 2_000;
     this.maxTickMs = options.maxTickMs ?? 1_000;
@@ -135,6 +142,7 @@ export class DeadlineService {
     this.stopped = true;
     this.wake();
     await this.loop;
+    await this.lease.release().catch(() => undefined);
     await this.consumer.stop();
     await this.producer.close();
   }
@@ -172,6 +180,10 @@ export class DeadlineService {
     while (!this.stopped) {
       this.woken = false;
       try {
+        if (!(await this.lease.hold())) {
+          await this.sleep(this.maxTickMs);
+          continue;
+        }
         if ((await this.sendDue()) > 0) continue;
         await this.sleep(await this.untilNextDue());
       } catch (error) {
