@@ -264,6 +264,26 @@ describe('notifications to member-state systems', () => {
     expect(resumed.of(created.body.id).map((e) => e.event)).toEqual(['consultation.opened']);
     resumed.close();
   });
+
+  it('runs as two notifier processes: each sees every subscription change, and a reminder is delivered once', async () => {
+    const first = stack.notifier!;
+    const second = await stack.startNotifier();
+    try {
+      const both = [first, second];
+      const id = await subscribe('THA', '/two/tha', ['consultation.reminder-issued']);
+      // Only one of them owns subscription.events' partition in the projector: the other follows it itself.
+      await stack.until(async () => both.every((n) => n.directory.get(id) !== undefined), 10_000, 'both directories know the subscription');
+      const { id: consultation } = await remind(['THA']);
+      await stack.until(async () => receiver.at('/two/tha', consultation).length === 1, 15_000, 'reminder');
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(receiver.at('/two/tha', consultation)).toHaveLength(1);
+      expect((await api('THA', 'DELETE', `/v1/subscriptions/${id}`)).status).toBe(204);
+      await stack.until(async () => both.every((n) => n.directory.get(id) === undefined), 10_000, 'both directories dropped it');
+    } finally {
+      await second.stop();
+      stack.notifier = first;
+    }
+  });
 });
 
 interface SseEvent {

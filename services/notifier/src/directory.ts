@@ -1,6 +1,6 @@
 import { subscriptionEventCodec, type Recipient, type SealedSecret, type SubscriptionEvent } from '@consult/contracts';
 import type { Logger } from '@consult/config';
-import { readToEnd, type Kafka } from '@consult/kafka';
+import { readToEnd, WatchedConsumer, type Kafka, type KafkaMessage } from '@consult/kafka';
 import type { KeyRevocations } from './key-revocations.js';
 import { withRetries } from './retry.js';
 
@@ -22,9 +22,11 @@ export interface Subscription {
 
 /**
  * The notifier's in-memory view of `subscription.events` (one partition), secrets included: the router needs
- * it to fan events out, the worker to sign. Loaded from Kafka at start, then kept current by the projector,
+ * it to fan events out, the worker to sign. Loaded from Kafka at start, then kept current in every notifier
+ * process by following the topic (`follow`), and by the projector in the process that owns the partition,
  * which applies each event before the Redis write the gateway waits for: once a subscription is visible to
- * its owner, the router routes to it.
+ * its owner, that process's router routes to it, and the other processes' within a fetch (about 100 ms).
+ * Each event applies once, in offset order, whichever path brings it first.
  */
 export class SubscriptionDirectory {
   private readonly subscriptions = new Map<string, Subscription>();
@@ -71,19 +73,41 @@ export class SubscriptionDirectory {
     return this.subscriptions.size;
   }
 
+  private follower: WatchedConsumer | undefined;
+
+  /** Follows the topic in this process (a group of its own) so that every instance sees every change. */
+  async follow(kafka: Kafka, topic: string, logger: Logger): Promise<void> {
+    this.follower = new WatchedConsumer({
+      kafka,
+      logger,
+      topic,
+      ownGroupPrefix: `${topic}.notifier-follow`,
+      autoCommit: false,
+      onBatch: ({ messages }) => messages.forEach((m) => this.applyRecord(m, logger)),
+    });
+    await this.follower.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.follower?.stop();
+  }
+
+  private applyRecord(m: KafkaMessage, logger: Logger): void {
+    if (BigInt(m.offset) <= this.lastOffset) return;
+    try {
+      this.apply(subscriptionEventCodec.decode(m.value), m.offset);
+    } catch (error) {
+      logger.error({ err: error, offset: m.offset }, 'skipping a malformed subscription event');
+    }
+  }
+
   async load(kafka: Kafka, topic: string, logger: Logger): Promise<void> {
     await withRetries(() => readToEnd(kafka, {
       topic,
       logger,
       groupIdPrefix: `${topic}.notifier-load`,
       onBatch: (_partition, messages) => {
-        for (const m of messages) {
-          try {
-            this.apply(subscriptionEventCodec.decode(m.value), m.offset);
-          } catch (error) {
-            logger.error({ err: error, offset: m.offset }, 'skipping a malformed subscription event');
-          }
-        }
+        for (const m of messages) this.applyRecord(m, logger);
       },
     }));
     logger.info({ subscriptions: this.subscriptions.size }, 'subscriptions loaded');

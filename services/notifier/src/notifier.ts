@@ -29,7 +29,8 @@ export interface NotifierOptions {
 /**
  * The notifier: projector (subscriptions, delivery history and the live stream into Redis), router (consultation
  * events → `delivery.requested`, transactional) and delivery worker (signed POSTs with retries). One process
- * holds all three so the router sees a subscription as soon as the gateway has shown it to its owner.
+ * holds all three so the router sees a subscription as soon as the gateway has shown it to its owner; several
+ * such processes share the partitions, each following the subscriptions itself (SubscriptionDirectory).
  */
 export class Notifier {
   readonly directory = new SubscriptionDirectory();
@@ -91,6 +92,7 @@ export class Notifier {
     await Promise.all([this.dataKeys.start(), this.revocations.start()]);
     await this.directory.load(this.options.kafka, this.notificationTopics.subscriptionEvents, this.options.logger);
     this.markDirectoryReady();
+    await this.directory.follow(this.options.kafka, this.notificationTopics.subscriptionEvents, this.options.logger.child({ component: 'directory' }));
     await Promise.all([this.projector.start(), this.router.start(), this.worker.start()]);
     await Promise.all([this.projector.assigned, this.router.assigned, this.worker.assigned]);
   }
@@ -99,6 +101,6 @@ export class Notifier {
     await this.worker.stop();
     await Promise.all([this.router.stop(), this.projector.stop()]);
     await this.producer.close();
-    await Promise.all([this.dataKeys.stop(), this.revocations.stop()]);
+    await Promise.all([this.dataKeys.stop(), this.revocations.stop(), this.directory.stop()]);
   }
 }
