@@ -304,10 +304,6 @@ transaction.state.log.num.partitions=10
 
 # Consumer groups rebalance immediately (tests join and leave often).
 group.initial.rebalance.delay.ms=0
-# Members may ask for sessions down to 3 s (the default minimum is 6 s): the single writers and the projector
-# use the shortest session a broker allows, so a dead one's partitions move on sooner (packages/kafka
-# session.ts; the fault suite's first 201 after kill -9 within 10 s).
-group.min.session.timeout.ms=3000
 EOF
   )
   ((SASL)) && chmod 600 "$PROPS"

@@ -5,8 +5,6 @@ import { provideInfrastructure } from '@consult/environment';
 declare module 'vitest' {
   export interface ProvidedContext {
     kafkaBrokers: string;
-    /** 'configured' (KAFKA_BROKERS named one), or how the setup got it (e.g. started by infra/kafka/kafka.sh). */
-    kafkaSource: string;
     redisUrl: string;
   }
 }
@@ -21,7 +19,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
     'test infrastructure ready',
   );
   project.provide('kafkaBrokers', infra.kafkaBrokers);
-  project.provide('kafkaSource', infra.kafkaSource);
   project.provide('redisUrl', infra.redisUrl);
   return async () => {
     await infra.stop();

@@ -1,7 +1,6 @@
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { consumerSettings, ReplaceableConsumer } from './replaceable-consumer.js';
-import { DEFAULT_SESSION_MS, shortestSessionMs } from './session.js';
 import { RetriableError, heartbeatUntil } from './retriable.js';
 
 /** `${topic}:${partition}`, the field under which a consumer's progress is stored. */
@@ -55,8 +54,6 @@ export interface CheckpointedConsumerOptions {
  */
 export class CheckpointedConsumer {
   private readonly consumer: ReplaceableConsumer;
-  /** A dead member's partitions move on after this long (shortestSessionMs). */
-  private sessionMs = DEFAULT_SESSION_MS;
   /** Next offset to apply per `topic:partition`, as stored. */
   private readonly next = new Map<string, bigint>();
   /** Partitions whose batch is being applied right now: the resync leaves them to the write's own check. */
@@ -79,7 +76,7 @@ export class CheckpointedConsumer {
         options.kafka.consumer(
           consumerSettings(options.groupId, {
             maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
-            sessionTimeout: this.sessionMs,
+            sessionTimeout: options.sessionTimeoutMs ?? 6_000,
             heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
           }),
         ),
@@ -89,7 +86,6 @@ export class CheckpointedConsumer {
 
   async start(): Promise<void> {
     const { options } = this;
-    this.sessionMs = options.sessionTimeoutMs ?? (await shortestSessionMs(options.kafka));
     await this.consumer.start();
     const interval = options.resyncIntervalMs ?? 1_000;
     this.resyncTimer = setInterval(() => {

@@ -27,10 +27,7 @@ export class ConsumerWatchdog {
   /** Counts this consumer's events as signs of life (call for each consumer the owner creates). */
   watch(consumer: Consumer): void {
     const { events } = consumer;
-    // Any answered request counts too: after a broker restart a consumer finding its coordinator again and
-    // rejoining is recovering by itself, and replacing every consumer at once then (all were silent through
-    // the outage) only added rejoins and full reloads to a starved machine. A hung one sends nothing at all.
-    for (const event of [events.FETCH_START, events.FETCH, events.START_BATCH_PROCESS, events.END_BATCH_PROCESS, events.HEARTBEAT, events.GROUP_JOIN, events.CONNECT, events.REQUEST])
+    for (const event of [events.FETCH_START, events.FETCH, events.START_BATCH_PROCESS, events.END_BATCH_PROCESS, events.HEARTBEAT, events.GROUP_JOIN, events.CONNECT])
       consumer.on(event, () => this.alive());
     this.alive();
   }

@@ -39,28 +39,26 @@ export interface ReplaceableConsumerOptions {
  * group then sees a new member and the hung one's session lapses). Every consumer of the project is one.
  */
 export class ReplaceableConsumer {
-  /** Made at `start`, so that `create` may use what the owner learns before it (e.g. the session). */
-  private consumer: Consumer | undefined;
+  private consumer: Consumer;
   private readonly watchdog: ConsumerWatchdog;
 
   constructor(private readonly options: ReplaceableConsumerOptions) {
+    this.consumer = options.create();
     this.watchdog = new ConsumerWatchdog({
       logger: options.logger,
       ...(options.hungAfterMs ? { silenceMs: options.hungAfterMs } : {}),
       restart: async () => {
         const hung = this.consumer;
-        const fresh = options.create();
-        this.consumer = fresh;
-        if (hung) abandon(hung, options.logger);
+        this.consumer = options.create();
+        abandon(hung, options.logger);
         await options.beforeReplace?.();
-        await this.runOne(fresh);
+        await this.runOne(this.consumer);
       },
     });
   }
 
   /** The consumer running now. */
   get current(): Consumer {
-    if (!this.consumer) throw new Error('the consumer has not started');
     return this.consumer;
   }
 
@@ -70,9 +68,7 @@ export class ReplaceableConsumer {
   }
 
   async start(): Promise<void> {
-    const consumer = this.options.create();
-    this.consumer = consumer;
-    await this.runOne(consumer);
+    await this.runOne(this.consumer);
     this.watchdog.start();
   }
 
@@ -83,6 +79,6 @@ export class ReplaceableConsumer {
 
   async stop(): Promise<void> {
     this.watchdog.stop();
-    await this.consumer?.disconnect();
+    await this.consumer.disconnect();
   }
 }

@@ -2,7 +2,6 @@ import type { Consumer, Kafka, KafkaMessage, Producer, TopicMessages } from 'kaf
 import type { Logger } from 'pino';
 import { PRODUCER_DEFAULTS } from './client.js';
 import { consumerSettings, ReplaceableConsumer } from './replaceable-consumer.js';
-import { DEFAULT_SESSION_MS, shortestSessionMs } from './session.js';
 import { heartbeatUntil, RetriableError } from './retriable.js';
 import { splitBySize } from './sizing.js';
 
@@ -76,8 +75,6 @@ export const TRANSACTIONAL_RETRY = { initialRetryTime: 20, retries: 12, maxRetry
  */
 export class TransactionalProcessor {
   private readonly consumer: ReplaceableConsumer;
-  /** A dead writer's partitions move on after this long (shortestSessionMs); loads and long chunks heartbeat. */
-  private sessionMs = DEFAULT_SESSION_MS;
   private readonly producers = new Map<number, Producer>();
   /** Partitions whose state `load` has fully rebuilt since they were assigned or last aborted. */
   private readonly loaded = new Set<number>();
@@ -98,7 +95,7 @@ export class TransactionalProcessor {
             // for at most 5 ms more latency when traffic is light.
             minBytes: 64 * 1024,
             maxWaitTimeInMs: 5,
-            sessionTimeout: this.sessionMs,
+            sessionTimeout: options.sessionTimeoutMs ?? 6_000,
             heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
           }),
         ),
@@ -113,7 +110,6 @@ export class TransactionalProcessor {
   }
 
   async start(): Promise<void> {
-    this.sessionMs = this.options.sessionTimeoutMs ?? (await shortestSessionMs(this.options.kafka));
     await this.consumer.start();
   }
 
