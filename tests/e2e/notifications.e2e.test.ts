@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_KEYS } from '@consult/admin';
 import { verifySignature } from '@consult/notifier';
+import { KeySpace } from '@consult/redis';
+import { NotificationReadModel } from '@consult/read-models';
 import { consultationInput, futureIso, Stack, type DevKeyName } from '../support/stack.js';
 
 interface Received {
@@ -251,6 +253,40 @@ describe('notifications to member-state systems', () => {
     expect(khm.of(id)).toEqual([]);
     resumed.close();
     khm.close();
+  });
+
+  it('sends an event once the read models show it, so a client that reads on an event finds it', async () => {
+    const tha = await EventStream.open(stack.baseUrl, 'THA');
+    const created = await stack.client('secretariat').createConsultation(consultationInput({ addressees: ['THA'] }));
+    const id = created.body.id;
+    await stack.until(async () => tha.of(id).length === 1, 10_000, 'consultation.opened');
+    await stack.stopProjector();
+    try {
+      // Decided by the writer and put on the live stream by the notifier, but not yet in the read models.
+      const posted = stack.client('THA').postComment(id, { body: 'Thailand agrees.', language: 'en' }, randomUUID());
+      const live = new NotificationReadModel(new KeySpace(stack.keyPrefix));
+      const connection = stack.redis.duplicate();
+      try {
+        const start = await live.streamEnd(stack.redis);
+        await stack.until(
+          async () => (await live.readStream(connection, start, 1_000, 100)).some((e) => e.event.key === id && e.event.type === 'consultation.comment-submitted'),
+          10_000,
+          'the comment on the live stream',
+        );
+      } finally {
+        connection.disconnect();
+      }
+      await new Promise((r) => setTimeout(r, 500));
+      expect(tha.of(id).map((e) => e.event)).toEqual(['consultation.opened']);
+      await stack.startProjector();
+      await posted;
+    } finally {
+      if (!stack.projector) await stack.startProjector();
+    }
+    await stack.until(async () => tha.of(id).length === 2, 10_000, 'comment event');
+    const comments = await api('THA', 'GET', `/v1/consultations/${id}/comments`);
+    expect(comments.body.items).toHaveLength(1);
+    tha.close();
   });
 
   it('gives its position on connecting, so a client dropped before any event resumes from there', async () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DirectoryStore, type AttachmentStore } from '@consult/attachments';
-import { DEVELOPMENT_WEBHOOK_SECRETS_KEY, notificationTopicNames, type TopicNames } from '@consult/contracts';
+import { DEVELOPMENT_WEBHOOK_SECRETS_KEY, notificationTopicNames, STREAM_PARTITIONS, type TopicNames } from '@consult/contracts';
 import type { Logger } from '@consult/config';
 import { BatchingProducer, type Kafka } from '@consult/kafka';
 import { ConsultationReadModel, CsoReadModel, NotificationReadModel } from '@consult/read-models';
@@ -102,6 +102,9 @@ export interface Gateway {
   listen(port: number, host: string): Promise<string>;
   close(): Promise<void>;
 }
+
+/** How long the live stream waits for the read models to show an event before sending it anyway. */
+const SHOWN_WAIT_MS = 2_000;
 
 const PUBLIC_PATHS = new Set(['/healthz', '/readyz']);
 const isPublic = (url: string): boolean =>
@@ -313,6 +316,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       leases: new StreamLeases(redis, new KeySpace(options.keyPrefix)),
       onKeyChange: (listener_) => listener.onKeyChange(listener_),
       keyRecord: (keyHash) => readModel.apiKeyRecord(redis, keyHash),
+      // Bounded: a stalled projector delays the live stream by at most this, never stops it.
+      shown: ({ partition, event }) =>
+        partition < STREAM_PARTITIONS
+          ? listener.waitForVersion(event.key, event.sequence, SHOWN_WAIT_MS)
+          : listener.waitForVersion(CsoReadModel.streamKey(event.key), event.sequence, SHOWN_WAIT_MS, () => csos.csos.versionOf(redis, event.key)),
       now,
     }),
   );

@@ -1,5 +1,12 @@
 import { inAudience } from '@consult/contracts';
-import { completeStreamCursor, formatStreamCursor, parseStreamCursor, type ApiKeyRecord, type NotificationReadModel } from '@consult/read-models';
+import {
+  completeStreamCursor,
+  formatStreamCursor,
+  parseStreamCursor,
+  type ApiKeyRecord,
+  type NotificationReadModel,
+  type StreamEntry,
+} from '@consult/read-models';
 import type { Redis } from '@consult/redis';
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -22,6 +29,12 @@ export interface EventRoutesContext {
   onKeyChange: (listener: (change: KeyChange) => void) => void;
   /** What the key directory holds of a key now (read again when its expiry changes). */
   keyRecord: (keyHash: string) => Promise<ApiKeyRecord | null>;
+  /**
+   * Resolves once the read models show this entry's event (or after a bound of its own). The live stream and the
+   * read models are fed by different consumers, so without it a client that reloads on an event could read the
+   * state from before it and, with no later event to prompt it, keep showing that.
+   */
+  shown?: (entry: StreamEntry) => Promise<unknown>;
   now?: () => Date;
   /** How long one XREAD waits before a keep-alive comment is sent. */
   keepAliveMs?: number;
@@ -166,11 +179,16 @@ export function eventRoutes(context: EventRoutesContext): FastifyPluginAsyncType
               continue;
             }
             let chunk = '';
+            // Per stream, the newest event sent: once the read models show it, they show those before it too.
+            const newest = new Map<string, StreamEntry>();
             for (const entry of entries) {
               cursor[entry.partition] = entry.position;
               if (!inAudience(principal, entry.audience)) continue;
+              newest.set(`${entry.partition}/${entry.event.key}`, entry);
               chunk += `id: ${formatStreamCursor(cursor)}\nevent: ${entry.event.type}\ndata: ${JSON.stringify(entry.event)}\n\n`;
             }
+            if (chunk && context.shown) await Promise.all([...newest.values()].map((entry) => context.shown!(entry)));
+            if (!live) break;
             // Back-pressure: a client that reads slowly is not read for until it has taken what it was sent.
             if (chunk && !raw.write(chunk)) await new Promise<void>((resolve) => {
               wake = resolve;
