@@ -304,6 +304,12 @@ transaction.state.log.num.partitions=10
 
 # Consumer groups rebalance immediately (tests join and leave often).
 group.initial.rebalance.delay.ms=0
+
+# A node restarted after a crash can register only once the controller has
+# fenced its previous incarnation, a broker session later (9 s by default):
+# shorter sessions bring a killed broker back to serving sooner.
+broker.heartbeat.interval.ms=500
+broker.session.timeout.ms=3000
 EOF
   )
   ((SASL)) && chmod 600 "$PROPS"

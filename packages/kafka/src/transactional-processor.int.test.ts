@@ -98,6 +98,35 @@ describe('TransactionalProcessor', () => {
     expect(out.map((m) => m.value!.toString()).sort()).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`).sort());
   }, 120_000);
 
+  it('has the owner take back a chunk aborted before its commit, instead of loading the partition again', async () => {
+    const input = await freshTopic(kafka, 1);
+    const output = await freshTopic(kafka, 1);
+    await produce(input, Array.from({ length: 50 }, (_, i) => `m${i}`));
+    let failures = 0;
+    const calls: string[] = [];
+    const processor = new TransactionalProcessor({
+      kafka,
+      logger: testLogger,
+      groupId: uniqueName('tp'),
+      inputTopic: input,
+      transactionalIdPrefix: uniqueName('tp'),
+      // The broker refuses the first attempt's oversize record while it is sent: the commit is never asked for.
+      process: (_p, messages) => {
+        calls.push('process');
+        const poison = failures++ === 0 ? [{ key: 'poison', value: Buffer.alloc(2 * 1024 * 1024) }] : [];
+        return [{ topic: output, messages: [...messages.map((m) => ({ key: m.key, value: m.value })), ...poison] }];
+      },
+      load: async () => void calls.push('load'),
+      rollback: () => void calls.push('rollback'),
+      committed: () => void calls.push('committed'),
+    });
+    running.push(processor);
+    await processor.start();
+    const out = await consumeAll(kafka, output, 50, 60_000);
+    expect(out).toHaveLength(50);
+    expect(calls.slice(0, 5)).toEqual(['load', 'process', 'rollback', 'process', 'committed']);
+  }, 120_000);
+
   it('keeps its partitions while one batch takes longer than the session timeout (heartbeats between chunks)', async () => {
     const input = await freshTopic(kafka, 1);
     const output = await freshTopic(kafka, 1);
