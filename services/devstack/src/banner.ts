@@ -2,11 +2,12 @@ import { DEV_KEYS } from '@consult/admin';
 import { DEMO_REFERENCE, SILENCE_DEMO_REFERENCE } from './demo.js';
 
 /** What `npm start` prints once everything is up: where the API and the console are, the keys, the demo. */
-export function startBanner(baseUrl: string, consultationId: string, silenceConsultationId?: string): string {
+export function startBanner(baseUrl: string, consultationId: string, silenceConsultationId?: string, moreGateways: string[] = []): string {
   const keyLines = Object.values(DEV_KEYS).map((k) => `    ${k.kind.padEnd(20)} ${k.id.padEnd(20)} ${k.secret}`);
+  const more = moreGateways.length > 0 ? `  More gateways of the same system: ${moreGateways.join(', ')}\n` : '';
   return `
   Consultation messaging is running at ${baseUrl}  (API docs: ${baseUrl}/docs)
-  Console: ${baseUrl}/app/  (sign in with one of the keys below, e.g. the secretariat's)
+${more}  Console: ${baseUrl}/app/  (sign in with one of the keys below, e.g. the secretariat's)
 
   Development API keys (Authorization: Bearer <key>):
 ${keyLines.join('\n')}

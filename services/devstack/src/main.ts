@@ -8,6 +8,7 @@ import { allTopicSpecs, topicNames } from '@consult/contracts';
 import { provideInfrastructure, repositoryRoot } from '@consult/environment';
 import { DEV_KEYS, issueKeys } from '@consult/admin';
 import { startBanner } from './banner.js';
+import { gatewayUrls, processPlan } from './process-plan.js';
 import { seedDemo } from './demo.js';
 import { waitForGateway } from './wait-for-gateway.js';
 
@@ -16,15 +17,21 @@ import { waitForGateway } from './wait-for-gateway.js';
  * and the demo consultation, and on Ctrl-C stops the services and whatever infrastructure it started.
  */
 const logger = createLogger('devstack', { level: 'info', pretty: process.stdout.isTTY });
-const config = loadConfig({ ...ToolEnv, NODE_ENV: CommonEnv.NODE_ENV, PORT: Type.Integer({ minimum: 1, maximum: 65_535, default: 8080 }) });
+const config = loadConfig({
+  ...ToolEnv,
+  NODE_ENV: CommonEnv.NODE_ENV,
+  PORT: Type.Integer({ minimum: 1, maximum: 65_535, default: 8080 }),
+  /** How many processes of every service (gateways on PORT, PORT+1, …). */
+  INSTANCES: Type.Integer({ minimum: 1, maximum: 6, default: 1 }),
+});
 // `npm start` seeds the development keys, whose secrets are in the source code: never in production.
 if (config.NODE_ENV === 'production') {
   process.stderr.write('npm start runs a development stack with the public development keys: refused when NODE_ENV=production\n');
   process.exit(2);
 }
 const port = config.PORT;
-const baseUrl = `http://127.0.0.1:${port}`;
-const SERVICES = ['consultation', 'statements', 'projector', 'deadlines', 'notifier', 'gateway'] as const;
+const plan = processPlan(config.INSTANCES, port);
+const baseUrl = gatewayUrls(plan)[0]!;
 
 const infra = await provideInfrastructure({ logger });
 logger.info({ kafka: `${infra.kafkaBrokers} (${infra.kafkaSource})`, redis: `${infra.redisUrl} (${infra.redisSource})` }, 'infrastructure ready');
@@ -67,14 +74,14 @@ try {
   if (binding === 'reset') logger.warn({ keyPrefix: config.KEY_PREFIX }, 'the Redis key space was built from another Kafka cluster: cleared, to be rebuilt');
   redis.disconnect();
   const root = repositoryRoot();
-  for (const service of SERVICES) {
+  for (const { service, instance, port: servicePort } of plan) {
     const child = spawn(process.execPath, [join(root, 'services', service, 'dist', 'main.js')], {
       env: {
         // KAFKA_SSL* and KAFKA_SASL_* pass through: every service authenticates as this process does.
         ...process.env,
         KAFKA_BROKERS: infra.kafkaBrokers,
         REDIS_URL: infra.redisUrl,
-        PORT: String(port),
+        PORT: String(servicePort ?? port),
         LOG_LEVEL: config.LOG_LEVEL,
         KEY_PREFIX: config.KEY_PREFIX,
         // A development stack: webhooks to receivers on this machine are allowed (refused in production).
@@ -84,7 +91,7 @@ try {
     });
     child.once('exit', (code, signal) => {
       if (!stopping) {
-        logger.error({ service, code, signal }, 'a service exited: stopping everything');
+        logger.error({ service, instance, code, signal }, 'a service exited: stopping everything');
         void stopAll(1);
       }
     });
@@ -98,10 +105,10 @@ try {
 
   // The demo depends on the gateway being ready and on the keys just issued being projected (a cleared key
   // space is rebuilt first): wait for both, never race them.
-  await waitForGateway(baseUrl, DEV_KEYS.secretariat.secret);
+  for (const url of gatewayUrls(plan)) await waitForGateway(url, DEV_KEYS.secretariat.secret);
   const { consultationId, silenceConsultationId } = await seedDemo(baseUrl);
 
-  process.stdout.write(startBanner(baseUrl, consultationId, silenceConsultationId));
+  process.stdout.write(startBanner(baseUrl, consultationId, silenceConsultationId, gatewayUrls(plan).slice(1)));
 } catch (error) {
   logger.fatal({ err: error }, 'start failed');
   // A topic weaker than declared, a key space of another cluster: say what to fix in plain text.
