@@ -10,6 +10,7 @@ import { BatchingProducer, createKafka, ensureTopics, type Kafka } from '@consul
 import { createRedis, KeySpace, type Redis } from '@consult/redis';
 import { compareKeySpaces, rebuildPrefix, rebuildReadModels } from '@consult/replay';
 import { commentKey, readFacts, type KafkaFacts } from './support/facts.js';
+import { api, createConsultation as createConsultationThrough, until } from './support/http.js';
 import { servicePidsFile } from './support/global-setup.js';
 import { kafkaBrokers, kafkaPid, kafkaUp, killPid, redisDown, redisPid, redisUp, redisUrl } from './support/infra.js';
 import { LoadClient, type PostRecord, type Target } from './support/load.js';
@@ -54,62 +55,11 @@ const reported = { twice: new Set<string>(), missed: new Set<string>(), webhooks
 /** Consultations whose reminders and closing fall inside the run. */
 const shortConsultations = new Set<string>();
 
-async function api(baseUrl: string, key: string, method: string, path: string, body?: unknown, idempotencyKey?: string) {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${key}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  return { status: response.status, body: (await response.json().catch(() => ({}))) as Record<string, unknown> };
-}
-
 const baseUrls = (): string[] => [services.baseUrl('gateway-a'), services.baseUrl('gateway-b')];
 
-/** Creates a consultation as an integrator would: retried with its key, a 202 followed; undefined if it never could. */
-async function createConsultation(reference: string, deadline: Date, reminderOffsetsSeconds: number[], budgetMs = 30_000): Promise<string | undefined> {
-  const body = {
-    reference,
-    title: `Fault suite ${reference}`,
-    documents: [{ language: 'en', title: `Document ${reference}` }],
-    addressees: [...STATES],
-    deadline: deadline.toISOString(),
-    reminderOffsetsSeconds,
-  };
-  const until = Date.now() + budgetMs;
-  for (let attempt = 0; Date.now() < until; attempt++) {
-    try {
-      const created = await api(baseUrls()[attempt % 2]!, SECRETARIAT, 'POST', '/v1/consultations', body, `create-${reference}`);
-      if (created.status === 201) return String(created.body.id);
-      if (created.status === 202) {
-        const commandId = String(created.body.commandId);
-        while (Date.now() < until) {
-          await sleep(300);
-          const status = await api(baseUrls()[attempt % 2]!, SECRETARIAT, 'GET', `/v1/commands/${commandId}`).catch(() => undefined);
-          if (status?.body.status === 'accepted') return String((status.body.receipt as Record<string, unknown>).id);
-          if (status?.body.status === 'rejected') return undefined;
-        }
-      }
-    } catch {
-      // not up yet: retry
-    }
-    await sleep(500);
-  }
-  return undefined;
-}
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check().catch(() => false)) return;
-    await sleep(250);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
+/** A consultation addressed to the load's member states, created through the gateways. */
+const createConsultation = (reference: string, deadline: Date, reminderOffsetsSeconds: number[], budgetMs = 30_000): Promise<string | undefined> =>
+  createConsultationThrough(baseUrls(), SECRETARIAT, { reference, deadline, reminderOffsetsSeconds, addressees: STATES }, budgetMs);
 
 /** The live read models against a fresh rebuild from Kafka: keys differing (or -1 if the rebuild failed). */
 async function rebuildDifferences(notes: string[]): Promise<number> {

@@ -12,6 +12,8 @@ import { repositoryRoot } from '@consult/environment';
  */
 export interface KafkaCluster {
   brokers: string;
+  /** The launcher's state dir: node `<id>`'s pid is in `node-<id>/broker.pid`. */
+  stateDir: string;
   stop(): Promise<void>;
 }
 
@@ -63,5 +65,5 @@ export async function startKafkaCluster(options: {
     await stop();
     throw new Error(`kafka.sh up --brokers ${options.brokers} failed (${up.code}):\n${up.stderr.split('\n').slice(-15).join('\n')}`);
   }
-  return { brokers, stop };
+  return { brokers, stateDir, stop };
 }

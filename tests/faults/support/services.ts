@@ -5,10 +5,26 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { kafkaBrokers, redisUrl, repoRoot, type FaultInfra } from './infra.js';
 
-/** The processes of the system, each run from its build as `npm start` (services/devstack) runs them. */
-export type ServiceName = 'consultation' | 'statements' | 'projector' | 'deadlines' | 'notifier' | 'gateway-a' | 'gateway-b';
+/**
+ * A process of the system, named by its service and, when there are several, a suffix (`gateway-a`,
+ * `projector-2`); each is run from its build as `npm start` (services/devstack) runs them.
+ */
+export type ServiceName = string;
 
+/** The fault suite's processes: one of each service, two gateways. */
 export const SERVICE_NAMES: readonly ServiceName[] = ['consultation', 'statements', 'projector', 'deadlines', 'notifier', 'gateway-a', 'gateway-b'];
+
+/** The service a process runs: its name without the instance suffix. */
+export const serviceOf = (name: ServiceName): string => name.replace(/-(?:[a-z]|\d+)$/, '');
+
+export interface ServicesOptions {
+  /** The processes `reviveDead` keeps running (default: SERVICE_NAMES). */
+  names?: readonly ServiceName[];
+  /** Default: the suite's own broker. */
+  brokers?: string;
+  /** Default: `cms`. */
+  keyPrefix?: string;
+}
 
 interface Running {
   child: ChildProcess;
@@ -34,13 +50,21 @@ export class Services {
   constructor(
     private readonly infra: FaultInfra,
     private readonly pidsFile: string,
-    readonly ports: { 'gateway-a': number; 'gateway-b': number },
+    /** The HTTP port of each gateway process. */
+    readonly ports: Readonly<Record<ServiceName, number>>,
+    private readonly options: ServicesOptions = {},
   ) {
     mkdirSync(join(infra.dir, 'logs'), { recursive: true });
   }
 
-  baseUrl(gateway: 'gateway-a' | 'gateway-b'): string {
-    return `http://127.0.0.1:${this.ports[gateway]}`;
+  get names(): readonly ServiceName[] {
+    return this.options.names ?? SERVICE_NAMES;
+  }
+
+  baseUrl(gateway: ServiceName): string {
+    const port = this.ports[gateway];
+    if (port === undefined) throw new Error(`${gateway} is not a gateway of this run`);
+    return `http://127.0.0.1:${port}`;
   }
 
   private env(name: ServiceName): NodeJS.ProcessEnv {
@@ -48,10 +72,10 @@ export class Services {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       NODE_ENV: 'production',
-      KAFKA_BROKERS: kafkaBrokers(this.infra),
+      KAFKA_BROKERS: this.options.brokers ?? kafkaBrokers(this.infra),
       REDIS_URL: redisUrl(this.infra),
       TOPIC_PREFIX: '',
-      KEY_PREFIX: 'cms',
+      KEY_PREFIX: this.options.keyPrefix ?? 'cms',
       LOG_LEVEL: process.env.FAULTS_LOG_LEVEL ?? 'info',
       INSTANCE_ID: name,
       // Production mode, with what a test deployment must say explicitly: the development keys the load
@@ -62,8 +86,8 @@ export class Services {
       ALLOW_PRIVATE_WEBHOOK_TARGETS: 'true',
       RATE_LIMIT_MAX: '0',
     };
-    if (name === 'gateway-a' || name === 'gateway-b') env.PORT = String(this.ports[name]);
-    if (name === 'notifier') {
+    if (this.ports[name] !== undefined) env.PORT = String(this.ports[name]);
+    if (serviceOf(name) === 'notifier') {
       // Retries in milliseconds rather than minutes: a delivery missed during a fault is retried within the run.
       Object.assign(env, { DELIVERY_BASE_DELAY_MS: '200', DELIVERY_MAX_DELAY_MS: '2000', DELIVERY_MAX_ATTEMPTS: '10', DELIVERY_TIMEOUT_MS: '2000' });
     }
@@ -76,7 +100,7 @@ export class Services {
     this.generations.set(name, generation);
     const log = join(this.infra.dir, 'logs', `${name}.${generation}.log`);
     this.logs.push(log);
-    const service = name.startsWith('gateway') ? 'gateway' : name;
+    const service = serviceOf(name);
     const out = createWriteStream(log, { flags: 'a' });
     const child = spawn(process.execPath, [join(repoRoot, 'services', service, 'dist', 'main.js')], {
       env: this.env(name),
@@ -109,7 +133,7 @@ export class Services {
   /** Restarts a service that died by itself (so the next fault starts from a whole system). */
   reviveDead(): ServiceName[] {
     const revived: ServiceName[] = [];
-    for (const name of SERVICE_NAMES)
+    for (const name of this.names)
       if (!this.running.has(name)) {
         this.start(name);
         revived.push(name);
