@@ -23,14 +23,6 @@ export interface TransactionalProcessorOptions {
   load?: (partitions: number[]) => Promise<void>;
   /** Turns input messages into output messages; may keep state, which is reloaded after an abort. */
   process: (partition: number, messages: KafkaMessage[]) => TopicMessages[] | Promise<TopicMessages[]>;
-  /** Told once a chunk's transaction has committed. */
-  committed?: (partition: number) => void;
-  /**
-   * Takes back what `process` remembered of a chunk whose transaction certainly did not commit (aborted before
-   * its commit was asked for), leaving the state as the last commit left it: no reload is then needed. Without
-   * it, and whenever the commit itself failed (it may have gone through), the partition is loaded again.
-   */
-  rollback?: (partition: number) => void;
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
   /** Silence after which the kafkajs consumer counts as hung and is replaced (ConsumerWatchdog). */
@@ -246,7 +238,6 @@ export class TransactionalProcessor {
       throw new ChunkAbortedError(partition, error);
     }
     const transaction = await producer.transaction();
-    let commitAsked = false;
     try {
       // kafkajs mishandles a topic with no messages inside a transaction: send only non-empty ones, in
       // requests the broker accepts; all of them still commit or abort together.
@@ -260,21 +251,16 @@ export class TransactionalProcessor {
           ],
         }),
       );
-      commitAsked = true;
       await untilNotConcurrent(() => transaction.commit());
     } catch (error) {
-      options.logger.error({ err: error, partition, commitAsked }, 'transaction failed: aborting');
+      options.logger.error({ err: error, partition }, 'transaction failed: aborting');
       await transaction.abort().catch(() => undefined);
-      // What `process` remembered is not in Kafka. Before the commit was asked for, the transaction cannot
-      // commit any more (a fresh producer's InitProducerId aborts it if this abort did not reach the broker):
-      // the owner takes it back. Once asked, it may have committed: the state is reloaded before the next
-      // decision. A producer in an unknown state (or fenced by a new owner) is not reused either way.
-      if (!commitAsked && options.rollback) options.rollback(partition);
-      else this.loaded.delete(partition);
+      // What `process` remembered is not in Kafka: the state is reloaded before the next decision. A producer
+      // in an unknown state (or fenced by a new owner) is not reused; the next attempt starts a fresh one.
+      this.loaded.delete(partition);
       await this.dropProducer(partition);
       throw new ChunkAbortedError(partition, error);
     }
-    options.committed?.(partition);
   }
 
   async stop(): Promise<void> {

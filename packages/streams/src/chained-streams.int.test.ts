@@ -68,27 +68,4 @@ describe('ChainedStreams', () => {
     expect(owner.sequence('k')).toBe(20);
     expect(owner.state('k')).toBe(20);
   });
-
-  it('takes back appends whose transaction never committed, and then needs no reload', async () => {
-    const topic = await freshTopic(kafka, 1);
-    const owner = streamsOn(topic);
-    owner.warmUp();
-    await owner.load([0]);
-    await commit(topic, owner, 'k', 0, 20);
-    // Committed appends are not taken back; a reload of the partition reads it again, all 20.
-    owner.committed(0);
-    owner.rollback(0);
-    expect(owner.sequence('k')).toBe(20);
-    expect(await owner.load([0])).toBe(20);
-
-    owner.append(0, command('k', 98), 0, { type: 'counted', data: { n: 98 } }, new Date().toISOString());
-    owner.append(0, command('new', 1), 0, { type: 'counted', data: { n: 1 } }, new Date().toISOString());
-    expect([owner.sequence('k'), owner.sequence('new')]).toEqual([21, 1]);
-    owner.rollback(0);
-    expect([owner.sequence('k'), owner.state('k'), owner.sequence('new'), owner.state('new')]).toEqual([20, 20, 0, null]);
-    // Its position is kept: the next load reads nothing, and appending chains onto the committed head again.
-    expect(await owner.load([0])).toBe(0);
-    const { event } = owner.append(0, command('k', 99), 0, { type: 'counted', data: { n: 99 } }, new Date().toISOString());
-    expect(event.sequence).toBe(21);
-  });
 });

@@ -56,11 +56,6 @@ export class ChainedStreams<S, E extends ChainedEvent> {
    * was appended (it may abort) or before the first read.
    */
   private readonly positions = new Map<number, number>();
-  /**
-   * Per partition, what its streams were before the first event appended since its last commit (or load):
-   * an uncommitted chunk can be taken back without reading the history again.
-   */
-  private readonly undo = new Map<number, Undo<S>>();
   private warming: Promise<void> | undefined;
 
   constructor(private readonly options: ChainedStreamsOptions<S, E>) {}
@@ -99,8 +94,6 @@ export class ChainedStreams<S, E extends ChainedEvent> {
     const { kafka, logger, topic } = this.options;
     const started = Date.now();
     const from = new Map<number, number>();
-    if (partitions) for (const partition of partitions) this.undo.delete(partition);
-    else this.undo.clear();
     if (!partitions) {
       this.states.clear();
       this.heads.clear();
@@ -195,55 +188,10 @@ export class ChainedStreams<S, E extends ChainedEvent> {
     };
     const event = { ...unhashed, hash: chainHash(unhashed, unhashed.previousHash) } as unknown as E;
     const message: Message = { key: command.key, value: this.options.encode(event), headers: { 'event-type': event.type } };
-    this.saveForUndo(partition, command.key);
     this.positions.delete(partition);
     this.remember(partition, event);
     return { event, message };
   }
-
-  private saveForUndo(partition: number, key: string): void {
-    let undo = this.undo.get(partition);
-    if (!undo) {
-      undo = { position: this.positions.get(partition), streams: new Map() };
-      this.undo.set(partition, undo);
-    }
-    if (undo.streams.has(key)) return;
-    undo.streams.set(key, {
-      state: this.states.has(key) ? { value: this.states.get(key) ?? null } : undefined,
-      head: this.heads.get(key),
-      known: this.streamsByPartition.get(partition)?.has(key) ?? false,
-    });
-  }
-
-  /** What was appended to this partition since its last commit is in Kafka: forget how to take it back. */
-  committed(partition: number): void {
-    this.undo.delete(partition);
-  }
-
-  /**
-   * Takes back what was appended to this partition since its last commit, for a transaction that certainly did
-   * not commit (it was aborted before its commit was asked for): the streams, and the position up to which they
-   * match the history, are again as they were, so the next decision needs no reload.
-   */
-  rollback(partition: number): void {
-    const undo = this.undo.get(partition);
-    if (!undo) return;
-    this.undo.delete(partition);
-    for (const [key, saved] of undo.streams) {
-      if (saved.state) this.states.set(key, saved.state.value);
-      else this.states.delete(key);
-      if (saved.head) this.heads.set(key, saved.head);
-      else this.heads.delete(key);
-      if (!saved.known) this.streamsByPartition.get(partition)?.delete(key);
-    }
-    if (undo.position !== undefined) this.positions.set(partition, undo.position);
-  }
-}
-
-/** A partition's streams as they were before its uncommitted appends (each key as first touched). */
-interface Undo<S> {
-  position: number | undefined;
-  streams: Map<string, { state: { value: S | null } | undefined; head: ChainHead | undefined; known: boolean }>;
 }
 
 /** The outcome message of a command, keyed like it, for the gateway waiting on it and for the status URL. */

@@ -71,8 +71,6 @@ export class SingleWriter<C extends CommandMeta, E extends ChainedEvent, S, D ex
       transactionalIdPrefix: `${definition.topics.commands}.writer`,
       load: async (partitions) => void (await this.streams.load(partitions)),
       process: (partition, messages) => this.process(partition, messages),
-      committed: (partition) => this.streams.committed(partition),
-      rollback: (partition) => this.streams.rollback(partition),
     });
   }
 
