@@ -98,6 +98,40 @@ describe('TransactionalProcessor', () => {
     expect(out.map((m) => m.value!.toString()).sort()).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`).sort());
   }, 120_000);
 
+  it('never counts as loaded a partition whose take-over the group superseded during a slow load', async () => {
+    const input = await freshTopic(kafka, 4);
+    const output = await freshTopic(kafka, 4);
+    const groupId = uniqueName('tp');
+    const loads: { at: number; partitions: number[] }[] = [];
+    let first = true;
+    const a = echo(groupId, input, output, {
+      load: async (partitions) => {
+        loads.push({ at: Date.now(), partitions: [...partitions].sort() });
+        // The first take-over reads a long history: the group rebalances meanwhile.
+        if (first) {
+          first = false;
+          await new Promise((resolve) => setTimeout(resolve, 6_000));
+        }
+      },
+    });
+    await a.start();
+    const b = echo(groupId, input, output);
+    await b.start();
+    await new Promise((resolve) => setTimeout(resolve, 8_000));
+    await b.stop();
+    running.splice(running.indexOf(b), 1);
+    const bStopped = Date.now();
+    // Every partition is a's again: those b owned meanwhile must be read again before a decides on them.
+    await produce(input, Array.from({ length: 40 }, (_, i) => `m${i}`));
+    const out = await consumeAll(kafka, output, 40, 60_000);
+    expect(new Set(out.map((m) => m.value!.toString())).size).toBe(40);
+    const afterwards = new Set(loads.filter((l) => l.at >= bStopped).flatMap((l) => l.partitions));
+    const keptThrough = loads.filter((l) => l.at < bStopped).at(-1)!.partitions;
+    const fromB = [0, 1, 2, 3].filter((p) => !keptThrough.includes(p));
+    expect(fromB.length).toBeGreaterThan(0);
+    expect([...afterwards].sort()).toEqual(expect.arrayContaining(fromB));
+  }, 120_000);
+
   it('keeps its partitions while one batch takes longer than the session timeout (heartbeats between chunks)', async () => {
     const input = await freshTopic(kafka, 1);
     const output = await freshTopic(kafka, 1);

@@ -79,6 +79,14 @@ export class TransactionalProcessor {
   /** Partitions whose state `load` has fully rebuilt since they were assigned or last aborted. */
   private readonly loaded = new Set<number>();
   private ready: Promise<void> = Promise.resolve();
+  /**
+   * Counts assignments. A take-over of an older one is superseded: it must neither fence nor mark loaded
+   * partitions the group has since given elsewhere (a stale load marking them would let this writer decide
+   * on them later against state from before their other owner's decisions).
+   */
+  private generation = 0;
+  /** Loads run one at a time: two reads of one partition at once would apply its events twice. */
+  private loading: Promise<unknown> = Promise.resolve();
   private stopped = false;
   private markAssigned!: () => void;
   /** Resolves once partitions were first assigned and their state loaded. */
@@ -120,7 +128,8 @@ export class TransactionalProcessor {
       if (!current()) return;
       const partitions = payload.memberAssignment[options.inputTopic] ?? [];
       options.logger.info({ partitions }, 'partitions assigned');
-      const load = this.retrying(() => this.takeOver([...partitions]));
+      const generation = ++this.generation;
+      const load = this.retrying(() => this.takeOver([...partitions], generation), generation);
       this.ready = load;
       void load.then(() => this.markAssigned());
     });
@@ -152,14 +161,16 @@ export class TransactionalProcessor {
    * that was evicted while stalled can no longer commit), and only then loads their state, which therefore
    * includes everything the old owner committed.
    */
-  private async takeOver(partitions: number[]): Promise<void> {
+  private async takeOver(partitions: number[], generation: number): Promise<void> {
+    if (generation !== this.generation) return;
     for (const partition of [...this.producers.keys()])
       if (!partitions.includes(partition)) await this.dropProducer(partition);
     for (const partition of [...this.loaded]) if (!partitions.includes(partition)) this.loaded.delete(partition);
     // Partitions kept through the rebalance still have their producer (and may be mid-transaction): nobody
     // else owned them meanwhile, so only newly assigned ones are fenced.
+    if (generation !== this.generation) return;
     await Promise.all(partitions.filter((p) => !this.producers.has(p)).map((partition) => this.fence(partition)));
-    await this.ensureLoaded(partitions);
+    await this.ensureLoaded(partitions, generation);
   }
 
   /** Inits the partition's transactional id (an empty transaction: InitProducerId, no EndTxn). */
@@ -169,25 +180,34 @@ export class TransactionalProcessor {
     await transaction.abort();
   }
 
-  /** Loads the partitions not loaded yet; throws (and leaves them unloaded) if the load fails. */
-  private async ensureLoaded(partitions: number[]): Promise<void> {
-    const missing = partitions.filter((p) => !this.loaded.has(p));
-    if (missing.length === 0) return;
-    for (const p of missing) this.loaded.delete(p);
-    await this.options.load?.(missing);
-    for (const p of missing) this.loaded.add(p);
+  /**
+   * Loads the partitions not loaded yet, after any load under way; throws (and leaves them unloaded) if the load
+   * fails. Marks them loaded only if no assignment came since `generation` (a newer take-over loads what it owns).
+   */
+  private async ensureLoaded(partitions: number[], generation: number): Promise<void> {
+    if (partitions.every((p) => this.loaded.has(p))) return;
+    const load = this.loading.then(async () => {
+      const missing = partitions.filter((p) => !this.loaded.has(p));
+      if (missing.length === 0 || generation !== this.generation) return;
+      await this.options.load?.(missing);
+      if (generation === this.generation) for (const p of missing) this.loaded.add(p);
+    });
+    this.loading = load.catch(() => undefined);
+    await load;
+    if (!partitions.every((p) => this.loaded.has(p))) throw new Error('superseded by a newer assignment before its state was loaded');
   }
 
   /**
    * Loading state right after topics are created can meet "not the leader" and similar passing errors; batches
    * wait for the load, so it is retried with backoff rather than failing the consumer.
    */
-  private async retrying(load: () => Promise<void>): Promise<void> {
+  private async retrying(load: () => Promise<void>, generation: number): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await load();
       } catch (error) {
         if (this.stopped) throw error;
+        if (generation !== this.generation) return;
         const delay = Math.min(5_000, 200 * 2 ** attempt);
         this.options.logger.warn({ err: error, attempt, delay }, 'taking over assigned partitions failed; retrying');
         await new Promise((resolve) => setTimeout(resolve, delay));
@@ -225,7 +245,7 @@ export class TransactionalProcessor {
     try {
       // Never decide against partial state: after an abort (or a failed load) the partition is loaded again
       // first, and if that fails the chunk is retried later rather than decided.
-      await this.ensureLoaded([partition]);
+      await this.ensureLoaded([partition], this.generation);
     } catch (error) {
       throw new RetriableError(`partition ${partition}: loading state failed`, error);
     }
