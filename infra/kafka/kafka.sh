@@ -316,7 +316,13 @@ EOF
   return 0
 }
 
-new_cluster_id() { head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'; }
+# A base64url UUID, as Kafka's own random-uuid makes, never starting with '-' (kafka-storage would take the id
+# for an option; Kafka's generator avoids such ids for the same reason).
+new_cluster_id() {
+  local id
+  while id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n') && [[ $id == -* ]]; do :; done
+  printf '%s' "$id"
+}
 
 format_storage() {
   if [[ -f $DATA_DIR/meta.properties ]]; then

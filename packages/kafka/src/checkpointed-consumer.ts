@@ -60,6 +60,8 @@ export class CheckpointedConsumer {
   private readonly applying = new Set<string>();
   private ready: Promise<void> = Promise.resolve();
   private assignment: Record<string, number[]> = {};
+  /** Counts assignments: the positioning of an older one, still waiting for the store, must not win. */
+  private generation = 0;
   private resyncTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private markAssigned!: () => void;
@@ -99,7 +101,7 @@ export class CheckpointedConsumer {
     const { options } = this;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       if (!current()) return;
-      this.ready = this.seekToStoredOffsets(payload.memberAssignment);
+      this.ready = this.seekToStoredOffsets(payload.memberAssignment, ++this.generation);
       void this.ready.then(() => this.markAssigned());
     });
     await consumer.connect();
@@ -180,11 +182,12 @@ export class CheckpointedConsumer {
   }
 
   /** Positions every assigned partition on its stored offset; retried until the store answers. */
-  private async seekToStoredOffsets(assignment: Record<string, number[]>): Promise<void> {
+  private async seekToStoredOffsets(assignment: Record<string, number[]>, generation: number): Promise<void> {
     this.assignment = assignment;
     for (let attempt = 1; ; attempt++) {
       try {
         const stored = await this.options.loadOffsets();
+        if (generation !== this.generation) return;
         this.next.clear();
         for (const [topic, partitions] of Object.entries(assignment)) {
           for (const partition of partitions) {
@@ -200,7 +203,7 @@ export class CheckpointedConsumer {
         );
         return;
       } catch (error) {
-        if (this.stopped) return;
+        if (this.stopped || generation !== this.generation) return;
         const delay = Math.min(5_000, 100 * 2 ** attempt);
         this.options.logger.warn({ err: error, attempt, delay }, 'reading stored offsets failed; retrying');
         await new Promise((resolve) => setTimeout(resolve, delay));

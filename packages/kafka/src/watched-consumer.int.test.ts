@@ -41,4 +41,31 @@ describe('WatchedConsumer', () => {
       await consumer.stop();
     }
   }, 90_000);
+
+  it('prepares one assignment at a time: a rebalance during a slow preparation waits for it', async () => {
+    const topic = await freshTopic(kafka, 4);
+    const groupId = uniqueName('watched');
+    const steps: string[] = [];
+    let calls = 0;
+    const make = (onAssigned?: (partitions: number[]) => Promise<void>) =>
+      new WatchedConsumer({ kafka, logger: testLogger, topic, groupId, autoCommit: true, ...(onAssigned ? { onAssigned } : {}), onBatch: () => undefined });
+    const a = make(async (partitions) => {
+      const call = ++calls;
+      steps.push(`start ${call} [${partitions.length}]`);
+      // The first preparation (all four partitions) outlasts the rebalance that the second member causes.
+      if (call === 1) await new Promise((resolve) => setTimeout(resolve, 5_000));
+      steps.push(`end ${call}`);
+    });
+    const b = make();
+    try {
+      await a.start();
+      await b.start();
+      const end = Date.now() + 30_000;
+      while (!steps.includes('end 2') && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+      expect(steps.slice(0, 4)).toEqual(['start 1 [4]', 'end 1', 'start 2 [2]', 'end 2']);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  }, 90_000);
 });
+

@@ -36,6 +36,8 @@ export interface WatchedConsumerOptions {
 export class WatchedConsumer {
   private readonly consumer: ReplaceableConsumer;
   private ready: Promise<void> = Promise.resolve();
+  /** `onAssigned` runs for one assignment at a time: a newer one's preparation starts once an older one's ended. */
+  private assigning: Promise<unknown> = Promise.resolve();
   private stopped = false;
   private markAssigned!: () => void;
   /** Resolves once partitions were first assigned and `onAssigned` finished. */
@@ -64,7 +66,11 @@ export class WatchedConsumer {
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       if (!current()) return;
       const partitions = [...(payload.memberAssignment[options.topic] ?? [])];
-      const ready = options.onAssigned ? options.onAssigned(partitions) : Promise.resolve();
+      const onAssigned = options.onAssigned;
+      // Run after the previous one, so a slow preparation of an older assignment cannot finish last and leave
+      // behind state for partitions the group has since given elsewhere.
+      const ready = onAssigned ? this.assigning.then(() => onAssigned(partitions)) : Promise.resolve();
+      this.assigning = ready.catch(() => undefined);
       this.ready = ready;
       ready.then(
         () => this.markAssigned(),
