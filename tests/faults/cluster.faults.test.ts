@@ -85,17 +85,20 @@ describe('scale-out: a three-broker cluster and two of every service', () => {
     client.setTargets(ids.map((id) => ({ consultationId: id!, states: STATES })));
     client.start('warm-up');
     await sleep(6_000);
+    await client.stop();
+    await client.drain(REQUEST_BUDGET_MS);
 
     // Two consultations whose reminders and closing fall after both faults.
     const started = Date.now();
     const deadline = new Date(started + 45_000);
+    const answers: string[] = [];
     const short = await Promise.all(
-      [0, 1].map((i) => createConsultation(baseUrls(), SECRETARIAT, { reference: `CL/SHORT/${i}`, deadline, reminderOffsetsSeconds: [20, 10], addressees: STATES })),
+      [0, 1].map((i) =>
+        createConsultation(baseUrls(), SECRETARIAT, { reference: `CL/SHORT/${i}`, deadline, reminderOffsetsSeconds: [20, 10], addressees: STATES }, 30_000, (a) => answers.push(a)),
+      ),
     );
-    expect(short.every(Boolean), 'short consultations created').toBe(true);
+    expect(short.every(Boolean), `short consultations created; answers: ${answers.slice(-6).join('; ')}`).toBe(true);
     client.addTargets(short.map((id) => ({ consultationId: id!, states: STATES, until: deadline.getTime() - 1_000 })));
-    await client.stop();
-    await client.drain(REQUEST_BUDGET_MS);
     client.start('faults');
 
     await sleep(Math.max(0, started + 8_000 - Date.now()));

@@ -26,7 +26,14 @@ export interface ConsultationRequest {
  * Creates a consultation as an integrator would: retried with its key over the gateways in turn, a 202 followed;
  * undefined if it never could within `budgetMs`.
  */
-export async function createConsultation(baseUrls: readonly string[], key: string, request: ConsultationRequest, budgetMs = 30_000): Promise<string | undefined> {
+export async function createConsultation(
+  baseUrls: readonly string[],
+  key: string,
+  request: ConsultationRequest,
+  budgetMs = 30_000,
+  /** Told each answer that was not the consultation's id, so a failure can say why. */
+  onAnswer?: (answer: string) => void,
+): Promise<string | undefined> {
   const { reference, deadline, reminderOffsetsSeconds, addressees } = request;
   const body = {
     reference,
@@ -42,17 +49,22 @@ export async function createConsultation(baseUrls: readonly string[], key: strin
     try {
       const created = await api(baseUrl, key, 'POST', '/v1/consultations', body, `create-${reference}`);
       if (created.status === 201) return String(created.body.id);
+      onAnswer?.(`${reference}: ${created.status} ${JSON.stringify(created.body).slice(0, 160)}`);
       if (created.status === 202) {
         const commandId = String(created.body.commandId);
         while (Date.now() < until) {
           await sleep(300);
           const status = await api(baseUrl, key, 'GET', `/v1/commands/${commandId}`).catch(() => undefined);
           if (status?.body.status === 'accepted') return String((status.body.receipt as Record<string, unknown>).id);
-          if (status?.body.status === 'rejected') return undefined;
+          if (status?.body.status === 'rejected') {
+            onAnswer?.(`${reference}: rejected ${JSON.stringify(status.body).slice(0, 160)}`);
+            return undefined;
+          }
         }
       }
-    } catch {
+    } catch (error) {
       // not up yet: retry
+      onAnswer?.(`${reference}: ${String(error).slice(0, 120)}`);
     }
     await sleep(500);
   }
