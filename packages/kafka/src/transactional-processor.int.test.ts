@@ -153,6 +153,45 @@ describe('TransactionalProcessor', () => {
     expect(joins).toBe(1);
   }, 90_000);
 
+  it('keeps its partitions while a reload after an abort takes longer than the session timeout', async () => {
+    const input = await freshTopic(kafka, 1);
+    const output = await freshTopic(kafka, 1);
+    await produce(input, Array.from({ length: 20 }, (_, i) => `r${i}`));
+    let loads = 0;
+    let failures = 0;
+    const groupId = uniqueName('reload');
+    const admin = kafka.admin();
+    await admin.connect();
+    running.push({ stop: () => admin.disconnect() });
+    const members = async (): Promise<string[]> => (await admin.describeGroups([groupId])).groups[0]!.members.map((m) => m.memberId);
+    let memberBefore: string[] = [];
+    const processor = echo(groupId, input, output, {
+      sessionTimeoutMs: 6_000,
+      heartbeatIntervalMs: 500,
+      // The reload after the abort reads a long history: 8 s, past the 6 s session. Without heartbeats the
+      // group evicts the writer meanwhile and it must join again as a new member.
+      load: async () => {
+        loads++;
+        if (loads === 2) {
+          memberBefore = await members();
+          await new Promise((r) => setTimeout(r, 8_000));
+        }
+      },
+      process: (_p: number, messages: KafkaMessage[]) => {
+        const poison = failures++ === 0 ? [{ key: 'poison', value: Buffer.alloc(2 * 1024 * 1024) }] : [];
+        return [{ topic: output, messages: [...messages.map((m) => ({ key: m.key, value: m.value })), ...poison] }];
+      },
+    });
+    await processor.start();
+    const out = await consumeAll(kafka, output, 20, 40_000);
+    expect(out).toHaveLength(20);
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(loads).toBe(2);
+    // The same member throughout: never evicted, so no take-over.
+    expect(memberBefore).toHaveLength(1);
+    expect(await members()).toEqual(memberBefore);
+  }, 90_000);
+
   it('never processes a partition whose state failed to load, until a load succeeds', async () => {
     const input = await freshTopic(kafka, 1);
     const output = await freshTopic(kafka, 1);
@@ -181,6 +220,45 @@ describe('TransactionalProcessor', () => {
     expect(out).toHaveLength(40);
     expect(loads).toBeGreaterThanOrEqual(4);
     expect(decidedUnloaded).toBe(0);
+  }, 90_000);
+
+  it('ends a transaction left open under its transactional id before reloading after an abort', async () => {
+    const input = await freshTopic(kafka, 1);
+    const output = await freshTopic(kafka, 1);
+    const prefix = uniqueName('open');
+    await produce(input, ['before']);
+    // A transaction left open under the partition's transactional id, as the writer's own is when the broker
+    // goes away between its produce and its commit: the abort cannot reach it, but a commit already sent may
+    // still land. If it lands while the writer reloads, the reload has read past it (read_committed stops at
+    // the open transaction) and the state misses events the history then holds. The writer must end the
+    // transaction (initialising its producer again, as a take-over does) before it reads.
+    const intruder = kafka.producer({ transactionalId: `${prefix}-p0`, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 60_000 });
+    let open: Awaited<ReturnType<typeof intruder.transaction>> | undefined;
+    let lateCommit: 'refused' | 'committed' | undefined;
+    const processor = echo(uniqueName('open'), input, output, {
+      transactionalIdPrefix: prefix,
+      load: async (partitions) => {
+        await readToEnd(kafka, { topic: output, partitions, logger: testLogger, onBatch: () => undefined });
+        // The late commit lands just after the reload has read the history.
+        if (open && !lateCommit) lateCommit = await open.commit().then(() => 'committed' as const, () => 'refused' as const);
+      },
+      process: async (_p: number, messages: KafkaMessage[]) => {
+        if (!open && messages.some((m) => m.value!.toString() === 'trap')) {
+          // Fences the processor's producer, so this chunk aborts and the partition is reloaded.
+          await intruder.connect();
+          open = await intruder.transaction();
+          await open.send({ topic: output, messages: [{ key: 'open', value: 'left open' }] });
+        }
+        return [{ topic: output, messages: messages.map((m) => ({ key: m.key, value: m.value })) }];
+      },
+    });
+    running.push({ stop: () => intruder.disconnect() });
+    await processor.start();
+    await consumeAll(kafka, output, 1, 30_000);
+    await produce(input, ['trap']);
+    const out = await consumeAll(kafka, output, 2, 30_000);
+    expect(lateCommit).toBe('refused');
+    expect(out.map((m) => m.value!.toString()).sort()).toEqual(['before', 'trap']);
   }, 90_000);
 
   it('fences a writer evicted while stalled before the new owner loads state', async () => {

@@ -65,6 +65,13 @@ async function untilNotConcurrent<T>(operation: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * How long a chunk's reload or transaction keeps the group membership alive: past a broker restart and the
+ * transactional retries (about 20 s), but not for ever, so that a truly hung chunk still falls silent and
+ * is replaced by the ConsumerWatchdog.
+ */
+const HEARTBEAT_THROUGH_MS = 45_000;
+
 /** Retries of transactional requests: 20, 40, 80 … ms, at most 2 s apart, about 20 s in all. */
 export const TRANSACTIONAL_RETRY = { initialRetryTime: 20, retries: 12, maxRetryTime: 2_000 } as const;
 
@@ -147,7 +154,7 @@ export class TransactionalProcessor {
           if (!isRunning() || isStale() || this.stopped || !current()) return;
           const chunk = batch.messages.slice(start, start + max);
           const last = chunk[chunk.length - 1]!;
-          await this.commitChunk(batch.partition, chunk, last.offset);
+          await this.commitChunk(batch.partition, chunk, last.offset, heartbeat);
           resolveOffset(last.offset);
           await heartbeat();
         }
@@ -240,12 +247,24 @@ export class TransactionalProcessor {
     return producer;
   }
 
-  private async commitChunk(partition: number, chunk: KafkaMessage[], lastOffset: string): Promise<void> {
+  private async commitChunk(partition: number, chunk: KafkaMessage[], lastOffset: string, heartbeat: () => Promise<void>): Promise<void> {
     const { options } = this;
+    // kafkajs heartbeats only between batches: a reload, or a transaction retrying until a restarted broker
+    // serves again, would otherwise outlast the session, and the group would take every partition away for a
+    // full take-over just as the broker is back. Bounded, so work that truly hangs still looks hung.
+    const alive = <T>(work: Promise<T>): Promise<T> => heartbeatUntil(work, heartbeat, 1_000, HEARTBEAT_THROUGH_MS).then(() => work);
     try {
       // Never decide against partial state: after an abort (or a failed load) the partition is loaded again
-      // first, and if that fails the chunk is retried later rather than decided.
-      await this.ensureLoaded([partition], this.generation);
+      // first, and if that fails the chunk is retried later rather than decided. An abort that could not reach
+      // the broker leaves the transaction open there, and a commit already sent may still land: fencing first
+      // ends it for good (InitProducerId returns once its markers are written), so the reload reads a history
+      // nothing can add to behind its back. A read_committed read would otherwise stop short at it.
+      await alive(
+        (async () => {
+          if (!this.loaded.has(partition) && !this.producers.has(partition)) await this.fence(partition);
+          await this.ensureLoaded([partition], this.generation);
+        })(),
+      );
     } catch (error) {
       throw new RetriableError(`partition ${partition}: loading state failed`, error);
     }
@@ -259,19 +278,23 @@ export class TransactionalProcessor {
     }
     const transaction = await producer.transaction();
     try {
-      // kafkajs mishandles a topic with no messages inside a transaction: send only non-empty ones, in
-      // requests the broker accepts; all of them still commit or abort together.
-      for (const topicMessages of splitBySize(outputs.filter((t) => t.messages.length > 0)))
-        await transaction.sendBatch({ topicMessages, acks: -1 });
-      await untilNotConcurrent(() =>
-        transaction.sendOffsets({
-          consumerGroupId: options.groupId,
-          topics: [
-            { topic: options.inputTopic, partitions: [{ partition, offset: (BigInt(lastOffset) + 1n).toString() }] },
-          ],
-        }),
+      await alive(
+        (async () => {
+          // kafkajs mishandles a topic with no messages inside a transaction: send only non-empty ones, in
+          // requests the broker accepts; all of them still commit or abort together.
+          for (const topicMessages of splitBySize(outputs.filter((t) => t.messages.length > 0)))
+            await transaction.sendBatch({ topicMessages, acks: -1 });
+          await untilNotConcurrent(() =>
+            transaction.sendOffsets({
+              consumerGroupId: options.groupId,
+              topics: [
+                { topic: options.inputTopic, partitions: [{ partition, offset: (BigInt(lastOffset) + 1n).toString() }] },
+              ],
+            }),
+          );
+          await untilNotConcurrent(() => transaction.commit());
+        })(),
       );
-      await untilNotConcurrent(() => transaction.commit());
     } catch (error) {
       options.logger.error({ err: error, partition }, 'transaction failed: aborting');
       await transaction.abort().catch(() => undefined);
