@@ -30,26 +30,28 @@ export interface ReadToEndResult {
  */
 export async function readToEnd(kafka: Kafka, options: ReadToEndOptions): Promise<ReadToEndResult> {
   const { topic, logger } = options;
+  const groupId = `${options.groupIdPrefix ?? 'reader'}-${randomUUID()}`;
+  const ends = new Map<number, number>();
+  const remaining = new Set<number>();
+  /** Per partition, the next offset to hand over: anything below it was handed over already, or is not wanted. */
+  const next = new Map<number, number>();
   const admin = kafka.admin();
   await admin.connect();
-  let offsets: { partition: number; high: string; low: string }[];
   try {
-    offsets = await admin.fetchTopicOffsets(topic);
+    const offsets = await admin.fetchTopicOffsets(topic);
+    const wanted = new Set(options.partitions ?? offsets.map((o) => o.partition));
+    for (const o of offsets) {
+      if (!wanted.has(o.partition)) continue;
+      ends.set(o.partition, Number(o.high));
+      const start = Math.max(Number(o.low), options.from?.get(o.partition) ?? 0);
+      next.set(o.partition, start);
+      if (Number(o.high) > start) remaining.add(o.partition);
+    }
   } finally {
     await admin.disconnect();
   }
-  const wanted = new Set(options.partitions ?? offsets.map((o) => o.partition));
-  const ends = new Map<number, number>();
-  const remaining = new Set<number>();
-  for (const o of offsets) {
-    if (!wanted.has(o.partition)) continue;
-    ends.set(o.partition, Number(o.high));
-    const start = Math.max(Number(o.low), options.from?.get(o.partition) ?? 0);
-    if (Number(o.high) > start) remaining.add(o.partition);
-  }
   if (remaining.size === 0) return { messages: 0, ends };
 
-  const groupId = `${options.groupIdPrefix ?? 'reader'}-${randomUUID()}`;
   const consumer = kafka.consumer({
     groupId,
     maxBytesPerPartition: 8 * 1024 * 1024,
@@ -84,20 +86,23 @@ export async function readToEnd(kafka: Kafka, options: ReadToEndOptions): Promis
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch, heartbeat }) => {
-        if (!wanted.has(batch.partition) || !remaining.has(batch.partition)) return;
+        if (!remaining.has(batch.partition)) return;
         const end = ends.get(batch.partition) ?? 0;
-        // Only what existed when we started: later messages belong to whoever reads on.
-        const from = options.from?.get(batch.partition) ?? 0;
-        // A fetch begun before the seek took effect may start earlier: what precedes `from` is not wanted.
+        // Only what existed when we started (later messages belong to whoever reads on), and each record once: a
+        // seek races the first fetch, whose batch (from the beginning) kafkajs may still hand over before the
+        // seek's own fetch hands the same records over again, and a writer's state would apply them twice.
+        const from = next.get(batch.partition) ?? 0;
         const messages = batch.messages.filter((m) => Number(m.offset) < end && Number(m.offset) >= from);
-        count += messages.length;
-        if (messages.length > 0) await options.onBatch(batch.partition, messages);
+        if (messages.length > 0) {
+          next.set(batch.partition, Number(messages[messages.length - 1]!.offset) + 1);
+          count += messages.length;
+          await options.onBatch(batch.partition, messages);
+        }
         await heartbeat();
       },
     });
     // kafkajs takes seeks only once the consumer runs; they apply when each partition's fetching starts.
-    for (const [partition, offset] of options.from ?? [])
-      if (remaining.has(partition)) consumer.seek({ topic, partition, offset: String(offset) });
+    for (const [partition, offset] of next) if (remaining.has(partition) && offset > 0) consumer.seek({ topic, partition, offset: String(offset) });
     const timeoutMs = options.timeoutMs ?? 120_000;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<void>((_, reject) => {
