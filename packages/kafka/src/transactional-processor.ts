@@ -281,9 +281,15 @@ export class TransactionalProcessor {
       await alive(
         (async () => {
           // kafkajs mishandles a topic with no messages inside a transaction: send only non-empty ones, in
-          // requests the broker accepts; all of them still commit or abort together.
-          for (const topicMessages of splitBySize(outputs.filter((t) => t.messages.length > 0)))
-            await transaction.sendBatch({ topicMessages, acks: -1 });
+          // requests the broker accepts; all of them still commit or abort together. One topic per request:
+          // a chunk's outputs to one topic all go to its stream partition, so each request reaches one
+          // broker. kafkajs 2.2.4 retries a request that spanned several brokers by sending again to every
+          // broker that had not answered yet, with sequence numbers already advanced for the one still in
+          // flight: the broker takes the same records twice (seen when a broker of three was killed: events
+          // and comments written twice inside committed transactions).
+          for (const output of outputs)
+            if (output.messages.length > 0)
+              for (const topicMessages of splitBySize([output])) await transaction.sendBatch({ topicMessages, acks: -1 });
           await untilNotConcurrent(() =>
             transaction.sendOffsets({
               consumerGroupId: options.groupId,
