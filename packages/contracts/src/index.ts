@@ -14,3 +14,4 @@ export * from './notifications.js';
 export * from './webhook-targets.js';
 export * from './webhook-secrets.js';
 export * from './quarantine.js';
+export * from './partitioning.js';
