@@ -120,9 +120,8 @@ export async function deadlineBenchmark(ctx: DeadlineBenchmarkContext): Promise<
     }
     for (let i = 0; i < messages.length; i += 1_000) await producer.send(topics.consultationCommands, messages.slice(i, i + 1_000));
     const scheduled = consultations * (OFFSETS_SECONDS.length + 1);
-    const due = deadlines.keys.due;
-    while ((await redis.zcard(due)) < scheduled && Date.now() < windowStart) await new Promise((r) => setTimeout(r, 100));
-    const scheduledBeforeWindow = await redis.zcard(due);
+    while ((await deadlines.scheduledCount()) < scheduled && Date.now() < windowStart) await new Promise((r) => setTimeout(r, 100));
+    const scheduledBeforeWindow = await deadlines.scheduledCount();
     logger.info({ consultations, scheduled: scheduledBeforeWindow, leadMs: windowStart - Date.now() }, 'schedule ready; waiting for the window');
 
     const timeoutMs = windowStart + WINDOW_MS + 60_000 - Date.now();

@@ -163,17 +163,18 @@ export async function captureRebuildCommands(
   topics: TopicNames,
   keyPrefix: string,
 ): Promise<{ commands: string[][]; events: number }> {
-  const chunks: string[] = [];
+  const commands: string[][] = [];
   const recorder = {
     scan: async () => ['0', []],
-    eval: async (_script: string, _keys: number, payload: string) => {
-      chunks.push(payload);
+    // One script per hash tag, its keys declared: KEYS, then the commands with each key as its index in KEYS.
+    eval: async (_script: string, numKeys: number, ...rest: string[]) => {
+      const keys = rest.slice(0, numKeys);
+      for (const [name, key, ...args] of JSON.parse(rest[numKeys]!) as (string | number)[][])
+        commands.push([String(name), typeof key === 'number' ? keys[key - 1]! : String(key), ...args.map(String)]);
       return 0;
     },
   } as unknown as Redis;
   const { events } = await rebuildReadModels({ kafka, redis: recorder, logger, topics, keyPrefix });
-  const commands: string[][] = [];
-  for (const chunk of chunks) for (const command of JSON.parse(chunk) as string[][]) commands.push(command);
   return { commands, events };
 }
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEV_KEYS, issueKeys } from '@consult/admin';
 import type { Logger } from '@consult/config';
-import { allTopicSpecs, sha256Hex, topicNames, type TopicNames } from '@consult/contracts';
+import { allTopicSpecs, topicNames, type TopicNames } from '@consult/contracts';
 import { repositoryRoot } from '@consult/environment';
 import { BatchingProducer, createKafka, deleteTopics, ensureTopics, type Kafka } from '@consult/kafka';
 import { createRedis, KeySpace, type Redis } from '@consult/redis';
@@ -128,7 +128,8 @@ export async function startSystem(options: {
   const started = Date.now();
   for (;;) {
     const ready = await Promise.all(gateways.map((g) => fetch(`${g}/readyz`).then((r) => r.ok, () => false)));
-    const keyKnown = (await redis.exists(keys.key('apikey', sha256Hex(DEV_KEYS.MNG.secret)))) === 1;
+    // The development keys are projected once a gateway knows one of them.
+    const keyKnown = await fetch(`${gateways[0]}/v1/me`, { headers: { authorization: `Bearer ${DEV_KEYS.MNG.secret}` } }).then((r) => r.ok, () => false);
     if (ready.every(Boolean) && keyKnown) break;
     const dead = processes.find((p) => !p.alive);
     if (dead) throw new Error(`${dead.name} exited during start-up; its log: ${dead.log}`);

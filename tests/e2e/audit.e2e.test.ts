@@ -19,7 +19,8 @@ import {
   verifyTopics,
   type ReplayCommand,
 } from '@consult/replay';
-import { KeySpace } from '@consult/redis';
+import { consultationTagOf } from '@consult/read-models';
+import { KeySpace, scanKeys } from '@consult/redis';
 import { consultationInput, futureIso, Stack } from '../support/stack.js';
 
 const run = promisify(execFile);
@@ -51,14 +52,13 @@ describe('audit replay: history, state as of a moment, rebuild, verification, ex
 
   const rebuiltPrefixes = async (): Promise<Set<string>> => {
     const found = new Set<string>();
-    let cursor = '0';
-    do {
-      const [next, keys] = await stack.redis.scan(cursor, 'MATCH', `${stack.keyPrefix}-rebuild-*`, 'COUNT', 1000);
-      cursor = next;
+    await scanKeys(stack.redis, `${stack.keyPrefix}-rebuild-*`, (keys) => {
       for (const key of keys) found.add(key.slice(0, key.indexOf(':', stack.keyPrefix.length + 1)));
-    } while (cursor !== '0');
+    });
     return found;
   };
+  /** A consultation's key relative to the prefix: under its partition's hash tag. */
+  const cons = (id: string): string => `{${consultationTagOf(id)}}:cons:${id}`;
   const deps = (out: string[] = []) => ({
     kafka: stack.kafka,
     redis: stack.redis,
@@ -187,9 +187,9 @@ describe('audit replay: history, state as of a moment, rebuild, verification, ex
     const before = await history(main.id, 'auditor');
     await stack.stopProjector();
     expect(await stack.flushRedis()).toBeGreaterThan(0);
-    expect(await stack.redis.exists(`${stack.keyPrefix}:cons:${main.id}:history`)).toBe(0);
+    expect(await stack.redis.exists(`${stack.keyPrefix}:${cons(main.id)}:history`)).toBe(0);
     await stack.startProjector();
-    await stack.until(async () => (await stack.redis.llen(`${stack.keyPrefix}:cons:${main.id}:history`)) === 7, 30_000, 'history rebuilt');
+    await stack.until(async () => (await stack.redis.llen(`${stack.keyPrefix}:${cons(main.id)}:history`)) === 7, 30_000, 'history rebuilt');
     await stack.until(async () => (await history(main.id, 'auditor')).status === 200, 30_000, 'auditor key projected again');
     expect((await history(main.id, 'auditor')).body).toEqual(before.body);
   });
@@ -216,7 +216,9 @@ describe('audit replay: history, state as of a moment, rebuild, verification, ex
     expect(compared!.differences).toEqual([]);
     // The comparison covered every kind of read model, not an empty set.
     const kinds = await Promise.all(
-      [`cons:${main.id}`, `cons:${main.id}:history`, `cons:index:open`, `cons:${main.id}:active`].map((k) => stack.redis.type(`${rebuilt}:${k}`)),
+      [cons(main.id), `${cons(main.id)}:history`, `{${consultationTagOf(main.id)}}:cons:index:open`, `${cons(main.id)}:active`].map((k) =>
+        stack.redis.type(`${rebuilt}:${k}`),
+      ),
     );
     expect(kinds).toEqual(['hash', 'list', 'zset', 'hash']);
     expect(compared!.keys).toBeGreaterThan(20);
@@ -228,17 +230,17 @@ describe('audit replay: history, state as of a moment, rebuild, verification, ex
 
     // Now alter the live key space three ways: a field, a list item, a whole key.
     const live = (k: string) => `${stack.keyPrefix}:${k}`;
-    const savedStatus = await stack.redis.hget(live(`cons:${main.id}`), 'deadline');
-    const savedFirst = await stack.redis.lindex(live(`cons:${main.id}:history`), 1);
-    await stack.redis.hset(live(`cons:${main.id}`), 'deadline', '2020-01-01T00:00:00Z');
-    await stack.redis.lset(live(`cons:${main.id}:history`), 1, savedFirst!.replace('Cambodia', 'Kampuchea'));
-    await stack.redis.del(live(`cons:${others[0]}:active`));
+    const savedStatus = await stack.redis.hget(live(cons(main.id)), 'deadline');
+    const savedFirst = await stack.redis.lindex(live(`${cons(main.id)}:history`), 1);
+    await stack.redis.hset(live(cons(main.id)), 'deadline', '2020-01-01T00:00:00Z');
+    await stack.redis.lset(live(`${cons(main.id)}:history`), 1, savedFirst!.replace('Cambodia', 'Kampuchea'));
+    await stack.redis.del(live(`${cons(others[0]!)}:active`));
     try {
       const altered = await compareKeySpaces(stack.redis, stack.keyPrefix, rebuilt);
       expect(altered.differences).toEqual([
-        { key: `cons:${main.id}`, kind: 'value', detail: expect.stringContaining('field deadline: live 2020-01-01T00:00:00Z') },
-        { key: `cons:${main.id}:history`, kind: 'value', detail: expect.stringContaining('first difference at index 1') },
-        { key: `cons:${others[0]}:active`, kind: 'missing-in-live', detail: 'rebuilt has a hash' },
+        { key: cons(main.id), kind: 'value', detail: expect.stringContaining('field deadline: live 2020-01-01T00:00:00Z') },
+        { key: `${cons(main.id)}:history`, kind: 'value', detail: expect.stringContaining('first difference at index 1') },
+        { key: `${cons(others[0]!)}:active`, kind: 'missing-in-live', detail: 'rebuilt has a hash' },
       ].sort((a, b) => a.key.localeCompare(b.key)));
       // The CLI rebuilds on its own, prints each difference and fails.
       const failed = await cli({ kind: 'rebuild' });
@@ -246,9 +248,9 @@ describe('audit replay: history, state as of a moment, rebuild, verification, ex
       expect(failed.out.filter((l) => l.startsWith('DIFF '))).toHaveLength(3);
       expect(failed.out.at(-1)).toMatch(/events\/s\); compared \d+ keys with .*: 3 differences$/);
     } finally {
-      await stack.redis.hset(live(`cons:${main.id}`), 'deadline', savedStatus!);
-      await stack.redis.lset(live(`cons:${main.id}:history`), 1, savedFirst!);
-      await stack.redis.hset(live(`cons:${others[0]}:active`), 'THA', '1');
+      await stack.redis.hset(live(cons(main.id)), 'deadline', savedStatus!);
+      await stack.redis.lset(live(`${cons(main.id)}:history`), 1, savedFirst!);
+      await stack.redis.hset(live(`${cons(others[0]!)}:active`), 'THA', '1');
       await new KeySpace(rebuilt).clear(stack.redis);
     }
     const restored = await cli({ kind: 'rebuild' });

@@ -117,7 +117,7 @@ describe('the deadline service reminds and closes on time', () => {
     const deadline = new Date(Date.parse(c.deadline)).toISOString();
     const reminder: Job = { consultationId: c.id, kind: 'reminder', deadline, offsetSeconds: 2 };
     const close: Job = { consultationId: c.id, kind: 'close', deadline, offsetSeconds: 0 };
-    await stack.redis.zadd(stack.deadlines!.keys.due, 0, jobMember(reminder), 1, jobMember(close));
+    await stack.redis.zadd(stack.deadlines!.keys.dueOf(c.id), 0, jobMember(reminder), 1, jobMember(close));
     stack.deadlines!.wake();
     await stack.until(
       async () => {
@@ -142,9 +142,9 @@ describe('the deadline service reminds and closes on time', () => {
     await Promise.all([stack.startProjector(), stack.startDeadlines()]);
 
     // Only the open consultation is left to do after the rebuild: its reminder and its closing.
-    const due = stack.deadlines!.keys.due;
-    await stack.until(async () => (await stack.redis.zcard(due)) === 2, 15_000, 'schedule rebuilt');
-    const members = await stack.redis.zrange(due, 0, -1);
+    const deadlines = stack.deadlines!;
+    await stack.until(async () => (await deadlines.scheduledCount()) === 2, 15_000, 'schedule rebuilt');
+    const members = await deadlines.scheduledJobs();
     expect(members.every((m) => m.startsWith(`${c.id}|`))).toBe(true);
 
     await untilClosed(c.id);
@@ -156,12 +156,12 @@ describe('the deadline service reminds and closes on time', () => {
 
   it('rebuilds the schedule when its keys are flushed under the running service, without a restart', async () => {
     const c = await open(8_000, [4]);
-    const due = stack.deadlines!.keys.due;
-    await stack.until(async () => (await stack.redis.zcard(due)) === 2, 15_000, 'scheduled');
+    const deadlines = stack.deadlines!;
+    await stack.until(async () => (await deadlines.scheduledCount()) === 2, 15_000, 'scheduled');
     await stack.stopProjector();
     expect(await stack.flushRedis()).toBeGreaterThan(0);
     await stack.startProjector();
-    await stack.until(async () => (await stack.redis.zcard(due)) === 2, 15_000, 'schedule rebuilt');
+    await stack.until(async () => (await deadlines.scheduledCount()) === 2, 15_000, 'schedule rebuilt');
     await untilClosed(c.id);
     const events = await history(c.id);
     expect(ofType(events, 'consultation.reminder-issued').map((r) => r.data.offsetSeconds)).toEqual([4]);
@@ -184,7 +184,7 @@ describe('the deadline service reminds and closes on time', () => {
     try {
       await service.start();
       await service.assigned;
-      await stack.until(async () => (await stack.redis.zcard(service.keys.due)) === 4, 15_000, 'scheduled');
+      await stack.until(async () => (await service.scheduledCount()) === 4, 15_000, 'scheduled');
       now = deadline - 86_400_000; // the 7-day and the 1-day reminders are due
       service.wake();
       await stack.until(async () => (await stack.readModel.versionOf(stack.redis, c.id)) === 3, 15_000, 'two reminders');

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_KEYS } from '@consult/admin';
 import { verifySignature } from '@consult/notifier';
-import { KeySpace } from '@consult/redis';
+import { duplicateClient, KeySpace } from '@consult/redis';
 import { NotificationReadModel } from '@consult/read-models';
 import { consultationInput, futureIso, Stack, type DevKeyName } from '../support/stack.js';
 
@@ -265,7 +265,7 @@ describe('notifications to member-state systems', () => {
       // Decided by the writer and put on the live stream by the notifier, but not yet in the read models.
       const posted = stack.client('THA').postComment(id, { body: 'Thailand agrees.', language: 'en' }, randomUUID());
       const live = new NotificationReadModel(new KeySpace(stack.keyPrefix));
-      const connection = stack.redis.duplicate();
+      const connection = duplicateClient(stack.redis);
       try {
         const start = await live.streamEnd(stack.redis);
         await stack.until(

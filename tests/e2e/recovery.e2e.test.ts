@@ -84,8 +84,9 @@ describe('recovery', () => {
   }, 90_000);
 
   it('applies a batch at most once: the same write retried after a lost reply changes nothing', async () => {
-    const offsets = new RedisOffsetStore(new KeySpace(`${stack.keyPrefix}-twice`), 'test');
-    const key = `${stack.keyPrefix}-twice:list`;
+    const keys = new KeySpace(`${stack.keyPrefix}-twice`);
+    const offsets = new RedisOffsetStore(keys, 'test', { tagOf: () => 't0', tags: ['t0'] });
+    const key = keys.tagged('t0', 'list');
     const commands = [['rpush', key, 'a'], ['hincrby', `${key}:count`, 'n', '1']];
     expect(await offsets.applyAt(stack.redis, 't', 0, 0n, '4', commands)).toBeNull();
     // The same batch again, as a retry would send it: refused, and the store says where it stands.

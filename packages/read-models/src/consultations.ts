@@ -1,6 +1,7 @@
 import type { AttachmentRef, CommandOutcome, ConsultationDocument, ConsultationEvent, IdentityEvent, Procedure, SilenceBreak } from '@consult/contracts';
 import { buildView, withOriginalMarked, zonesFor, type ConsultationView, type DocumentVersion } from '@consult/domain';
-import type { ChainableCommander, KeySpace, Redis } from '@consult/redis';
+import type { ChainableCommander, KeySpace, RedisClient as Redis } from '@consult/redis';
+import { byScoreOfTags, compareRanked, CONSULTATION_TAGS, consultationTagOf, CSO_TAGS, IDENTITY_TAG, pageOfTags, withScores, type Ranked } from './layout.js';
 
 const OUTCOME_TTL_SECONDS = 7 * 86_400;
 
@@ -65,53 +66,64 @@ interface StaticDoc {
  * The Redis layout of consultations, comments, command outcomes and API keys. The projector appends each
  * event's effects to a MULTI without reading (so a batch is one round trip); the gateway reads. Everything
  * here is derived from Kafka and can be deleted and rebuilt.
+ *
+ * Keys carry the hash tag of their Kafka partition (`layout.ts`): a consultation's keys, its comments and its
+ * entries in the status and addressee indexes are under `{c<n>}` (n = the consultation's partition); the
+ * indexes are therefore one per tag, merged on read. Outcomes are under the tag of the partition they were
+ * read from; API keys under `{i0}`.
  */
 export class ConsultationReadModel {
   constructor(readonly keys: KeySpace) {}
 
+  /** A key of consultation `id`, under its partition's tag. */
+  private of(id: string, ...parts: string[]): string {
+    return this.keys.tagged(consultationTagOf(id), 'cons', id, ...parts);
+  }
   private consultation(id: string): string {
-    return this.keys.key('cons', id);
+    return this.of(id);
   }
   private active(id: string): string {
-    return this.keys.key('cons', id, 'active');
+    return this.of(id, 'active');
   }
   /** Nil returns in force: member state → when received. */
   private nilReturns(id: string): string {
-    return this.keys.key('cons', id, 'nil');
+    return this.of(id, 'nil');
   }
   /** Breaks of silence that count, as JSON, first first. */
   private silenceBreaks(id: string): string {
-    return this.keys.key('cons', id, 'silence');
+    return this.of(id, 'silence');
   }
   /** Document versions (original, corrigenda, revisions) as JSON, in order. */
   private documentVersions(id: string): string {
-    return this.keys.key('cons', id, 'versions');
+    return this.of(id, 'versions');
   }
   private commentIndex(id: string, memberState?: string): string {
-    return memberState ? this.keys.key('cons', id, 'comments', memberState) : this.keys.key('cons', id, 'comments');
+    return memberState ? this.of(id, 'comments', memberState) : this.of(id, 'comments');
   }
-  private comment(commentId: string): string {
-    return this.keys.key('comment', commentId);
+  /** A comment, under its consultation's tag. */
+  private comment(consultationId: string, commentId: string): string {
+    return this.keys.tagged(consultationTagOf(consultationId), 'comment', commentId);
   }
-  private revisions(commentId: string): string {
-    return this.keys.key('comment', commentId, 'revisions');
+  private revisions(consultationId: string, commentId: string): string {
+    return this.keys.tagged(consultationTagOf(consultationId), 'comment', commentId, 'revisions');
   }
   /** Every event of a consultation, as produced (JSON), in sequence order: the audit history. */
   private history(id: string): string {
-    return this.keys.key('cons', id, 'history');
+    return this.of(id, 'history');
   }
-  private statusIndex(status: 'open' | 'closed' | 'all'): string {
-    return this.keys.key('cons', 'index', status);
+  /** The consultations of one tag by status (open: by deadline; closed: by closing; all: by opening). */
+  private statusIndex(tag: string, status: 'open' | 'closed' | 'all'): string {
+    return this.keys.tagged(tag, 'cons', 'index', status);
   }
-  /** The consultations addressed to one member state, by opening time: what it may list and count. */
-  private addresseeIndex(memberState: string): string {
-    return this.keys.key('cons', 'index', 'addressee', memberState);
+  /** The consultations of one tag addressed to one member state, by opening time: what it may list and count. */
+  private addresseeIndex(tag: string, memberState: string): string {
+    return this.keys.tagged(tag, 'cons', 'index', 'addressee', memberState);
   }
-  private outcomeKey(commandId: string): string {
-    return this.keys.key('outcome', commandId);
+  private outcomeKey(tag: string, commandId: string): string {
+    return this.keys.tagged(tag, 'outcome', commandId);
   }
   private apiKey(keyHash: string): string {
-    return this.keys.key('apikey', keyHash);
+    return this.keys.tagged(IDENTITY_TAG, 'apikey', keyHash);
   }
   /** Channel on which the projector announces `[[consultationId, version], ...]` after each applied batch. */
   get projectedChannel(): string {
@@ -127,6 +139,7 @@ export class ConsultationReadModel {
   applyEvent(multi: ChainableCommander, event: ConsultationEvent, raw?: string): void {
     const id = event.key;
     const key = this.consultation(id);
+    const tag = consultationTagOf(id);
     multi.rpush(this.history(id), raw ?? JSON.stringify(event));
     switch (event.type) {
       case 'consultation.opened': {
@@ -157,14 +170,14 @@ export class ConsultationReadModel {
         };
         multi.rpush(this.documentVersions(id), JSON.stringify(original));
         multi.hset(key, { doc: JSON.stringify(doc), status: 'open', deadline: d.deadline, closedAt: '', extensions: 0 });
-        multi.zadd(this.statusIndex('open'), Date.parse(d.deadline), id);
-        multi.zadd(this.statusIndex('all'), Date.parse(d.openedAt), id);
-        for (const memberState of d.addressees) multi.zadd(this.addresseeIndex(memberState), Date.parse(d.openedAt), id);
+        multi.zadd(this.statusIndex(tag, 'open'), Date.parse(d.deadline), id);
+        multi.zadd(this.statusIndex(tag, 'all'), Date.parse(d.openedAt), id);
+        for (const memberState of d.addressees) multi.zadd(this.addresseeIndex(tag, memberState), Date.parse(d.openedAt), id);
         break;
       }
       case 'consultation.comment-submitted': {
         const d = event.data;
-        multi.hset(this.comment(d.commentId), {
+        multi.hset(this.comment(id, d.commentId), {
           commentId: d.commentId,
           consultationId: id,
           trackingNumber: d.trackingNumber,
@@ -179,7 +192,7 @@ export class ConsultationReadModel {
           ...(d.attachments !== undefined ? { attachments: JSON.stringify(d.attachments) } : {}),
         });
         multi.rpush(
-          this.revisions(d.commentId),
+          this.revisions(id, d.commentId),
           JSON.stringify({ revision: 1, body: d.body, language: d.language, receivedAt: d.receivedAt, documentVersion: d.documentVersion ?? 1 }),
         );
         // A comment replaces a nil return.
@@ -191,7 +204,7 @@ export class ConsultationReadModel {
       }
       case 'consultation.comment-amended': {
         const d = event.data;
-        multi.hset(this.comment(d.commentId), {
+        multi.hset(this.comment(id, d.commentId), {
           body: d.body,
           language: d.language,
           revision: d.revision,
@@ -199,7 +212,7 @@ export class ConsultationReadModel {
           ...(d.documentVersion !== undefined ? { documentVersion: d.documentVersion } : {}),
         });
         multi.rpush(
-          this.revisions(d.commentId),
+          this.revisions(id, d.commentId),
           JSON.stringify({
             revision: d.revision,
             body: d.body,
@@ -212,20 +225,20 @@ export class ConsultationReadModel {
       }
       case 'consultation.comment-withdrawn': {
         const d = event.data;
-        multi.hset(this.comment(d.commentId), { status: 'withdrawn', withdrawnAt: d.receivedAt, lastChangedAt: d.receivedAt });
+        multi.hset(this.comment(id, d.commentId), { status: 'withdrawn', withdrawnAt: d.receivedAt, lastChangedAt: d.receivedAt });
         multi.hincrby(this.active(id), d.memberState, -1);
         break;
       }
       case 'consultation.deadline-extended':
         multi.hset(key, { deadline: event.data.deadline });
         multi.hincrby(key, 'extensions', 1);
-        multi.zadd(this.statusIndex('open'), Date.parse(event.data.deadline), id);
+        multi.zadd(this.statusIndex(tag, 'open'), Date.parse(event.data.deadline), id);
         break;
       case 'consultation.closed':
         multi.hset(key, { status: 'closed', closedAt: event.data.closedAt });
         if (event.data.silence) multi.hset(key, { silenceOutcome: event.data.silence.outcome });
-        multi.zrem(this.statusIndex('open'), id);
-        multi.zadd(this.statusIndex('closed'), Date.parse(event.data.closedAt), id);
+        multi.zrem(this.statusIndex(tag, 'open'), id);
+        multi.zadd(this.statusIndex(tag, 'closed'), Date.parse(event.data.closedAt), id);
         break;
       case 'consultation.no-comments-submitted':
         multi.hset(this.nilReturns(id), event.data.memberState, event.data.receivedAt);
@@ -261,8 +274,9 @@ export class ConsultationReadModel {
     multi.hset(key, { version: event.sequence });
   }
 
-  applyOutcome(multi: ChainableCommander, outcome: CommandOutcome): void {
-    multi.set(this.outcomeKey(outcome.commandId), JSON.stringify(outcome), 'EX', OUTCOME_TTL_SECONDS);
+  /** `tag`: that of the partition the outcome was read from (`projectorOffsetLayout`). */
+  applyOutcome(multi: ChainableCommander, outcome: CommandOutcome, tag: string): void {
+    multi.set(this.outcomeKey(tag, outcome.commandId), JSON.stringify(outcome), 'EX', OUTCOME_TTL_SECONDS);
   }
 
   applyIdentity(multi: ChainableCommander, event: IdentityEvent): void {
@@ -280,7 +294,7 @@ export class ConsultationReadModel {
   }
 
   private apiKeyField(keyHash: string, field: 'revoked' | 'expires'): string {
-    return this.keys.key('apikey', keyHash, field);
+    return this.keys.tagged(IDENTITY_TAG, 'apikey', keyHash, field);
   }
 
   /** The key's record, revoked and expired ones included (the gateway tells them apart); null if unknown. */
@@ -353,14 +367,14 @@ export class ConsultationReadModel {
     status: 'open' | 'closed' | undefined,
     page: { offset: number; limit: number },
   ): Promise<{ items: ConsultationView[]; total: number }> {
-    const index = this.statusIndex(status ?? 'all');
-    const [ids, total] = await Promise.all([
-      status === 'open'
-        ? redis.zrange(index, page.offset, page.offset + page.limit - 1)
-        : redis.zrevrange(index, page.offset, page.offset + page.limit - 1),
-      redis.zcard(index),
-    ]);
-    const views = await Promise.all(ids.map((id) => this.get(redis, id)));
+    const { entries, total } = await pageOfTags(
+      redis,
+      CONSULTATION_TAGS,
+      (tag) => this.statusIndex(tag, status ?? 'all'),
+      status === 'open' ? 'asc' : 'desc',
+      page,
+    );
+    const views = await Promise.all(entries.map((e) => this.get(redis, e.member)));
     return { items: views.filter((v): v is ConsultationView => v !== null), total };
   }
 
@@ -374,16 +388,26 @@ export class ConsultationReadModel {
     status: 'open' | 'closed' | undefined,
     page: { offset: number; limit: number },
   ): Promise<{ items: ConsultationView[]; total: number }> {
-    const own = this.addresseeIndex(memberState);
     let ids: string[];
     let total: number;
     if (status === undefined) {
-      [ids, total] = await Promise.all([redis.zrevrange(own, page.offset, page.offset + page.limit - 1), redis.zcard(own)]);
+      const merged = await pageOfTags(redis, CONSULTATION_TAGS, (tag) => this.addresseeIndex(tag, memberState), 'desc', page);
+      ids = merged.entries.map((e) => e.member);
+      total = merged.total;
     } else {
-      const all = await redis.zinter(2, this.statusIndex(status), own, 'WEIGHTS', 1, 0);
+      // Per tag (both sets share it), then merged in the order one intersection would give.
+      const parts = await Promise.all(
+        CONSULTATION_TAGS.map(async (tag) =>
+          withScores(
+            await redis.zinter(2, this.statusIndex(tag, status), this.addresseeIndex(tag, memberState), 'WEIGHTS', 1, 0, 'WITHSCORES'),
+            tag,
+          ),
+        ),
+      );
+      const all: Ranked[] = parts.flat().sort(compareRanked);
       if (status !== 'open') all.reverse();
       total = all.length;
-      ids = all.slice(page.offset, page.offset + page.limit);
+      ids = all.slice(page.offset, page.offset + page.limit).map((e) => e.member);
     }
     const views = await Promise.all(ids.map((id) => this.get(redis, id)));
     return { items: views.filter((v): v is ConsultationView => v !== null), total };
@@ -391,7 +415,7 @@ export class ConsultationReadModel {
 
   /** Ids of the consultations opened in [fromMs, toMs), oldest first (reports). */
   async openedBetween(redis: Redis, fromMs: number, toMs: number): Promise<string[]> {
-    return redis.zrangebyscore(this.statusIndex('all'), fromMs, `(${toMs}`);
+    return (await byScoreOfTags(redis, CONSULTATION_TAGS, (tag) => this.statusIndex(tag, 'all'), fromMs, toMs)).map((e) => e.member);
   }
 
   async exists(redis: Redis, id: string): Promise<boolean> {
@@ -423,18 +447,19 @@ export class ConsultationReadModel {
       ids.push(entries[i]!);
       lastScore = Number(entries[i + 1]);
     }
-    const items = await Promise.all(ids.map((id) => this.commentById(redis, id)));
+    const items = await Promise.all(ids.map((id) => this.commentById(redis, consultationId, id)));
     return {
       items: items.filter((c): c is CommentView => c !== null),
       next: ids.length === options.limit ? lastScore : null,
     };
   }
 
-  async commentById(redis: Redis, commentId: string): Promise<CommentView | null> {
+  /** A comment of a consultation (null when that consultation has no such comment in its partition). */
+  async commentById(redis: Redis, consultationId: string, commentId: string): Promise<CommentView | null> {
     const [[, fields], [, revisions]] = (await redis
       .multi()
-      .hgetall(this.comment(commentId))
-      .lrange(this.revisions(commentId), 0, -1)
+      .hgetall(this.comment(consultationId, commentId))
+      .lrange(this.revisions(consultationId, commentId), 0, -1)
       .exec()) as [[unknown, Record<string, string>], [unknown, string[]]];
     if (!fields.commentId) return null;
     const view: CommentView = {
@@ -475,8 +500,10 @@ export class ConsultationReadModel {
     return redis.lrange(this.history(id), 0, -1);
   }
 
+  /** The outcome of a command, from whichever stream's partition decided it (every tag is looked at). */
   async outcome(redis: Redis, commandId: string): Promise<CommandOutcome | null> {
-    const raw = await redis.get(this.outcomeKey(commandId));
+    const found = await Promise.all([...CONSULTATION_TAGS, ...CSO_TAGS].map((tag) => redis.get(this.outcomeKey(tag, commandId))));
+    const raw = found.find((r) => r !== null);
     return raw ? (JSON.parse(raw) as CommandOutcome) : null;
   }
 

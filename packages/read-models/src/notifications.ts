@@ -6,7 +6,8 @@ import {
   type DeliveryRecord,
   type SubscriptionEvent,
 } from '@consult/contracts';
-import type { ChainableCommander, KeySpace, Redis } from '@consult/redis';
+import type { ChainableCommander, KeySpace, RedisClient as Redis } from '@consult/redis';
+import { deliveryTagOf, LIVE_TAG, SUBSCRIPTION_TAG } from './layout.js';
 
 export interface SubscriptionOwner {
   kind: 'secretariat' | 'member-state' | 'cso' | 'standing-committee' | 'auditor' | 'system';
@@ -92,37 +93,40 @@ export const LIVE_STREAM_CAP = 10_000;
 export class NotificationReadModel {
   constructor(readonly keys: KeySpace) {}
 
+  // Hash tags (`layout.ts`): subscriptions and their owners' indexes under `{sub}` (one partition); a
+  // subscription's deliveries under `{d<n>}`, n its partition of `notification.deliveries`; the live streams and
+  // what their batches remember under `{live}`, so one XREAD reads every partition's stream.
   private subscription(id: string): string {
-    return this.keys.key('notif', 'sub', id);
+    return this.keys.tagged(SUBSCRIPTION_TAG, 'notif', 'sub', id);
   }
   private ownerIndex(owner: SubscriptionOwner): string {
-    return this.keys.key('notif', 'owner', owner.kind, owner.id);
+    return this.keys.tagged(SUBSCRIPTION_TAG, 'notif', 'owner', owner.kind, owner.id);
   }
   private deliveryIndex(subscriptionId: string): string {
-    return this.keys.key('notif', 'sub', subscriptionId, 'deliveries');
+    return this.keys.tagged(deliveryTagOf(subscriptionId), 'notif', 'sub', subscriptionId, 'deliveries');
   }
-  private delivery(deliveryId: string): string {
-    return this.keys.key('notif', 'delivery', deliveryId);
+  private delivery(subscriptionId: string, deliveryId: string): string {
+    return this.keys.tagged(deliveryTagOf(subscriptionId), 'notif', 'delivery', deliveryId);
   }
-  private attempts(deliveryId: string): string {
-    return this.keys.key('notif', 'delivery', deliveryId, 'attempts');
+  private attempts(subscriptionId: string, deliveryId: string): string {
+    return this.keys.tagged(deliveryTagOf(subscriptionId), 'notif', 'delivery', deliveryId, 'attempts');
   }
   addresseesKey(consultationId: string): string {
-    return this.keys.key('notif', 'addressees', consultationId);
+    return this.keys.tagged(LIVE_TAG, 'notif', 'addressees', consultationId);
   }
   streamKey(partition: number): string {
-    return this.keys.key('notif', 'stream', partition);
+    return this.keys.tagged(LIVE_TAG, 'notif', 'stream', partition);
   }
   /** The live stream of one partition of `cso.events` (statement events). */
   statementStreamKey(partition: number): string {
-    return this.keys.key('notif', 'cso-stream', partition);
+    return this.keys.tagged(LIVE_TAG, 'notif', 'cso-stream', partition);
   }
   /** The stream behind one position of a cursor: consultation partitions, then statement partitions. */
   private cursorKey(index: number): string {
     return index < STREAM_PARTITIONS ? this.streamKey(index) : this.statementStreamKey(index - STREAM_PARTITIONS);
   }
   private coSignersKey(statementId: string): string {
-    return this.keys.key('notif', 'cosigners', statementId);
+    return this.keys.tagged(LIVE_TAG, 'notif', 'cosigners', statementId);
   }
 
   // ---- writes (notifier projector) ----
@@ -145,7 +149,7 @@ export class NotificationReadModel {
   }
 
   private secretKeyRefs(subscriptionId: string): string {
-    return this.keys.key('notif', 'sub', subscriptionId, 'keyrefs');
+    return this.keys.tagged(SUBSCRIPTION_TAG, 'notif', 'sub', subscriptionId, 'keyrefs');
   }
 
   /** The data keys of a subscription's secrets (current and past), to destroy when it is deleted. */
@@ -155,7 +159,7 @@ export class NotificationReadModel {
 
   applyDelivery(multi: ChainableCommander, record: DeliveryRecord): void {
     const d = record.data;
-    const key = this.delivery(d.deliveryId);
+    const key = this.delivery(d.subscriptionId, d.deliveryId);
     switch (record.type) {
       case 'delivery.requested':
         multi.hset(key, {
@@ -175,7 +179,7 @@ export class NotificationReadModel {
         const attempt: DeliveryAttemptView = { round: a.round, attempt: a.attempt, at: a.at, durationMs: a.durationMs, outcome: a.outcome };
         if (a.statusCode !== undefined) attempt.statusCode = a.statusCode;
         if (a.error !== undefined) attempt.error = a.error;
-        multi.rpush(this.attempts(d.deliveryId), JSON.stringify(attempt));
+        multi.rpush(this.attempts(d.subscriptionId, d.deliveryId), JSON.stringify(attempt));
         if (a.outcome === 'succeeded') multi.hset(key, { status: 'delivered' });
         break;
       }
@@ -239,7 +243,7 @@ export class NotificationReadModel {
   }
 
   private subscriptionReservations(owner: SubscriptionOwner): string {
-    return this.keys.key('notif', 'owner', owner.kind, owner.id, 'reserved');
+    return this.keys.tagged(SUBSCRIPTION_TAG, 'notif', 'owner', owner.kind, owner.id, 'reserved');
   }
 
   /**
@@ -265,11 +269,12 @@ export class NotificationReadModel {
     return views.filter((v): v is SubscriptionView => v !== null);
   }
 
-  async deliveryById(redis: Redis, deliveryId: string): Promise<DeliveryView | null> {
+  /** A delivery of a subscription (kept under the subscription's tag). */
+  async deliveryById(redis: Redis, subscriptionId: string, deliveryId: string): Promise<DeliveryView | null> {
     const [[, fields], [, attempts]] = (await redis
       .multi()
-      .hgetall(this.delivery(deliveryId))
-      .lrange(this.attempts(deliveryId), 0, -1)
+      .hgetall(this.delivery(subscriptionId, deliveryId))
+      .lrange(this.attempts(subscriptionId, deliveryId), 0, -1)
       .exec()) as [[unknown, Record<string, string>], [unknown, string[]]];
     if (!fields.deliveryId) return null;
     return {
@@ -292,7 +297,7 @@ export class NotificationReadModel {
     options: { status?: DeliveryStatus; limit: number },
   ): Promise<DeliveryView[]> {
     const ids = await redis.zrevrange(this.deliveryIndex(subscriptionId), 0, options.status ? 999 : options.limit - 1);
-    const views = await Promise.all(ids.map((id) => this.deliveryById(redis, id)));
+    const views = await Promise.all(ids.map((id) => this.deliveryById(redis, subscriptionId, id)));
     return views
       .filter((v): v is DeliveryView => v !== null && (!options.status || v.status === options.status))
       .slice(0, options.limit);

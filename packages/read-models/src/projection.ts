@@ -9,7 +9,8 @@ import {
   type IdentityEvent,
   type TopicNames,
 } from '@consult/contracts';
-import type { ChainableCommander, KeySpace } from '@consult/redis';
+import type { ChainableCommander, KeySpace, OffsetLayout } from '@consult/redis';
+import { projectorOffsetLayout } from './layout.js';
 import { ConsultationReadModel } from './consultations.js';
 import { CsoReadModel } from './statements.js';
 
@@ -36,6 +37,8 @@ export type ProjectedRecord =
 export class ReadModelProjection {
   readonly consultations: ConsultationReadModel;
   readonly csos: CsoReadModel;
+  /** Where the projector's batches and offsets go (`projectorOffsetLayout`). */
+  readonly offsetLayout: OffsetLayout;
   private readonly decoders: Map<string, (value: Buffer | null) => ProjectedRecord>;
 
   constructor(
@@ -44,6 +47,7 @@ export class ReadModelProjection {
   ) {
     this.consultations = new ConsultationReadModel(keys);
     this.csos = new CsoReadModel(keys);
+    this.offsetLayout = projectorOffsetLayout(topicNames);
     this.decoders = new Map<string, (value: Buffer | null) => ProjectedRecord>([
       [
         topicNames.consultationEvents,
@@ -77,8 +81,16 @@ export class ReadModelProjection {
     return decoder(value);
   }
 
-  /** Appends the effects of records (in order) to `commands`; returns what to announce once they are stored. */
-  project(commands: ChainableCommander, records: Iterable<ProjectedRecord>): ProjectionNotice {
+  /** The hash tag of a topic partition's batches and offsets (`layout.ts`). */
+  tagOf(topic: string, partition: number): string {
+    return this.offsetLayout.tagOf(topic, partition);
+  }
+
+  /**
+   * Appends the effects of records (in order) of one topic partition to `commands`, every key under the
+   * partition's tag `tag` (`tagOf`); returns what to announce once they are stored.
+   */
+  project(commands: ChainableCommander, records: Iterable<ProjectedRecord>, tag: string): ProjectionNotice {
     const versions = new Map<string, number>();
     const outcomes: CommandOutcome[] = [];
     const keys: NonNullable<ProjectionNotice['keys']> = [];
@@ -89,7 +101,7 @@ export class ReadModelProjection {
           versions.set(record.event.key, record.event.sequence);
           break;
         case 'outcome':
-          this.consultations.applyOutcome(commands, record.outcome);
+          this.consultations.applyOutcome(commands, record.outcome, tag);
           outcomes.push(record.outcome);
           break;
         case 'identity':

@@ -1,6 +1,7 @@
 import type { Actor, AttachmentRef, CsoContact, CsoEvent, StatementStatus } from '@consult/contracts';
 import { csoStatusAt, type CsoStatus } from '@consult/domain';
-import type { ChainableCommander, KeySpace, Redis } from '@consult/redis';
+import type { ChainableCommander, KeySpace, RedisClient as Redis } from '@consult/redis';
+import { byScoreOfTags, CSO_TAGS, csoTagOf, pageOfTags } from './layout.js';
 
 export interface CsoView {
   id: string;
@@ -82,28 +83,31 @@ export class CsoReadModel {
     return `cso:${csoId}`;
   }
 
+  // Keys carry the hash tag of their CSO stream's partition (`layout.ts`): an organisation, its statements
+  // (under the lead organisation's tag) and their entries in the indexes, which are kept one per tag and merged
+  // on read. A statement is found by id in every tag.
   private cso(id: string): string {
-    return this.keys.key('cso', id);
+    return this.keys.tagged(csoTagOf(id), 'cso', id);
   }
-  private csoIndex(): string {
-    return this.keys.key('cso', 'index', 'all');
+  private csoIndex(tag: string): string {
+    return this.keys.tagged(tag, 'cso', 'index', 'all');
   }
-  private statement(id: string): string {
-    return this.keys.key('stmt', id);
+  private statement(tag: string, id: string): string {
+    return this.keys.tagged(tag, 'stmt', id);
   }
-  private history(id: string): string {
-    return this.keys.key('stmt', id, 'history');
+  private history(tag: string, id: string): string {
+    return this.keys.tagged(tag, 'stmt', id, 'history');
   }
   /** co-signer id → JSON of its CoSignerView (without `blocked`); the order is in the statement's `coSignerOrder`. */
-  private coSigners(id: string): string {
-    return this.keys.key('stmt', id, 'cosigners');
+  private coSigners(tag: string, id: string): string {
+    return this.keys.tagged(tag, 'stmt', id, 'cosigners');
   }
   /** Every event of a CSO stream as produced (JSON), in sequence order: statements' audit history. */
   private streamHistory(csoId: string): string {
-    return this.keys.key('cso', csoId, 'history');
+    return this.keys.tagged(csoTagOf(csoId), 'cso', csoId, 'history');
   }
-  private index(index: StatementIndex): string {
-    return index.kind === 'cso' ? this.keys.key('stmt', 'index', 'cso', index.csoId) : this.keys.key('stmt', 'index', index.kind);
+  private index(tag: string, index: StatementIndex): string {
+    return index.kind === 'cso' ? this.keys.tagged(tag, 'stmt', 'index', 'cso', index.csoId) : this.keys.tagged(tag, 'stmt', 'index', index.kind);
   }
 
   // ---- writes (projector) ----
@@ -115,21 +119,22 @@ export class CsoReadModel {
   applyEvent(multi: ChainableCommander, event: CsoEvent, raw?: string): void {
     const csoId = event.key;
     const key = this.cso(csoId);
+    const tag = csoTagOf(csoId);
     multi.rpush(this.streamHistory(csoId), raw ?? JSON.stringify(event));
     const statementId = (event.data as { statementId?: unknown }).statementId;
     // A statement's history runs up to its latest event in its organisation's stream.
     if (typeof statementId === 'string' && event.type.startsWith('cso.statement-'))
-      multi.hset(this.statement(statementId), { lastSequence: event.sequence });
+      multi.hset(this.statement(tag, statementId), { lastSequence: event.sequence });
     const transition = (statementId: string, status: StatementStatus, at: string, extra: Partial<StatementTransition> = {}): void => {
-      multi.hset(this.statement(statementId), { status, lastChangedAt: at });
-      multi.rpush(this.history(statementId), JSON.stringify({ status, at, actor: event.actor, ...extra }));
+      multi.hset(this.statement(tag, statementId), { status, lastChangedAt: at });
+      multi.rpush(this.history(tag, statementId), JSON.stringify({ status, at, actor: event.actor, ...extra }));
     };
     switch (event.type) {
       case 'cso.accredited': {
         const d = event.data;
         const doc: CsoDoc = { name: d.name, linkBody: d.linkBody, contact: d.contact, accreditedAt: d.accreditedAt };
         multi.hset(key, { doc: JSON.stringify(doc), accreditedUntil: d.accreditedUntil, revokedAt: '', revocationReason: '', renewals: 0 });
-        multi.zadd(this.csoIndex(), Date.parse(d.accreditedAt), csoId);
+        multi.zadd(this.csoIndex(tag), Date.parse(d.accreditedAt), csoId);
         break;
       }
       case 'cso.accreditation-renewed':
@@ -145,14 +150,14 @@ export class CsoReadModel {
         const coSigners = d.coSigners ?? [];
         const status: StatementStatus = coSigners.length > 0 ? 'awaiting-co-signatures' : 'submitted';
         if (coSigners.length > 0) {
-          multi.hset(this.statement(d.statementId), { coSignerOrder: JSON.stringify(coSigners) });
+          multi.hset(this.statement(tag, d.statementId), { coSignerOrder: JSON.stringify(coSigners) });
           for (const id of coSigners) {
-            multi.hset(this.coSigners(d.statementId), id, JSON.stringify({ csoId: id, status: 'pending' }));
+            multi.hset(this.coSigners(tag, d.statementId), id, JSON.stringify({ csoId: id, status: 'pending' }));
             // Co-signers list the statements they are asked to sign beside their own.
-            multi.zadd(this.index({ kind: 'cso', csoId: id }), score, d.statementId);
+            multi.zadd(this.index(tag, { kind: 'cso', csoId: id }), score, d.statementId);
           }
         }
-        multi.hset(this.statement(d.statementId), {
+        multi.hset(this.statement(tag, d.statementId), {
           statementId: d.statementId,
           trackingNumber: d.trackingNumber,
           csoId,
@@ -165,19 +170,19 @@ export class CsoReadModel {
           lastChangedAt: d.receivedAt,
           ...(d.attachments !== undefined ? { attachments: JSON.stringify(d.attachments) } : {}),
         });
-        multi.rpush(this.history(d.statementId), JSON.stringify({ status, at: d.receivedAt, actor: event.actor }));
-        multi.zadd(this.index({ kind: 'all' }), score, d.statementId);
-        multi.zadd(this.index({ kind: 'cso', csoId }), score, d.statementId);
+        multi.rpush(this.history(tag, d.statementId), JSON.stringify({ status, at: d.receivedAt, actor: event.actor }));
+        multi.zadd(this.index(tag, { kind: 'all' }), score, d.statementId);
+        multi.zadd(this.index(tag, { kind: 'cso', csoId }), score, d.statementId);
         // A statement with co-signers enters the review queue with its last confirmation.
-        if (coSigners.length === 0) multi.zadd(this.index({ kind: 'review' }), score, d.statementId);
+        if (coSigners.length === 0) multi.zadd(this.index(tag, { kind: 'review' }), score, d.statementId);
         break;
       }
       case 'cso.statement-co-signed': {
         const d = event.data;
-        multi.hset(this.coSigners(d.statementId), d.coSignerId, JSON.stringify({ csoId: d.coSignerId, status: 'confirmed', at: d.coSignedAt }));
+        multi.hset(this.coSigners(tag, d.statementId), d.coSignerId, JSON.stringify({ csoId: d.coSignerId, status: 'confirmed', at: d.coSignedAt }));
         if (d.awaiting.length === 0) {
           transition(d.statementId, 'submitted', d.receivedAt);
-          multi.zadd(this.index({ kind: 'review' }), Date.parse(d.receivedAt), d.statementId);
+          multi.zadd(this.index(tag, { kind: 'review' }), Date.parse(d.receivedAt), d.statementId);
         }
         break;
       }
@@ -185,7 +190,7 @@ export class CsoReadModel {
         const d = event.data;
         const view: CoSignerView = { csoId: d.coSignerId, status: 'declined', at: d.declinedAt };
         if (d.reason !== undefined) view.reason = d.reason;
-        multi.hset(this.coSigners(d.statementId), d.coSignerId, JSON.stringify(view));
+        multi.hset(this.coSigners(tag, d.statementId), d.coSignerId, JSON.stringify(view));
         transition(d.statementId, 'co-signing-declined', d.receivedAt, d.reason !== undefined ? { reasons: d.reason } : {});
         break;
       }
@@ -199,17 +204,17 @@ export class CsoReadModel {
       case 'cso.statement-forwarded': {
         const d = event.data;
         transition(d.statementId, 'forwarded', d.receivedAt, d.note !== undefined ? { note: d.note } : {});
-        if (d.note !== undefined) multi.hset(this.statement(d.statementId), { forwardingNote: d.note });
-        multi.zrem(this.index({ kind: 'review' }), d.statementId);
+        if (d.note !== undefined) multi.hset(this.statement(tag, d.statementId), { forwardingNote: d.note });
+        multi.zrem(this.index(tag, { kind: 'review' }), d.statementId);
         // Scored by forwarding time: the committee reads what reached it in that order.
-        multi.zadd(this.index({ kind: 'committee' }), Date.parse(d.receivedAt), d.statementId);
+        multi.zadd(this.index(tag, { kind: 'committee' }), Date.parse(d.receivedAt), d.statementId);
         break;
       }
       case 'cso.statement-returned': {
         const d = event.data;
         transition(d.statementId, 'returned', d.receivedAt, { reasons: d.reasons });
-        multi.hset(this.statement(d.statementId), { returnReasons: d.reasons });
-        multi.zrem(this.index({ kind: 'review' }), d.statementId);
+        multi.hset(this.statement(tag, d.statementId), { returnReasons: d.reasons });
+        multi.zrem(this.index(tag, { kind: 'review' }), d.statementId);
         break;
       }
       case 'cso.statement-acknowledged':
@@ -243,11 +248,8 @@ export class CsoReadModel {
   }
 
   async list(redis: Redis, now: string, page: { offset: number; limit: number }): Promise<{ items: CsoView[]; total: number }> {
-    const [ids, total] = await Promise.all([
-      redis.zrange(this.csoIndex(), page.offset, page.offset + page.limit - 1),
-      redis.zcard(this.csoIndex()),
-    ]);
-    const views = await Promise.all(ids.map((id) => this.get(redis, id, now)));
+    const { entries, total } = await pageOfTags(redis, CSO_TAGS, (tag) => this.csoIndex(tag), 'asc', page);
+    const views = await Promise.all(entries.map((e) => this.get(redis, e.member, now)));
     return { items: views.filter((v): v is CsoView => v !== null), total };
   }
 
@@ -255,12 +257,24 @@ export class CsoReadModel {
     return Number((await redis.hget(this.cso(csoId), 'version')) ?? 0);
   }
 
+  /** The tag a statement is kept under (its lead organisation's), looked for in every tag; null if unknown. */
+  private async tagOfStatement(redis: Redis, statementId: string): Promise<string | null> {
+    const found = await Promise.all(CSO_TAGS.map((tag) => redis.hexists(this.statement(tag, statementId), 'statementId')));
+    const at = found.indexOf(1);
+    return at < 0 ? null : CSO_TAGS[at]!;
+  }
+
   async statementById(redis: Redis, statementId: string): Promise<StatementView | null> {
+    const tag = await this.tagOfStatement(redis, statementId);
+    return tag === null ? null : this.statementIn(redis, tag, statementId);
+  }
+
+  private async statementIn(redis: Redis, tag: string, statementId: string): Promise<StatementView | null> {
     const [[, fields], [, history], [, coSigners]] = (await redis
       .multi()
-      .hgetall(this.statement(statementId))
-      .lrange(this.history(statementId), 0, -1)
-      .hgetall(this.coSigners(statementId))
+      .hgetall(this.statement(tag, statementId))
+      .lrange(this.history(tag, statementId), 0, -1)
+      .hgetall(this.coSigners(tag, statementId))
       .exec()) as [[unknown, Record<string, string>], [unknown, string[]], [unknown, Record<string, string>]];
     if (!fields.statementId) return null;
     const view: StatementView = {
@@ -288,7 +302,8 @@ export class CsoReadModel {
 
   /** The sequence of a statement's latest event in its organisation's stream (0 if unknown). */
   async lastSequenceOf(redis: Redis, statementId: string): Promise<number> {
-    return Number((await redis.hget(this.statement(statementId), 'lastSequence')) ?? 0);
+    const values = await Promise.all(CSO_TAGS.map((tag) => redis.hget(this.statement(tag, statementId), 'lastSequence')));
+    return Number(values.find((v) => v !== null) ?? 0);
   }
 
   /**
@@ -313,8 +328,8 @@ export class CsoReadModel {
 
   /** Every statement received in [fromMs, toMs), with its transitions, oldest first (reports). */
   async statementsReceivedBetween(redis: Redis, fromMs: number, toMs: number): Promise<StatementView[]> {
-    const ids = await redis.zrangebyscore(this.index({ kind: 'all' }), fromMs, `(${toMs}`);
-    const views = await Promise.all(ids.map((id) => this.statementById(redis, id)));
+    const entries = await byScoreOfTags(redis, CSO_TAGS, (tag) => this.index(tag, { kind: 'all' }), fromMs, toMs);
+    const views = await Promise.all(entries.map((e) => this.statementIn(redis, e.tag, e.member)));
     return views.filter((v): v is StatementView => v !== null);
   }
 
@@ -324,13 +339,8 @@ export class CsoReadModel {
     index: StatementIndex,
     page: { offset: number; limit: number; order: 'oldest' | 'newest' },
   ): Promise<{ items: StatementView[]; total: number }> {
-    const key = this.index(index);
-    const end = page.offset + page.limit - 1;
-    const [ids, total] = await Promise.all([
-      page.order === 'oldest' ? redis.zrange(key, page.offset, end) : redis.zrevrange(key, page.offset, end),
-      redis.zcard(key),
-    ]);
-    const views = await Promise.all(ids.map((id) => this.statementById(redis, id)));
+    const { entries, total } = await pageOfTags(redis, CSO_TAGS, (tag) => this.index(tag, index), page.order === 'oldest' ? 'asc' : 'desc', page);
+    const views = await Promise.all(entries.map((e) => this.statementIn(redis, e.tag, e.member)));
     return { items: views.filter((v): v is StatementView => v !== null), total };
   }
 }

@@ -1,37 +1,18 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import { isClusterUrl, parseRedisUrl } from './redis-url.js';
+import { isClusterUrl, parseRedisUrl, RedisUrlError } from './redis-url.js';
+import { scanKeys, type RedisClient } from './slots.js';
 
 export { Cluster, Redis } from 'ioredis';
 export type { ChainableCommander } from 'ioredis';
 
-/** A connection to one Redis or to a Redis Cluster (`createRedisClient`). */
-export type RedisClient = Redis | Cluster;
-
-/**
- * REDIS_URL names a Redis Cluster but the caller needs a single Redis: the read models do not yet keep the keys
- * one update touches in one hash slot, so on a cluster their transactions and scripts would fail (CROSSSLOT)
- * and key-space scans would see one node only. Refused at start-up rather than failing at the first write.
- */
-export class RedisClusterUnsupported extends Error {
-  readonly code = 'REDIS_CLUSTER_UNSUPPORTED';
-  readonly retriable = false;
-  constructor() {
-    super(
-      'REDIS_URL names a Redis Cluster (redis+cluster://…), but this process needs a single Redis: its read models ' +
-        'do not yet keep the keys of one update in one hash slot. Use a single Redis (redis://host:port).',
-    );
-    this.name = 'RedisClusterUnsupported';
-  }
-}
-
 /**
  * A Redis connection for derived state only: nothing here is a system of record, so persistence settings of
- * the server do not matter and a flush is always recoverable from Kafka. A single Redis: a cluster URL is
- * refused with `RedisClusterUnsupported` (`createRedisClient` accepts both).
+ * the server do not matter and a flush is always recoverable from Kafka. A single Redis, for the tools that
+ * measure one (the benchmarks); the services take either with `createRedisClient`.
  */
 export function createRedis(url: string, logger: Logger, options: RedisOptions = {}): Redis {
-  if (isClusterUrl(url)) throw new RedisClusterUnsupported();
+  if (isClusterUrl(url)) throw new RedisUrlError('names a Redis Cluster, where a single Redis (redis://host:port) is needed');
   const redis = new Redis(url, {
     maxRetriesPerRequest: 3,
     enableAutoPipelining: true,
@@ -70,21 +51,36 @@ export function createRedisClient(url: string, logger: Logger, options: RedisOpt
   return client;
 }
 
-/** Every key of a deployment lives under one prefix, so a rebuild can target a fresh key space beside the live one. */
+/**
+ * Every key of a deployment lives under one prefix, so a rebuild can target a fresh key space beside the live
+ * one. Keys that one atomic step writes together carry one hash tag (`tagged`), so on a Redis Cluster they share
+ * a slot; the tag does not include the prefix, so a key's name relative to the prefix is the same in every
+ * key space (a rebuild compares them so).
+ */
 export class KeySpace {
-  constructor(readonly prefix: string) {}
+  constructor(readonly prefix: string) {
+    if (/[{}]/.test(prefix)) throw new RedisUrlError(`key prefix '${prefix}' must not contain { or } (they mark hash tags)`);
+  }
   key(...parts: (string | number)[]): string {
     return [this.prefix, ...parts].join(':');
   }
-  /** Deletes every key of this key space (SCAN + UNLINK), leaving other prefixes alone. */
-  async clear(redis: Redis): Promise<number> {
-    let cursor = '0';
+  /** `<prefix>:{<tag>}:<parts…>`: a key in the hash slot of `tag`. */
+  tagged(tag: string, ...parts: (string | number)[]): string {
+    return [this.prefix, `{${tag}}`, ...parts].join(':');
+  }
+  /** Deletes every key of this key space (SCAN + UNLINK on every master of a cluster), leaving other prefixes alone. */
+  async clear(redis: RedisClient): Promise<number> {
     let removed = 0;
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${this.prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) removed += await redis.unlink(...keys);
-    } while (cursor !== '0');
+    await scanKeys(redis, `${globEscape(this.prefix)}:*`, async (keys, node) => {
+      // One UNLINK per key: on a cluster node, one command may only name keys of one slot.
+      const counts = await Promise.all(keys.map((key) => node.unlink(key)));
+      for (const n of counts) removed += n;
+    });
     return removed;
   }
+}
+
+/** `text` as a literal in a SCAN/KEYS glob pattern. */
+export function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from './slots.js';
 import type { KeySpace } from './client.js';
 
 /**

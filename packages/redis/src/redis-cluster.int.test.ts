@@ -1,12 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisCluster, type RedisCluster } from '../../../tests/support/redis-cluster.js';
 import { testLogger, uniqueName } from '../../../tests/support/kafka.js';
-import { Cluster, createRedis, createRedisClient, Redis, RedisClusterUnsupported, type RedisClient } from './client.js';
+import { Cluster, createRedis, createRedisClient, KeySpace, Redis } from './client.js';
+import type { RedisClient } from './slots.js';
+import { RedisOffsetStore } from './offsets.js';
+import { RedisUrlError } from './redis-url.js';
 
 /**
  * REDIS_URL=redis+cluster://seed,seed… gives an ioredis Cluster, against a three-master cluster of this file's
  * own (infra/redis/redis-cluster.sh; ports REDIS_CLUSTER_TEST_PORTS / REDIS_CLUSTER_TEST_BUS_PORTS). Also pins
- * down what the read models' key layout will have to respect there: keys written together share a hash slot.
+ * down what the read models' key layout respects there: keys written together share a hash slot, and a
+ * key-space scan looks at every master.
  */
 const ports = (value: string): number[] => value.split(',').map(Number);
 const PORTS = ports(process.env.REDIS_CLUSTER_TEST_PORTS ?? '17001,17002,17003');
@@ -47,10 +51,31 @@ describe('REDIS_URL naming a Redis Cluster', () => {
     await expect(apart.exec()).rejects.toThrow(/CROSSSLOT|slot/i);
   });
 
-  it('leaves a single Redis the default, and createRedis (the services) refuses a cluster URL plainly', () => {
+  it('applies a batch and its offset in one script when every key carries the offsets hash’s tag, and refuses one that does not', async () => {
+    const redis = client as Cluster;
+    const keys = new KeySpace(uniqueName('rc-batch'));
+    const store = new RedisOffsetStore(keys, 'test', { tagOf: (_topic, partition) => `p${partition}`, tags: ['p0', 'p1'] });
+    const good = [
+      ['hset', keys.tagged('p1', 'cons', 'a'), 'status', 'open'],
+      ['rpush', keys.tagged('p1', 'cons', 'a', 'history'), '{}'],
+      ['publish', keys.key('projected'), '{}'],
+    ];
+    expect(await store.applyAt(redis, 't', 1, 0n, '0', good)).toBeNull();
+    expect(await store.nextOffsets(redis)).toEqual(new Map([['t:1', 1n]]));
+    // A key of another tag in the batch: Redis refuses the script (CROSSSLOT) before running any of it.
+    const bad = [['hset', keys.tagged('p0', 'cons', 'b'), 'status', 'open']];
+    await expect(store.applyAt(redis, 't', 1, 1n, '1', bad)).rejects.toThrow(/slot|CROSSSLOT/i);
+    expect(await redis.exists(keys.tagged('p0', 'cons', 'b'))).toBe(0);
+    // Clearing the key space finds its keys on every master.
+    for (let i = 0; i < 30; i++) await redis.set(keys.tagged(`x${i}`, 'k'), '1');
+    expect(await keys.clear(redis)).toBe(30 + 3);
+    expect(await keys.clear(redis)).toBe(0);
+  });
+
+  it('leaves a single Redis the default; createRedis (for tools that measure one Redis) refuses a cluster URL plainly', () => {
     const single = createRedisClient('redis://127.0.0.1:1', testLogger, { lazyConnect: true });
     expect(single).toBeInstanceOf(Redis);
     single.disconnect();
-    expect(() => createRedis(cluster!.url, testLogger)).toThrow(RedisClusterUnsupported);
+    expect(() => createRedis(cluster!.url, testLogger)).toThrow(RedisUrlError);
   });
 });

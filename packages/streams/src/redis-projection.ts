@@ -1,6 +1,6 @@
 import type { Logger } from '@consult/config';
 import { CheckpointedConsumer, type Kafka, type KafkaMessage } from '@consult/kafka';
-import { CoalescingMulti, type ChainableCommander, type Redis, type RedisOffsetStore } from '@consult/redis';
+import { CoalescingMulti, type ChainableCommander, type RedisClient, type RedisOffsetStore } from '@consult/redis';
 import { isPoison, type Quarantine } from './quarantine.js';
 
 export interface Decoded<T> {
@@ -10,7 +10,7 @@ export interface Decoded<T> {
 
 export interface RedisProjectionOptions<T> {
   kafka: Kafka;
-  redis: Redis;
+  redis: RedisClient;
   logger: Logger;
   groupId: string;
   topics: readonly string[];
@@ -20,7 +20,8 @@ export interface RedisProjectionOptions<T> {
   decode: (topic: string, message: KafkaMessage) => T;
   /**
    * Appends the effects of a partition's decoded records, in order, to `commands`. It may first read keys that
-   * only this consumer writes (its own partitions' state).
+   * only this consumer writes (its own partitions' state). Every key must carry the hash tag `offsets` gives the
+   * partition (`OffsetLayout.tagOf`): effects and offset are one script, which a cluster runs in one slot.
    */
   project: (commands: ChainableCommander, topic: string, partition: number, records: Decoded<T>[]) => void | Promise<void>;
   /** After a batch's effects are stored (e.g. to wake a ticker). */

@@ -8,7 +8,8 @@ import {
 } from '@consult/contracts';
 import { systemClock, type Clock, type Logger } from '@consult/config';
 import { BatchingProducer, type Kafka, type Message } from '@consult/kafka';
-import { KeySpace, RedisOffsetStore, type ChainableCommander, type Redis } from '@consult/redis';
+import { CONSULTATION_TAGS, consultationTagOf, deadlinesOffsetLayout, mergeRanges, withScores, type Ranked } from '@consult/read-models';
+import { KeySpace, RedisOffsetStore, type ChainableCommander, type RedisClient } from '@consult/redis';
 import { Quarantine, RedisProjection, type Decoded } from '@consult/streams';
 import {
   applyToSchedule,
@@ -27,24 +28,34 @@ export function deadlinesGroupId(names: TopicNames, keyPrefix: string): string {
   return `${names.consultationEvents}.deadlines.${keyPrefix}`;
 }
 
-/** The Redis layout of the schedule: derived state, rebuilt from `consultation.events` after a flush. */
+/**
+ * The Redis layout of the schedule: derived state, rebuilt from `consultation.events` after a flush. Kept per
+ * partition of that topic, under its hash tag (`{c<n>}`, as the read models), so a batch, its schedule changes
+ * and its offset share a slot; the ticker reads every partition's schedule.
+ */
 export class ScheduleKeys {
-  /** Sorted set: job member (see `jobMember`) scored by its due time in epoch ms. */
-  readonly due: string;
-  /** Hash: consultation id → JSON `ScheduledConsultation`, for open consultations only. */
-  readonly consultations: string;
   /** String: the id of the instance whose ticker sends due jobs (TickerLease). */
   readonly ticker: string;
   constructor(readonly keys: KeySpace) {
-    this.due = keys.key('deadlines', 'due');
-    this.consultations = keys.key('deadlines', 'consultations');
     this.ticker = keys.key('deadlines', 'ticker');
+  }
+  /** Sorted set of one tag: job member (see `jobMember`) scored by its due time in epoch ms. */
+  due(tag: string): string {
+    return this.keys.tagged(tag, 'deadlines', 'due');
+  }
+  /** The sorted set holding a consultation's jobs. */
+  dueOf(consultationId: string): string {
+    return this.due(consultationTagOf(consultationId));
+  }
+  /** Hash of one tag: consultation id → JSON `ScheduledConsultation`, for open consultations only. */
+  consultations(tag: string): string {
+    return this.keys.tagged(tag, 'deadlines', 'consultations');
   }
 }
 
 export interface DeadlineServiceOptions {
   kafka: Kafka;
-  redis: Redis;
+  redis: RedisClient;
   logger: Logger;
   topics: TopicNames;
   keyPrefix: string;
@@ -108,10 +119,10 @@ export class DeadlineService {
       logger: options.logger,
       groupId,
       topics: [options.topics.consultationEvents],
-      offsets: new RedisOffsetStore(keys, 'deadlines'),
+      offsets: new RedisOffsetStore(keys, 'deadlines', deadlinesOffsetLayout(options.topics)),
       quarantine: new Quarantine(this.producer, options.topics.quarantine, groupId, options.logger),
       decode: (_topic, message) => consultationEventCodec.decode(message.value),
-      project: (commands, _topic, _partition, records) => this.project(commands, records),
+      project: (commands, topic, partition, records) => this.project(commands, this.consumerTag(topic, partition), records),
       onApplied: () => this.wake(),
       ...(options.resyncIntervalMs !== undefined ? { resyncIntervalMs: options.resyncIntervalMs } : {}),
     });
@@ -155,22 +166,41 @@ export class DeadlineService {
 
   // ---- the schedule, from events ----
 
-  /** Schedule changes of a batch of events; reads only records this consumer alone writes (its partitions'). */
-  private async project(commands: ChainableCommander, records: Decoded<ConsultationEvent>[]): Promise<void> {
+  /** The hash tag of a partition's schedule (that of the read models' keys for the same partition). */
+  private consumerTag(topic: string, partition: number): string {
+    return deadlinesOffsetLayout(this.options.topics).tagOf(topic, partition);
+  }
+
+  /** Jobs scheduled now, over every partition (tests and benchmarks watch the schedule). */
+  async scheduledJobs(): Promise<string[]> {
+    const parts = await Promise.all(CONSULTATION_TAGS.map(async (tag) => withScores(await this.options.redis.zrange(this.layout.due(tag), 0, -1, 'WITHSCORES'), tag)));
+    return mergeRanges(parts, 'asc', 0, Number.MAX_SAFE_INTEGER).map((r) => r.member);
+  }
+
+  async scheduledCount(): Promise<number> {
+    const cards = await Promise.all(CONSULTATION_TAGS.map((tag) => this.options.redis.zcard(this.layout.due(tag))));
+    return cards.reduce((a, b) => a + b, 0);
+  }
+
+  /**
+   * Schedule changes of a batch of events of one partition, under its tag; reads only records this consumer
+   * alone writes (its partitions').
+   */
+  private async project(commands: ChainableCommander, tag: string, records: Decoded<ConsultationEvent>[]): Promise<void> {
     const events = records.map((r) => r.value);
     const ids = [...new Set(events.map((e) => e.key))];
-    const stored = await this.options.redis.hmget(this.layout.consultations, ...ids);
+    const stored = await this.options.redis.hmget(this.layout.consultations(tag), ...ids);
     const known = new Map<string, ScheduledConsultation | null>();
     ids.forEach((id, i) => known.set(id, stored[i] ? (JSON.parse(stored[i]) as ScheduledConsultation) : null));
     const changes = new ScheduleChanges();
     for (const event of events) applyToSchedule(known, event, changes, this.closeGraceMs);
     for (const [member, dueAt] of changes.jobs) {
-      if (dueAt === null) commands.zrem(this.layout.due, member);
-      else commands.zadd(this.layout.due, dueAt, member);
+      if (dueAt === null) commands.zrem(this.layout.due(tag), member);
+      else commands.zadd(this.layout.due(tag), dueAt, member);
     }
     for (const [id, record] of changes.consultations) {
-      if (record === null) commands.hdel(this.layout.consultations, id);
-      else commands.hset(this.layout.consultations, id, JSON.stringify(record));
+      if (record === null) commands.hdel(this.layout.consultations(tag), id);
+      else commands.hset(this.layout.consultations(tag), id, JSON.stringify(record));
     }
   }
 
@@ -197,21 +227,26 @@ export class DeadlineService {
   async sendDue(): Promise<number> {
     const { redis, logger, topics } = this.options;
     const now = this.clock.now();
-    const withScores = await redis.zrangebyscore(
-      this.layout.due, '-inf', now.getTime(), 'WITHSCORES', 'LIMIT', 0, this.maxSendBatch,
+    // Every partition's due jobs, oldest first over all of them, at most maxSendBatch.
+    const parts = await Promise.all(
+      CONSULTATION_TAGS.map(async (tag) =>
+        withScores(await redis.zrangebyscore(this.layout.due(tag), '-inf', now.getTime(), 'WITHSCORES', 'LIMIT', 0, this.maxSendBatch), tag),
+      ),
     );
-    if (withScores.length === 0) return 0;
-    const members: string[] = [];
+    const due: Ranked[] = mergeRanges(parts, 'asc', 0, this.maxSendBatch);
+    if (due.length === 0) return 0;
     const messages: Message[] = [];
     const jobs: { job: Job; dueAt: number }[] = [];
     const malformed: string[] = [];
-    for (let i = 0; i < withScores.length; i += 2) {
-      const member = withScores[i]!;
-      members.push(member);
+    const sentByTag = new Map<string, string[]>();
+    for (const { member, score, tag } of due) {
+      const list = sentByTag.get(tag);
+      if (list) list.push(member);
+      else sentByTag.set(tag, [member]);
       try {
         const job = parseJobMember(member);
         messages.push(this.commandMessage(job, now));
-        jobs.push({ job, dueAt: Number(withScores[i + 1]) });
+        jobs.push({ job, dueAt: score });
       } catch (error) {
         logger.error({ err: error, member }, 'dropping a malformed job');
         malformed.push(member);
@@ -219,20 +254,21 @@ export class DeadlineService {
     }
     if (messages.length > 0) await this.producer.send(topics.consultationCommands, messages);
     // Only now that the broker has the commands: a crash before this re-sends them, which the writer absorbs.
-    await redis.zrem(this.layout.due, ...members);
+    await Promise.all([...sentByTag].map(([tag, members]) => redis.zrem(this.layout.due(tag), ...members)));
     this.sent += messages.length;
     if (this.options.onSent) {
       const ackedAt = Date.now();
       this.options.onSent(jobs.map((j) => ({ ...j, sentAt: now.getTime(), ackedAt })));
     }
     logger.debug({ sent: messages.length, malformed: malformed.length }, 'due jobs sent');
-    return members.length;
+    return due.length;
   }
 
   private async untilNextDue(): Promise<number> {
-    const next = await this.options.redis.zrange(this.layout.due, 0, 0, 'WITHSCORES');
-    if (next.length < 2) return this.maxTickMs;
-    return Math.max(0, Math.min(this.maxTickMs, Number(next[1]) - this.clock.now().getTime()));
+    const firsts = await Promise.all(CONSULTATION_TAGS.map((tag) => this.options.redis.zrange(this.layout.due(tag), 0, 0, 'WITHSCORES')));
+    const scores = firsts.filter((next) => next.length >= 2).map((next) => Number(next[1]));
+    if (scores.length === 0) return this.maxTickMs;
+    return Math.max(0, Math.min(this.maxTickMs, Math.min(...scores) - this.clock.now().getTime()));
   }
 
   private sleep(ms: number): Promise<void> {

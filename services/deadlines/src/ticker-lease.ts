@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from '@consult/redis';
+import type { RedisClient as Redis } from '@consult/redis';
 
 /** Takes the lease if it is free or already ours, and extends it; 1 if held afterwards. */
 const HOLD = `

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { BatchingProducer, clusterIdOf, createKafka, ensureTopics } from '@consult/kafka';
-import { bindKeySpaceToCluster, createRedis, KeySpace } from '@consult/redis';
+import { bindKeySpaceToCluster, createRedisClient, KeySpace } from '@consult/redis';
 import { CommonEnv, createLogger, kafkaSecurityOf, loadConfig, startupRefusal, ToolEnv } from '@consult/config';
 import { Type } from '@sinclair/typebox';
 import { allTopicSpecs, topicNames } from '@consult/contracts';
@@ -69,7 +69,7 @@ try {
   await ensureTopics(kafka, allTopicSpecs(topics), logger);
   // A key space left by another broker (a reset one, another clone) is all derived: clear it before any
   // service starts, rather than let the services refuse it.
-  const redis = createRedis(infra.redisUrl, logger);
+  const redis = createRedisClient(infra.redisUrl, logger);
   const binding = await bindKeySpaceToCluster(redis, new KeySpace(config.KEY_PREFIX), await clusterIdOf(kafka), 'reset');
   if (binding === 'reset') logger.warn({ keyPrefix: config.KEY_PREFIX }, 'the Redis key space was built from another Kafka cluster: cleared, to be rebuilt');
   redis.disconnect();

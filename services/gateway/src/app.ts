@@ -5,8 +5,8 @@ import { DirectoryStore, type AttachmentStore } from '@consult/attachments';
 import { DEVELOPMENT_WEBHOOK_SECRETS_KEY, notificationTopicNames, STREAM_PARTITIONS, type TopicNames } from '@consult/contracts';
 import type { Logger } from '@consult/config';
 import { BatchingProducer, type Kafka } from '@consult/kafka';
-import { ConsultationReadModel, CsoReadModel, NotificationReadModel } from '@consult/read-models';
-import { KeySpace, RedisOffsetStore, type Redis } from '@consult/redis';
+import { ConsultationReadModel, CsoReadModel, NotificationReadModel, projectorOffsetLayout } from '@consult/read-models';
+import { KeySpace, RedisOffsetStore, type RedisClient as Redis } from '@consult/redis';
 import { createServer } from 'node:http';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
@@ -121,14 +121,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const bus =
     options.commandDispatcher ??
     new CommandBus(producer, listener, topics.consultationCommands, options.decisionTimeoutMs ?? 5_000, sentCommands);
-  const projectorOffsets = new RedisOffsetStore(new KeySpace(options.keyPrefix), 'projector');
-  const identityField = RedisOffsetStore.field(topics.identityEvents, 0);
+  const projectorOffsets = new RedisOffsetStore(new KeySpace(options.keyPrefix), 'projector', projectorOffsetLayout(topics));
   const keys = new KeyDirectory(
     redis,
     readModel,
     { ttlMs: options.authCacheTtlMs ?? 5_000, refuseDevelopmentKeys: options.refuseDevelopmentKeys ?? false },
     now,
-    async () => (await redis.hexists(projectorOffsets.hashKey, identityField)) === 1,
+    () => projectorOffsets.has(redis, topics.identityEvents, 0),
   );
   // A revoked key (or one whose expiry moved) stops working on this gateway as soon as Redis shows it.
   listener.onKeyChange((change) => keys.evict(change.keyHash, change.type === 'identity.api-key-issued'));

@@ -1,6 +1,6 @@
 import { sha256Hex } from '@consult/contracts';
 import type { ApiKeyRecord, ConsultationReadModel, Principal } from '@consult/read-models';
-import type { Redis } from '@consult/redis';
+import type { RedisClient as Redis } from '@consult/redis';
 import type { FastifyRequest } from 'fastify';
 import { HttpProblem } from './problems.js';
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AttachmentStore } from '@consult/attachments';
 import type { ConsultationCommandOf, ConsultationCommandType } from '@consult/contracts';
 import type { ConsultationReadModel } from '@consult/read-models';
-import type { Redis } from '@consult/redis';
+import type { RedisClient as Redis } from '@consult/redis';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CommandDispatcher, Dispatched } from './command-bus.js';
 import { HttpProblem, isProblemCode, sendProblem } from './problems.js';

@@ -2,7 +2,7 @@ import { attachmentStoreFrom } from '@consult/attachments';
 import { createLogger, kafkaBrokerList, kafkaSecurityOf, loadConfig, runProcess } from '@consult/config';
 import { allTopicSpecs, topicNames, webhookSecretsKey } from '@consult/contracts';
 import { createKafka, ensureTopics } from '@consult/kafka';
-import { createRedis } from '@consult/redis';
+import { createRedisClient } from '@consult/redis';
 import { createGateway } from './app.js';
 import { isTimeZone } from '@consult/domain';
 import { GatewayEnv, parseTimeZoneTable } from './config.js';
@@ -14,7 +14,7 @@ const logger = createLogger('gateway', { level: config.LOG_LEVEL });
 
 await runProcess(logger, async () => {
   const kafka = createKafka({ brokers: kafkaBrokerList(config.KAFKA_BROKERS), clientId: 'gateway', logger, security: kafkaSecurityOf(config) });
-  const redis = createRedis(config.REDIS_URL, logger);
+  const redis = createRedisClient(config.REDIS_URL, logger);
   const topics = topicNames(config.TOPIC_PREFIX);
   // The gateway produces subscription changes too: their topics must exist whichever service starts first.
   await ensureTopics(kafka, allTopicSpecs(topics), logger);

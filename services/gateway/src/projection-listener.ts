@@ -1,6 +1,6 @@
 import type { CommandOutcome } from '@consult/contracts';
 import type { ConsultationReadModel } from '@consult/read-models';
-import type { Redis } from '@consult/redis';
+import { duplicateClient, type RedisClient as Redis } from '@consult/redis';
 import type { Logger } from '@consult/config';
 
 export interface KeyChange {
@@ -38,7 +38,7 @@ export class ProjectionListener {
   ) {}
 
   async start(): Promise<void> {
-    this.subscriber = this.redis.duplicate();
+    this.subscriber = duplicateClient(this.redis);
     this.subscriber.on('message', (_channel: string, message: string) => this.onNotice(message));
     await this.subscriber.subscribe(this.readModel.projectedChannel);
   }

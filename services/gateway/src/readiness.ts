@@ -1,6 +1,7 @@
 import { csoWriterGroupId, projectorGroupId, writerGroupId, type TopicNames } from '@consult/contracts';
 import { withClusterView, type Kafka } from '@consult/kafka';
-import { KeySpace, RedisOffsetStore, type Redis } from '@consult/redis';
+import { projectorOffsetLayout } from '@consult/read-models';
+import { KeySpace, RedisOffsetStore, type RedisClient as Redis } from '@consult/redis';
 import { ProgressWatch } from './progress-watch.js';
 
 export interface Readiness {
@@ -39,7 +40,7 @@ export class ReadinessProbe {
     private readonly keyPrefix: string,
     private readonly maxLag = 200,
   ) {
-    this.offsets = new RedisOffsetStore(new KeySpace(keyPrefix), 'projector');
+    this.offsets = new RedisOffsetStore(new KeySpace(keyPrefix), 'projector', projectorOffsetLayout(topics));
   }
 
   /**
@@ -52,20 +53,20 @@ export class ReadinessProbe {
     const now = Date.now();
     if (!this.partitionsWithData || now - this.partitionsWithData.at > 1_000) {
       const fields = await withClusterView(this.kafka, async (view) => {
-        const found: string[] = [];
+        const found: { topic: string; partition: number }[] = [];
         for (const topic of [topics.consultationEvents, topics.csoEvents, topics.identityEvents])
-          for (const o of await view.ends(topic)) if (Number(o.high) > 0) found.push(RedisOffsetStore.field(topic, o.partition));
+          for (const o of await view.ends(topic)) if (Number(o.high) > 0) found.push({ topic, partition: o.partition });
         return found;
       });
       this.partitionsWithData = { at: now, fields };
     }
     const fields = this.partitionsWithData.fields;
     if (fields.length === 0) return false;
-    const stored = await this.redis.hmget(this.offsets.hashKey, ...fields);
-    return stored.some((v) => v === null);
+    const stored = await Promise.all(fields.map(({ topic, partition }) => this.offsets.has(this.redis, topic, partition)));
+    return stored.some((has) => !has);
   }
 
-  private partitionsWithData: { at: number; fields: string[] } | undefined;
+  private partitionsWithData: { at: number; fields: { topic: string; partition: number }[] } | undefined;
 
   async check(): Promise<Readiness> {
     if (this.last && Date.now() - Date.parse(this.last.checkedAt) < 1_000) return this.last;

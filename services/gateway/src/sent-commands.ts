@@ -1,4 +1,4 @@
-import type { KeySpace, Redis } from '@consult/redis';
+import type { KeySpace, RedisClient as Redis } from '@consult/redis';
 
 /** Kept as long as the outcome (and the commands topic's retention): a week. */
 const SENT_TTL_SECONDS = 7 * 86_400;

@@ -1,4 +1,4 @@
-import type { KeySpace, Redis } from '@consult/redis';
+import type { KeySpace, RedisClient as Redis } from '@consult/redis';
 
 /**
  * KEYS: the principal's lease set. ARGV: stream id, cap, lease (ms). Expired leases (a gateway that died with
@@ -16,15 +16,16 @@ redis.call('PEXPIRE', KEYS[1], lease)
 return 1
 `;
 
-/** KEYS: lease sets; ARGV: lease (ms), then one stream id per key. Extends leases that are still held. */
+/**
+ * KEYS: one principal's lease set; ARGV: lease (ms), then the stream ids this gateway holds there. Extends
+ * leases that are still held. One key per call: on a Redis Cluster the principals' sets lie in other slots.
+ */
 const RENEW_LUA = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local lease = tonumber(ARGV[1])
-for i, key in ipairs(KEYS) do
-  redis.call('ZADD', key, 'XX', now + lease, ARGV[i + 1])
-  redis.call('PEXPIRE', key, lease)
-end
+for i = 2, #ARGV do redis.call('ZADD', KEYS[1], 'XX', now + lease, ARGV[i]) end
+redis.call('PEXPIRE', KEYS[1], lease)
 return 1
 `;
 
@@ -76,13 +77,18 @@ export class StreamLeases {
     this.timer = undefined;
   }
 
-  /** Extends every lease this gateway holds, in one script call; a failure is retried at the next tick. */
+  /** Extends every lease this gateway holds, one script call per principal; a failure is retried at the next tick. */
   async renew(): Promise<void> {
     if (this.held.size === 0) return;
-    const entries = [...this.held];
-    await this.redis
-      .eval(RENEW_LUA, entries.length, ...entries.map(([, principal]) => this.key(principal)), this.leaseMs, ...entries.map(([id]) => id))
-      .catch(() => undefined);
+    const byPrincipal = new Map<string, string[]>();
+    for (const [id, principal] of this.held) {
+      const ids = byPrincipal.get(principal);
+      if (ids) ids.push(id);
+      else byPrincipal.set(principal, [id]);
+    }
+    await Promise.all(
+      [...byPrincipal].map(([principal, ids]) => this.redis.eval(RENEW_LUA, 1, this.key(principal), this.leaseMs, ...ids).catch(() => undefined)),
+    );
   }
 
   stop(): void {

@@ -2,7 +2,7 @@ import { DEVELOPMENT_WEBHOOK_SECRETS_KEY, notificationTopicNames, type Notificat
 import type { Logger } from '@consult/config';
 import { BatchingProducer, type Kafka } from '@consult/kafka';
 import { ConsultationReadModel, CsoReadModel } from '@consult/read-models';
-import { KeySpace, type Redis } from '@consult/redis';
+import { KeySpace, type RedisClient as Redis } from '@consult/redis';
 import { DataKeyStore } from './data-keys.js';
 import { KeyRevocations } from './key-revocations.js';
 import { SubscriptionDirectory } from './directory.js';

@@ -16,15 +16,15 @@ import {
 } from '@consult/contracts';
 import type { Logger } from '@consult/config';
 import type { BatchingProducer, Kafka } from '@consult/kafka';
-import { NotificationReadModel } from '@consult/read-models';
-import { KeySpace, RedisOffsetStore, type ChainableCommander, type Redis } from '@consult/redis';
+import { NotificationReadModel, notifierOffsetLayout } from '@consult/read-models';
+import { KeySpace, RedisOffsetStore, type ChainableCommander, type RedisClient } from '@consult/redis';
 import { Quarantine, RedisProjection, type Decoded } from '@consult/streams';
 import type { SubscriptionDirectory } from './directory.js';
 import { coSignersOf, statementIdOf } from './router.js';
 
 export interface NotificationProjectorOptions {
   kafka: Kafka;
-  redis: Redis;
+  redis: RedisClient;
   logger: Logger;
   topics: TopicNames;
   notificationTopics: NotificationTopicNames;
@@ -59,7 +59,7 @@ export class NotificationProjector {
       logger: options.logger,
       groupId,
       topics: [topics.consultationEvents, topics.csoEvents, notificationTopics.subscriptionEvents, notificationTopics.deliveries],
-      offsets: new RedisOffsetStore(keys, 'notifier'),
+      offsets: new RedisOffsetStore(keys, 'notifier', notifierOffsetLayout(topics, notificationTopics)),
       quarantine: new Quarantine(options.producer, topics.quarantine, groupId, options.logger),
       decode: (topic, message): NotificationRecord => {
         if (topic === topics.consultationEvents) return { kind: 'consultation-event', event: consultationEventCodec.decode(message.value) };

@@ -1,7 +1,7 @@
 import { createLogger, kafkaBrokerList, kafkaSecurityOf, loadConfig, runProcess } from '@consult/config';
 import { allTopicSpecs, topicNames } from '@consult/contracts';
 import { clusterIdOf, createKafka, ensureTopics } from '@consult/kafka';
-import { bindKeySpaceToCluster, createRedis, KeySpace } from '@consult/redis';
+import { bindKeySpaceToCluster, createRedisClient, KeySpace } from '@consult/redis';
 import { ProjectorEnv } from './config.js';
 import { Projector } from './projector.js';
 
@@ -10,7 +10,7 @@ const logger = createLogger('projector', { level: config.LOG_LEVEL });
 
 await runProcess(logger, async () => {
   const kafka = createKafka({ brokers: kafkaBrokerList(config.KAFKA_BROKERS), clientId: 'projector', logger, security: kafkaSecurityOf(config) });
-  const redis = createRedis(config.REDIS_URL, logger);
+  const redis = createRedisClient(config.REDIS_URL, logger);
   const topics = topicNames(config.TOPIC_PREFIX);
   await ensureTopics(kafka, allTopicSpecs(topics), logger);
   // Derived state of another Kafka cluster would silently hide new events: refuse it.

@@ -2,14 +2,14 @@ import { projectorGroupId, type TopicNames } from '@consult/contracts';
 import type { Logger } from '@consult/config';
 import { BatchingProducer, type Kafka } from '@consult/kafka';
 import { ReadModelProjection, type ProjectedRecord } from '@consult/read-models';
-import { KeySpace, RedisOffsetStore, type Redis } from '@consult/redis';
+import { KeySpace, RedisOffsetStore, type RedisClient } from '@consult/redis';
 import { Quarantine, RedisProjection } from '@consult/streams';
 
 export type { ProjectionNotice } from '@consult/read-models';
 
 export interface ProjectorOptions {
   kafka: Kafka;
-  redis: Redis;
+  redis: RedisClient;
   logger: Logger;
   topics: TopicNames;
   keyPrefix: string;
@@ -35,11 +35,15 @@ export class Projector {
       logger: options.logger,
       groupId,
       topics: definition.topics,
-      offsets: new RedisOffsetStore(new KeySpace(options.keyPrefix), 'projector'),
+      offsets: new RedisOffsetStore(new KeySpace(options.keyPrefix), 'projector', definition.offsetLayout),
       quarantine: new Quarantine(this.producer, options.topics.quarantine, groupId, options.logger),
       decode: (topic, message) => definition.decode(topic, message.value),
-      project: (commands, _topic, _partition, records) => {
-        const notice = definition.project(commands, records.map((r) => r.value));
+      project: (commands, topic, partition, records) => {
+        const notice = definition.project(
+          commands,
+          records.map((r) => r.value),
+          definition.tagOf(topic, partition),
+        );
         commands.publish(definition.consultations.projectedChannel, JSON.stringify(notice));
       },
       // Answer fetches at once: the projector is the last hop before a waiting request is answered.

@@ -1,7 +1,7 @@
 import type { Logger } from '@consult/config';
 import type { TopicNames } from '@consult/contracts';
 import type { Kafka } from '@consult/kafka';
-import { KeySpace, type Redis } from '@consult/redis';
+import { KeySpace, type RedisClient as Redis } from '@consult/redis';
 import { formatBrokenLink } from './chain.js';
 import { compareKeySpaces, formatDifference } from './compare.js';
 import { exportEvents, exportSources } from './export.js';

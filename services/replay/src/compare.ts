@@ -1,5 +1,4 @@
-import type { Redis } from '@consult/redis';
-import { globEscape } from './rebuild.js';
+import { globEscape, scanKeys, type RedisClient as Redis } from '@consult/redis';
 
 /**
  * Keys (relative to the prefix) left out of the comparison: consumer offsets and the Kafka cluster binding,
@@ -8,12 +7,12 @@ import { globEscape } from './rebuild.js';
  * (their own suites test that), and the gateways' record of the commands they sent (`command-sent:`, only
  * needed until a command's outcome is projected); the replay rebuild covers the projector's read models.
  */
-export const DEFAULT_IGNORED: readonly RegExp[] = [/^offsets:/, /^kafka-cluster$/, /^deadlines:/, /^notif:/, /^command-sent:/];
+export const DEFAULT_IGNORED: readonly RegExp[] = [/^(\{[^}]*\}:)?offsets:/, /^kafka-cluster$/, /^(\{[^}]*\}:)?deadlines:/, /^(\{[^}]*\}:)?notif:/, /^command-sent:/];
 
 export type DifferenceKind = 'missing-in-rebuild' | 'missing-in-live' | 'type' | 'value';
 
 export interface KeyDifference {
-  /** The key without its prefix, e.g. `cons:<id>`. */
+  /** The key without its prefix, e.g. `{c3}:cons:<id>` (hash tags do not include the prefix). */
   key: string;
   kind: DifferenceKind;
   detail: string;
@@ -32,32 +31,36 @@ type Value =
   | { type: 'zset'; value: string[] }
   | { type: 'none' | 'other'; value: null };
 
+/** Every key of the prefix, on every master of a cluster, without the prefix. */
 async function scanSuffixes(redis: Redis, prefix: string): Promise<Set<string>> {
   const result = new Set<string>();
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${globEscape(prefix)}:*`, 'COUNT', 2000);
-    cursor = next;
-    for (const key of keys) result.add(key.slice(prefix.length + 1));
-  } while (cursor !== '0');
+  await scanKeys(
+    redis,
+    `${globEscape(prefix)}:*`,
+    (keys) => {
+      for (const key of keys) result.add(key.slice(prefix.length + 1));
+    },
+    2000,
+  );
   return result;
 }
 
+/** Commands one at a time (the client pipelines them, per node on a cluster, where one pipeline spans one node). */
 async function readValues(redis: Redis, keys: string[]): Promise<Value[]> {
-  const types = ((await redis.pipeline(keys.map((k) => ['type', k])).exec()) ?? []).map(([, t]) => String(t));
-  const pipeline = redis.pipeline();
-  types.forEach((type, i) => {
-    const key = keys[i]!;
-    if (type === 'string') pipeline.get(key);
-    else if (type === 'hash') pipeline.hgetall(key);
-    else if (type === 'list') pipeline.lrange(key, 0, -1);
-    else if (type === 'set') pipeline.smembers(key);
-    else if (type === 'zset') pipeline.zrange(key, 0, -1, 'WITHSCORES');
-    else pipeline.exists(key);
-  });
-  const results = (await pipeline.exec()) ?? [];
+  const types = await Promise.all(keys.map((k) => redis.type(k)));
+  const results = await Promise.all(
+    types.map((type, i): Promise<unknown> => {
+      const key = keys[i]!;
+      if (type === 'string') return redis.get(key);
+      if (type === 'hash') return redis.hgetall(key);
+      if (type === 'list') return redis.lrange(key, 0, -1);
+      if (type === 'set') return redis.smembers(key);
+      if (type === 'zset') return redis.zrange(key, 0, -1, 'WITHSCORES');
+      return redis.exists(key);
+    }),
+  );
   return types.map((type, i): Value => {
-    const value = results[i]?.[1];
+    const value = results[i];
     switch (type) {
       case 'string':
         return { type, value: value as string | null };

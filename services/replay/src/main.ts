@@ -4,7 +4,7 @@ import { kafkaSecurityOf, loadConfig } from '@consult/config';
 import { topicNames } from '@consult/contracts';
 import { provideInfrastructure } from '@consult/environment';
 import { createKafka } from '@consult/kafka';
-import { createRedis } from '@consult/redis';
+import { createRedisClient } from '@consult/redis';
 import { pino } from 'pino';
 import { progressOnStderr, runReplayCommand, type ReplayCommand } from './commands.js';
 import { ReplayEnv } from './config.js';
@@ -82,7 +82,7 @@ let code = 2;
 try {
   const infra = await provideInfrastructure({ logger });
   const kafka = createKafka({ brokers: infra.kafkaBrokers.split(','), clientId: 'replay', logger, security: kafkaSecurityOf(config) });
-  const redis = createRedis(infra.redisUrl, logger);
+  const redis = createRedisClient(infra.redisUrl, logger);
   try {
     code = await runReplayCommand(
       {

@@ -3,7 +3,7 @@ import type { TopicNames } from '@consult/contracts';
 import { readToEnd, withClusterView, type Kafka, type KafkaMessage } from '@consult/kafka';
 import { ReadModelProjection } from '@consult/read-models';
 import { isPoison } from '@consult/streams';
-import { APPLY_COMMANDS_LUA, CoalescingMulti, KeySpace, RedisOffsetStore, type ChainableCommander, type Redis } from '@consult/redis';
+import { applyCommands, CoalescingMulti, globEscape, hashTagOf, KeySpace, RedisOffsetStore, scanKeys, type ChainableCommander, type RedisClient as Redis } from '@consult/redis';
 
 import { silentProgress, type ProgressSink } from './progress.js';
 
@@ -15,13 +15,14 @@ export interface RebuildOptions {
   /** A fresh key space: the rebuild refuses to write into one that holds keys. */
   keyPrefix: string;
   progress?: ProgressSink;
-  /** Events per MULTI. */
+  /** Events per chunk (one MULTI or script per hash tag). */
   chunk?: number;
   /** MULTIs sent and not yet answered; Redis answers them in order on one connection. */
   maxInFlight?: number;
   /**
-   * How a chunk is written: `script` (default) sends its merged commands as one atomic EVAL, `multi` as a
-   * MULTI/EXEC of commands. Same effects; the script saves the client most of its per-command work.
+   * How a chunk is written: `script` (default) sends its merged commands as one atomic EVAL per hash tag,
+   * `multi` as a MULTI/EXEC of commands per tag. Same effects; the script saves the client most of its
+   * per-command work. Per tag, because a Redis Cluster runs a script or transaction in one slot.
    */
   writer?: 'script' | 'multi';
   /** Consumers per topic, each reading some of its partitions (default 2). */
@@ -41,7 +42,7 @@ export function rebuildPrefix(livePrefix: string, now = new Date()): string {
   return `${livePrefix}-rebuild-${now.toISOString().replace(/[-:.]/g, '').toLowerCase()}`;
 }
 
-type Applier = (multi: ChainableCommander, message: KafkaMessage) => void;
+type Applier = (multi: ChainableCommander, partition: number, message: KafkaMessage) => void;
 
 /**
  * Replays every topic the projector reads from its beginning into a fresh key space with the projector's own
@@ -57,14 +58,14 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
   if (await hasKeys(redis, options.keyPrefix))
     throw new Error(`key space ${options.keyPrefix} is not empty: a rebuild needs a fresh one`);
   const projection = new ReadModelProjection(topics, keys);
-  const offsets = new RedisOffsetStore(keys, 'projector');
+  const offsets = new RedisOffsetStore(keys, 'projector', projection.offsetLayout);
   const chunk = options.chunk ?? 1_000;
   const maxInFlight = options.maxInFlight ?? 4;
   // Records that do not decode are skipped, as the projector skips them (into quarantine).
   let skipped = 0;
   const appliers: [string, Applier][] = projection.topics.map((topic) => [
     topic,
-    (multi, m) => {
+    (multi, partition, m) => {
       let record;
       try {
         record = projection.decode(topic, m.value);
@@ -73,7 +74,7 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
         skipped++;
         return;
       }
-      projection.project(multi, [record]);
+      projection.project(multi, [record], projection.tagOf(topic, partition));
     },
   ]);
 
@@ -115,9 +116,10 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
           for (let start = 0; start < batch.length; start += chunk) {
             const part = batch.slice(start, start + chunk);
             const merged = new CoalescingMulti();
-            for (const message of part) apply(merged.commander, message);
+            for (const message of part) apply(merged.commander, partition, message);
             offsets.record(merged.commander, topic, partition, part[part.length - 1]!.offset);
-            await send(writer === 'multi' ? execMulti(merged.writeTo(redis.multi())) : redis.eval(APPLY_COMMANDS_LUA, 0, JSON.stringify(merged.commands())).then(() => undefined));
+            const commands = merged.commands();
+            await send(writer === 'multi' ? execMultiPerTag(redis, commands) : applyCommands(redis, commands));
           }
           progress.add(batch.length);
         },
@@ -135,22 +137,32 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
   return { keyPrefix: options.keyPrefix, events, byTopic, ms, eventsPerSecond: Math.round((events * 1000) / Math.max(ms, 1)) };
 }
 
-async function execMulti(multi: ChainableCommander): Promise<void> {
-  const results = await multi.exec();
-  const failed = results?.find(([error]) => error);
-  if (!results || failed) throw failed?.[0] ?? new Error('redis transaction discarded');
+async function execMultiPerTag(redis: Redis, commands: string[][]): Promise<void> {
+  const byTag = new Map<string, string[][]>();
+  for (const command of commands) {
+    const tag = hashTagOf(command[1] ?? '');
+    const group = byTag.get(tag);
+    if (group) group.push(command);
+    else byTag.set(tag, [command]);
+  }
+  await Promise.all(
+    [...byTag.values()].map(async (group) => {
+      const multi = redis.multi();
+      for (const [name, ...args] of group) void multi.call(name!, ...args);
+      const results = await multi.exec();
+      const failed = results?.find(([error]) => error);
+      if (!results || failed) throw failed?.[0] ?? new Error('redis transaction discarded');
+    }),
+  );
 }
 
 async function hasKeys(redis: Redis, prefix: string): Promise<boolean> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${globEscape(prefix)}:*`, 'COUNT', 1000);
-    if (keys.length > 0) return true;
-    cursor = next;
-  } while (cursor !== '0');
-  return false;
+  let found = false;
+  await scanKeys(redis, `${globEscape(prefix)}:*`, () => {
+    found = true;
+    return 'stop';
+  });
+  return found;
 }
 
-export function globEscape(text: string): string {
-  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
-}
+export { globEscape };

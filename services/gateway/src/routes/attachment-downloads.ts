@@ -35,7 +35,7 @@ export function attachmentDownloadRoutes(context: CsoContext): FastifyPluginAsyn
         const { id, commentId, digest } = request.params;
         const view = await context.readModel.get(context.redis, id);
         if (!view) throw new HttpProblem('consultation-not-found', `no consultation ${id}`);
-        const comment = await context.readModel.commentById(context.redis, commentId);
+        const comment = await context.readModel.commentById(context.redis, view.id, commentId);
         if (!comment || comment.consultationId !== view.id) throw new HttpProblem('comment-not-found', `no comment ${commentId}`);
         const readable = readableMemberState(request.principal, view);
         if (readable && readable !== comment.memberState) throw new HttpProblem('comment-not-found', `no comment ${commentId}`);

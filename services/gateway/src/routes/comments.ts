@@ -83,7 +83,7 @@ export function commentRoutes(context: GatewayContext): FastifyPluginAsyncTypebo
   };
   /** Another member state's comment is not visible (a 404) unless the consultation shares comments among addressees. */
   const mustSeeComment = async (consultationId: string, commentId: string, memberState: string): Promise<void> => {
-    const comment = await context.readModel.commentById(context.redis, commentId);
+    const comment = await context.readModel.commentById(context.redis, consultationId, commentId);
     if (comment && comment.consultationId === consultationId && comment.memberState !== memberState) {
       const view = await context.readModel.get(context.redis, consultationId);
       if (view?.commentVisibility !== 'addressees') throw new HttpProblem('comment-not-found', `no comment ${commentId}`);
@@ -182,7 +182,7 @@ export function commentRoutes(context: GatewayContext): FastifyPluginAsyncTypebo
           dispatched.outcome.result.status === 'rejected' &&
           dispatched.outcome.result.code === 'comment-withdrawn'
         ) {
-          const comment = await context.readModel.commentById(context.redis, request.params.commentId);
+          const comment = await context.readModel.commentById(context.redis, request.params.id, request.params.commentId);
           if (comment?.withdrawnAt && comment.memberState === principal.id) {
             const { commentId, trackingNumber, memberState, consultationId, withdrawnAt } = comment;
             return reply
@@ -236,7 +236,7 @@ export function commentRoutes(context: GatewayContext): FastifyPluginAsyncTypebo
       },
       async (request) => {
         const view = await existing(request, request.params.id);
-        const comment = await context.readModel.commentById(context.redis, request.params.commentId);
+        const comment = await context.readModel.commentById(context.redis, view.id, request.params.commentId);
         if (!comment || comment.consultationId !== view.id)
           throw new HttpProblem('comment-not-found', `no comment ${request.params.commentId}`);
         const readable = readableMemberState(request.principal, view);

@@ -7,7 +7,7 @@ import {
   type NotificationReadModel,
   type StreamEntry,
 } from '@consult/read-models';
-import type { Redis } from '@consult/redis';
+import { duplicateClient, type RedisClient as Redis } from '@consult/redis';
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { KeyChange } from '../projection-listener.js';
@@ -136,7 +136,7 @@ export function eventRoutes(context: EventRoutesContext): FastifyPluginAsyncType
         // The position at connection as an `id:` (no event): a client dropped before its first event resumes from
         // here, not from the present, so it does not miss what was published while it was away.
         raw.write(`retry: 2000\nid: ${formatStreamCursor(cursor)}\n: connected at ${formatStreamCursor(cursor)}\n\n`);
-        const connection = redis.duplicate({ enableAutoPipelining: false, maxRetriesPerRequest: 1 });
+        const connection = duplicateClient(redis, { enableAutoPipelining: false, maxRetriesPerRequest: 1 });
         let live = true;
         let wake: () => void = () => undefined;
         let expiry: NodeJS.Timeout | undefined;

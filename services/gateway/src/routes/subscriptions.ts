@@ -17,7 +17,7 @@ import {
 } from '@consult/contracts';
 import type { BatchingProducer } from '@consult/kafka';
 import type { NotificationReadModel, SubscriptionView } from '@consult/read-models';
-import type { Redis } from '@consult/redis';
+import type { RedisClient as Redis } from '@consult/redis';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
@@ -303,7 +303,7 @@ export function subscriptionRoutes(context: SubscriptionRoutesContext): FastifyP
       },
       async (request, reply) => {
         const view = await own(request, request.params.id);
-        const delivery = await readModel.deliveryById(redis, request.params.deliveryId);
+        const delivery = await readModel.deliveryById(redis, view.id, request.params.deliveryId);
         if (!delivery || delivery.subscriptionId !== view.id)
           throw new HttpProblem('not-found', `no delivery ${request.params.deliveryId} for subscription ${view.id}`);
         const requestId = randomUUID();
