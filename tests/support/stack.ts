@@ -10,7 +10,7 @@ import { BatchingProducer, createKafka, ensureTopics, type Kafka, type KafkaSecu
 import { Notifier, type DeliveryPolicy } from '@consult/notifier';
 import { Projector } from '@consult/projector';
 import { ConsultationReadModel } from '@consult/read-models';
-import { createRedis, KeySpace, type Redis } from '@consult/redis';
+import { createRedisClient, KeySpace, type RedisClient } from '@consult/redis';
 import { ConsultationClient } from '@consult/sdk';
 import { CsoWriter } from '@consult/statements';
 
@@ -45,7 +45,8 @@ export const NOTIFIER_TEST_POLICY: Partial<DeliveryPolicy> = { baseDelayMs: 100,
 export class Stack {
   readonly logger: Logger;
   readonly kafka: Kafka;
-  readonly redis: Redis;
+  /** One Redis, or a Redis Cluster with `TEST_REDIS=cluster` (see the global setup). */
+  readonly redis: RedisClient;
   readonly topics: TopicNames;
   readonly topicPrefix: string;
   readonly keyPrefix: string;
@@ -70,7 +71,7 @@ export class Stack {
       logger: this.logger,
       ...(options.kafka?.security ? { security: options.kafka.security } : {}),
     });
-    this.redis = createRedis(inject('redisUrl'), this.logger);
+    this.redis = createRedisClient(inject('redisUrl'), this.logger);
     this.topics = topicNames(this.topicPrefix);
     this.readModel = new ConsultationReadModel(new KeySpace(this.keyPrefix));
   }
