@@ -372,7 +372,9 @@ export class DeliveryWorker {
     }
     const durationMs = Math.round(performance.now() - started);
     release();
-    if (this.stopped) return;
+    // Stopping aborts attempts in flight; one the receiver already answered is still recorded (the producer
+    // closes after the worker), or a restart would send it again.
+    if (this.stopped && statusCode === undefined) return;
     const succeeded = statusCode !== undefined && statusCode >= 200 && statusCode < 300;
     const retry = !succeeded && shouldRetry(attempt, policy);
     const delay = retry ? retryDelayMs(attempt, policy) : 0;
