@@ -59,7 +59,7 @@ describe('the console in a browser', () => {
     return created.body.id;
   }
 
-  async function comment(state: 'KHM' | 'THA' | 'KAZ', id: string, body: string): Promise<{ commentId: string; trackingNumber: string }> {
+  async function comment(state: 'KHM' | 'THA' | 'KAZ' | 'RUS', id: string, body: string): Promise<{ commentId: string; trackingNumber: string }> {
     const response = await api(state).request<{ commentId: string; trackingNumber: string }>(
       'POST',
       `/v1/consultations/${id}/comments`,
@@ -281,6 +281,31 @@ describe('the console in a browser', () => {
     page.off('request', onRequest);
     expect(reconnections.length).toBeGreaterThan(0);
     expect(reconnections.every((id) => typeof id === 'string' && id.length > 0), JSON.stringify(reconnections)).toBe(true);
+    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+  });
+
+  it('keeps the matrix when a reload fails, says it is stale, and catches up once the API answers again', async () => {
+    await page.goto(`${stack.baseUrl}/app/#/consultations/${ids.budget}`);
+    const rus = page.locator('tr[data-addressee="RUS"]');
+    await expect.poll(() => rus.getAttribute('data-response')).toBe('pending');
+    await page.locator('[data-live="live"]').waitFor();
+    await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
+    // The live stream stays up; the reads that its next event starts fail, as they would through a flaky proxy.
+    let refused = 0;
+    const reads = `**/v1/consultations/${ids.budget}*`;
+    await page.route(reads, (route) => (refused++, route.abort('connectionreset')));
+    try {
+      await comment('RUS', ids.budget, 'The Russian Federation supports the budget.');
+      await page.locator('[data-stale="true"]').waitFor({ timeout: 5_000 });
+      expect(refused).toBeGreaterThan(0);
+      expect(await rus.getAttribute('data-response')).toBe('pending');
+      expect(await page.locator('[role="alert"]').count()).toBe(0);
+    } finally {
+      await page.unroute(reads);
+    }
+    // The retry (2 s after the failure) loads what the comment changed, and the notice goes.
+    await page.locator('tr[data-addressee="RUS"][data-response="commented"]').waitFor({ timeout: 10_000 });
+    await page.locator('[data-stale="true"]').waitFor({ state: 'detached' });
     expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
   });
 

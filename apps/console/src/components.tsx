@@ -19,7 +19,16 @@ export function Loading<T>({ result, retry, children }: { result: Loaded<T>; ret
         )}
       </div>
     );
-  return <>{children(result.value)}</>;
+  return (
+    <>
+      {result.stale && (
+        <p role="status" class="stale" data-stale="true">
+          {t.stale}
+        </p>
+      )}
+      {children(result.value)}
+    </>
+  );
 }
 
 /** The deadline in the viewer's time zone. */

@@ -44,25 +44,50 @@ export function useNow(everyMs = 1_000): number {
 }
 
 const COALESCE_MS = 150;
+const RETRY_FIRST_MS = 2_000;
+const RETRY_MAX_MS = 30_000;
 
-export type Loaded<T> = { state: 'loading' } | { state: 'error'; message: string } | { state: 'ready'; value: T };
+/** `stale` is set when a reload failed: the value is the last one that loaded, and a retry is on its way. */
+export type Loaded<T> = { state: 'loading' } | { state: 'error'; message: string } | { state: 'ready'; value: T; stale?: boolean };
 
 /**
  * Loads with `load`, and again when a live event passes `relevant` (or every `pollMs`, for what the live stream
- * does not carry). A reload keeps showing the previous value until the new one arrives.
+ * does not carry). A reload keeps showing the previous value until the new one arrives; a reload that fails
+ * (the network dropped, the gateway restarted) keeps it too, marked stale, and tries again, 2 s and then up to
+ * 30 s apart, until one loads: an officer's view never turns into an error page because of a blip.
  */
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[], relevant?: (event: LiveEvent) => boolean, pollMs?: number): [Loaded<T>, () => void] {
   const session = useSession();
   const [result, setResult] = useState<Loaded<T>>({ state: 'loading' });
   const [generation, setGeneration] = useState(0);
-  const latest = useRef(0);
+  const failures = useRef(0);
   useEffect(() => {
-    const mine = ++latest.current;
+    // A later load (an event, another id, a retry) or unmounting supersedes this one.
+    let superseded = false;
+    let retry: ReturnType<typeof setTimeout> | undefined;
     load().then(
-      (value) => mine === latest.current && setResult({ state: 'ready', value }),
-      (error: unknown) => mine === latest.current && setResult({ state: 'error', message: error instanceof Error ? error.message : String(error) }),
+      (value) => {
+        if (superseded) return;
+        failures.current = 0;
+        setResult({ state: 'ready', value });
+      },
+      (error: unknown) => {
+        if (superseded) return;
+        const message = error instanceof Error ? error.message : String(error);
+        setResult((previous) => (previous.state === 'ready' ? { state: 'ready', value: previous.value, stale: true } : { state: 'error', message }));
+        const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** failures.current);
+        failures.current += 1;
+        retry = setTimeout(() => setGeneration((g) => g + 1), delay);
+      },
     );
+    return () => {
+      superseded = true;
+      clearTimeout(retry);
+    };
   }, [...deps, generation]);
+  useEffect(() => {
+    failures.current = 0;
+  }, deps);
   useEffect(() => {
     if (!relevant) return undefined;
     // A burst of events becomes one reload shortly after its first event.
