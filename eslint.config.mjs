@@ -27,6 +27,21 @@ export default tseslint.config(
     },
   },
   {
+    // kafkajs stays inside @consult/kafka (and kafkajs-client.ts inside it): the rest of the project holds a
+    // KafkaClient and the package's own record types, so swapping or patching the client touches one package.
+    files: ['**/*.ts', '**/*.tsx'],
+    ignores: ['packages/kafka/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'kafkajs', message: 'Use @consult/kafka: kafkajs and its types stay inside that package.' }],
+          patterns: [{ group: ['**/kafka/src/*', '**/kafka/dist/*'], message: 'Import @consult/kafka itself, not its files.' }],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.test.ts', 'tests/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allTopicSpecs, topicNames } from '@consult/contracts';
-import { createKafka, describeTopics, ensureTopics, TopicMismatchError, type Kafka } from '@consult/kafka';
+import { createKafka, createTopicsAsGiven, describeTopics, ensureTopics, TopicMismatchError, type KafkaClient } from '@consult/kafka';
 import { startKafkaCluster, type KafkaCluster } from './support/kafka-cluster.js';
 import { testLogger, uniqueName } from './support/kafka.js';
 
@@ -24,7 +24,7 @@ async function refusal(attempt: Promise<unknown>): Promise<TopicMismatchError> {
 
 describe('topics on a three-broker cluster', () => {
   let cluster: KafkaCluster | undefined;
-  let kafka: Kafka;
+  let kafka: KafkaClient;
 
   beforeAll(async () => {
     cluster = await startKafkaCluster({ brokers: 3, ports: PORTS, controllerPorts: CONTROLLER_PORTS });
@@ -51,20 +51,10 @@ describe('topics on a three-broker cluster', () => {
     const history = { 'retention.ms': '-1', 'retention.bytes': '-1', 'cleanup.policy': 'delete' };
     const weak = { name: uniqueName('weak'), partitions: 6, config: history };
     const single = { name: uniqueName('single'), partitions: 6, config: history };
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      const entries = (minIsr: string) => [...Object.entries(history), ['min.insync.replicas', minIsr]].map(([name, value]) => ({ name: name!, value: value! }));
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: [
-          { topic: weak.name, numPartitions: 6, replicationFactor: 3, configEntries: entries('1') },
-          { topic: single.name, numPartitions: 6, replicationFactor: 1, configEntries: entries('1') },
-        ],
-      });
-    } finally {
-      await admin.disconnect();
-    }
+    await createTopicsAsGiven(kafka, [
+      { ...weak, replicationFactor: 3, config: { ...history, 'min.insync.replicas': '1' } },
+      { ...single, replicationFactor: 1, config: { ...history, 'min.insync.replicas': '1' } },
+    ]);
     const weakRefusal = await refusal(ensureTopics(kafka, [weak], testLogger));
     expect(weakRefusal.message).toBe(
       `refusing topic ${weak.name}: min.insync.replicas is 1, wanted 2 or more (a write would be acknowledged before enough brokers have it: losing one broker could lose it)`,

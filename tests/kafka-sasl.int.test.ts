@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaClientEnv, kafkaSecurityOf, loadConfig } from '@consult/config';
-import { createKafka, PRODUCER_DEFAULTS, type Kafka, type KafkaSecurity } from '@consult/kafka';
+import { BatchingProducer, clusterIdOf, createKafka, topicOffsets, type KafkaClient, type KafkaSecurity } from '@consult/kafka';
 import { startSaslBroker, type SaslBroker } from './support/sasl-broker.js';
 import { consultationInput, Stack } from './support/stack.js';
 import { testLogger } from './support/kafka.js';
@@ -16,13 +16,13 @@ const PORT = Number(process.env.KAFKA_SASL_TEST_PORT ?? 42296);
 const quiet = testLogger.child({}, { level: 'fatal' });
 
 /** A client that gives up fast: refusals are not worth kafkajs' eight retries. */
-function impatient(brokers: string, security?: KafkaSecurity): Kafka {
+function impatient(brokers: string, security?: KafkaSecurity): KafkaClient {
   return createKafka({
     brokers: brokers.split(','),
     clientId: 'sasl-test-intruder',
     logger: quiet,
     ...(security ? { security } : {}),
-    overrides: { connectionTimeout: 3_000, retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 500 } },
+    patience: { connectionTimeoutMs: 3_000, retries: 1, maxRetryTimeMs: 500 },
   });
 }
 
@@ -78,33 +78,20 @@ describe('the stack against a broker that requires SASL/SCRAM', () => {
 
   it('refuses a client without credentials: it can neither read metadata nor produce, and nothing is written', async () => {
     const topic = stack.topics.consultationCommands;
-    const ends = async (): Promise<string[]> => {
-      const admin = stack.kafka.admin();
-      await admin.connect();
-      try {
-        return (await admin.fetchTopicOffsets(topic)).map((p) => p.high);
-      } finally {
-        await admin.disconnect();
-      }
-    };
+    const ends = async (): Promise<number[]> => [...(await topicOffsets(stack.kafka, topic, stack.logger)).values()].map((o) => o.high);
     const before = await ends();
 
     const intruder = impatient(broker.brokers);
-    const admin = intruder.admin();
-    const listed = await refusedWithin(15_000, async () => {
-      await admin.connect();
-      return admin.listTopics();
-    });
-    await admin.disconnect().catch(() => undefined);
+    const listed = await refusedWithin(15_000, () => clusterIdOf(intruder));
     // The broker lets an unauthenticated connection ask only for API versions and SASL, then closes it.
     expect(chain(listed)).toMatch(/KafkaJSConnectionClosedError|Closed connection|disconnect/i);
 
-    const producer = intruder.producer(PRODUCER_DEFAULTS);
+    const producer = new BatchingProducer(intruder, quiet);
     const produced = await refusedWithin(15_000, async () => {
       await producer.connect();
-      return producer.send({ topic, messages: [{ key: 'intruder', value: '{"type":"consultation.close"}' }] });
+      return producer.send(topic, [{ key: 'intruder', value: '{"type":"consultation.close"}' }]);
     });
-    await producer.disconnect().catch(() => undefined);
+    await producer.close().catch(() => undefined);
     expect(chain(produced)).toMatch(/KafkaJSConnectionClosedError|Closed connection|disconnect/i);
 
     expect(await ends()).toEqual(before);
@@ -112,16 +99,14 @@ describe('the stack against a broker that requires SASL/SCRAM', () => {
 
   it('refuses a client with a wrong password, and one with a mechanism the broker does not offer', async () => {
     const wrong = impatient(broker.brokers, { sasl: { mechanism: 'scram-sha-256', username: 'consult', password: 'not-the-password' } });
-    const producer = wrong.producer(PRODUCER_DEFAULTS);
+    const producer = new BatchingProducer(wrong, quiet);
     const refused = await refusedWithin(15_000, () => producer.connect());
-    await producer.disconnect().catch(() => undefined);
+    await producer.close().catch(() => undefined);
     expect(chain(refused)).toMatch(/KafkaJSSASLAuthenticationError[^]*invalid credentials/);
 
     // PLAIN would send the password in the clear over this listener: the broker offers SCRAM only.
     const plain = impatient(broker.brokers, { sasl: { mechanism: 'plain', username: 'consult', password: broker.assignments.KAFKA_SASL_PASSWORD! } });
-    const admin = plain.admin();
-    const unsupported = await refusedWithin(15_000, () => admin.connect());
-    await admin.disconnect().catch(() => undefined);
+    const unsupported = await refusedWithin(15_000, () => clusterIdOf(plain));
     expect(chain(unsupported)).toMatch(/UNSUPPORTED_SASL_MECHANISM|does not support the requested SASL mechanism/);
   });
 });

@@ -11,7 +11,7 @@ import {
 } from '@consult/contracts';
 import { ConsultationWriter } from '@consult/consultation';
 import { DeadlineService, deadlinesGroupId } from '@consult/deadlines';
-import { BatchingProducer, createKafka, ensureTopics, type Message } from '@consult/kafka';
+import { BatchingProducer, createKafka, deleteGroups, deleteTopics, ensureTopics, listGroups, WatchedConsumer, type ProducedRecord } from '@consult/kafka';
 import { createRedis, KeySpace } from '@consult/redis';
 import type { BenchRow } from './types.js';
 
@@ -66,36 +66,41 @@ export async function deadlineBenchmark(ctx: DeadlineBenchmarkContext): Promise<
     },
   });
   const producer = new BatchingProducer(kafka, logger);
-  const reader = kafka.consumer({ groupId: readerGroup, readUncommitted: false, maxWaitTimeInMs: 20, allowAutoTopicCreation: false });
   const delays: number[] = [];
   /** dueAt → the writer's decision (event `occurredAt`): the ticker's and the command's share of the delay. */
   const decided: number[] = [];
   let closings = 0;
   let allIssued!: () => void;
   const issued = new Promise<void>((resolve) => (allIssued = resolve));
+  const reader = new WatchedConsumer({
+    kafka,
+    logger,
+    topic: topics.consultationEvents,
+    groupId: readerGroup,
+    autoCommit: false,
+    maxWaitTimeInMs: 20,
+    onBatch: ({ messages }) => {
+      const readAt = Date.now();
+      for (const m of messages) {
+        const event = consultationEventCodec.decode(m.value);
+        if (event.type === 'consultation.reminder-issued') {
+          delays.push(readAt - Date.parse(event.data.dueAt));
+          decided.push(Date.parse(event.occurredAt) - Date.parse(event.data.dueAt));
+          if (delays.length === expected) allIssued();
+        } else if (event.type === 'consultation.closed') closings++;
+      }
+    },
+  });
   try {
     await Promise.all([writer.start(), deadlines.start(), producer.connect()]);
     await Promise.all([writer.assigned, deadlines.assigned]);
-    await reader.connect();
-    await reader.subscribe({ topic: topics.consultationEvents, fromBeginning: true });
-    await reader.run({
-      eachBatch: async ({ batch }) => {
-        const readAt = Date.now();
-        for (const m of batch.messages) {
-          const event = consultationEventCodec.decode(m.value);
-          if (event.type === 'consultation.reminder-issued') {
-            delays.push(readAt - Date.parse(event.data.dueAt));
-            decided.push(Date.parse(event.occurredAt) - Date.parse(event.data.dueAt));
-            if (delays.length === expected) allIssued();
-          } else if (event.type === 'consultation.closed') closings++;
-        }
-      },
-    });
+    await reader.start();
+    await reader.assigned;
 
     // Open the consultations: deadlines spread so that reminder points (deadline − 4..1 s) cover the window.
     const windowStart = Date.now() + LEAD_MS;
     const spread = WINDOW_MS - (OFFSETS_SECONDS[0]! - OFFSETS_SECONDS.at(-1)!) * 1000;
-    const messages: Message[] = [];
+    const messages: ProducedRecord[] = [];
     for (let i = 0; i < consultations; i++) {
       const deadline = new Date(windowStart + OFFSETS_SECONDS[0]! * 1000 + Math.floor((spread * i) / consultations));
       const command: ConsultationCommandOf<'consultation.open'> = {
@@ -148,22 +153,16 @@ export async function deadlineBenchmark(ctx: DeadlineBenchmarkContext): Promise<
       row('closings seen', closings, 'count'),
     ];
   } finally {
-    await reader.disconnect().catch(() => undefined);
+    await reader.stop().catch(() => undefined);
     await Promise.allSettled([deadlines.stop(), writer.stop(), producer.close()]);
     await new KeySpace(keyPrefix).clear(redis).catch(() => undefined);
     redis.disconnect();
-    const admin = kafka.admin();
     try {
-      await admin.connect();
-      const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(`bench-dl-${id}`));
-      await admin
-        .deleteGroups([...new Set([...groups, readerGroup, writerGroupId(topics), deadlinesGroupId(topics, keyPrefix)])])
-        .catch(() => undefined);
-      await admin.deleteTopics({ topics: topicSpecs(topics).map((s) => s.name) });
+      const groups = (await listGroups(kafka)).filter((g) => g.startsWith(`bench-dl-${id}`));
+      await deleteGroups(kafka, [...new Set([...groups, readerGroup, writerGroupId(topics), deadlinesGroupId(topics, keyPrefix)])], logger);
+      await deleteTopics(kafka, topicSpecs(topics).map((s) => s.name), logger);
     } catch (error) {
       logger.warn({ err: error }, 'benchmark cleanup failed');
-    } finally {
-      await admin.disconnect();
     }
   }
 }

@@ -13,7 +13,7 @@ import {
   type ConsultationEventOf,
   type SubscriptionEvent,
 } from '@consult/contracts';
-import { BatchingProducer, createKafka, ensureTopics } from '@consult/kafka';
+import { BatchingProducer, createKafka, deleteGroups, deleteTopics, ensureTopics, listGroups } from '@consult/kafka';
 import { Notifier } from '@consult/notifier';
 import { createRedis, KeySpace } from '@consult/redis';
 import type { BenchRow } from './types.js';
@@ -171,14 +171,8 @@ export async function notificationBenchmark(ctx: NotificationBenchContext): Prom
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await new KeySpace(keyPrefix).clear(redis).catch(() => 0);
     redis.disconnect();
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(`${id}.`));
-      if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
-      await admin.deleteTopics({ topics: allSpecs.map((s) => s.name) }).catch((error: unknown) => logger.warn({ err: error }, 'deleting topics failed'));
-    } finally {
-      await admin.disconnect();
-    }
+    const groups = (await listGroups(kafka).catch(() => [] as string[])).filter((g) => g.startsWith(`${id}.`));
+    await deleteGroups(kafka, groups, logger);
+    await deleteTopics(kafka, allSpecs.map((s) => s.name), logger);
   }
 }

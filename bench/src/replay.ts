@@ -8,16 +8,7 @@ import {
   type ConsultationEvent,
   type TopicNames,
 } from '@consult/contracts';
-import {
-  bulkProduce,
-  consumeToEnd,
-  countMessages,
-  createKafka,
-  deleteTopics,
-  ensureTopics,
-  type Kafka,
-  type Message,
-} from '@consult/kafka';
+import { bulkProduce, consumeToEnd, countMessages, createKafka, deleteTopics, ensureTopics, type KafkaClient, type ProducedRecord } from '@consult/kafka';
 import { createRedis, KeySpace, type Redis } from '@consult/redis';
 import { rebuildReadModels } from '@consult/replay';
 import type { Logger } from 'pino';
@@ -114,7 +105,7 @@ function* consultationEvents(total: number, runId: string): Generator<Consultati
 }
 
 /** Realistic chained consultation events as Kafka messages, keyed by consultation as the writer produces them. */
-function* eventMessages(total: number, runId: string): Generator<Message> {
+function* eventMessages(total: number, runId: string): Generator<ProducedRecord> {
   for (const event of consultationEvents(total, runId))
     yield { key: event.key, value: JSON.stringify(event), headers: { 'event-type': event.type } };
 }
@@ -137,7 +128,7 @@ export function newHistory(label: string, total: number): History {
  * Creates the history's topics, loads its events
  * into the consultation events topic and checks that exactly that many arrived.
  */
-export async function prepareHistory(kafka: Kafka, logger: Logger, history: History): Promise<void> {
+export async function prepareHistory(kafka: KafkaClient, logger: Logger, history: History): Promise<void> {
   const specs = topicSpecs(history.topics);
   // Creates them and waits until a brand-new broker hosts every partition.
   await ensureTopics(kafka, specs, logger);
@@ -148,7 +139,7 @@ export async function prepareHistory(kafka: Kafka, logger: Logger, history: Hist
   logger.info({ topic, events: history.total, ms: history.produceMs }, 'bench history produced');
 }
 
-export async function dropHistory(kafka: Kafka, logger: Logger, history: History): Promise<void> {
+export async function dropHistory(kafka: KafkaClient, logger: Logger, history: History): Promise<void> {
   await deleteTopics(kafka, topicSpecs(history.topics).map((s) => s.name), logger);
 }
 
@@ -158,7 +149,7 @@ export async function dropHistory(kafka: Kafka, logger: Logger, history: History
  * offsets included). Same commands, same keys (under `keyPrefix`), same order per key.
  */
 export async function captureRebuildCommands(
-  kafka: Kafka,
+  kafka: KafkaClient,
   logger: Logger,
   topics: TopicNames,
   keyPrefix: string,
@@ -211,7 +202,7 @@ export async function sendPipelined(redis: Redis, commands: readonly string[][],
 
 /** One rebuild into a fresh key space, timed, with this process's CPU; checks it read every event. */
 export async function timedRebuild(
-  kafka: Kafka,
+  kafka: KafkaClient,
   redis: Redis,
   logger: Logger,
   history: History,

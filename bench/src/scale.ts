@@ -1,6 +1,6 @@
 import { ConsultationWriter } from '@consult/consultation';
 import { writerGroupId } from '@consult/contracts';
-import { createKafka, deleteGroups, type Kafka } from '@consult/kafka';
+import { createKafka, deleteGroups, type KafkaClient } from '@consult/kafka';
 import { createRedis, KeySpace, type Redis } from '@consult/redis';
 import type { Logger } from 'pino';
 import { baseEvents, dropHistory, keySpaceBytes, newHistory, prepareHistory, timedRebuild, type BenchContext, type History } from './replay.js';
@@ -22,7 +22,7 @@ interface SizeResult {
  * group gave it every command partition, it fenced their transactional ids and loaded the state of their
  * consultations from the events topic. A fresh group each time, deleted afterwards.
  */
-async function writerStartup(kafka: Kafka, logger: Logger, history: History, rep: number): Promise<{ ms: number; cpuPerEvent: number }> {
+async function writerStartup(kafka: KafkaClient, logger: Logger, history: History, rep: number): Promise<{ ms: number; cpuPerEvent: number }> {
   const groupId = `${writerGroupId(history.topics)}.bench-${rep}`;
   const writer = new ConsultationWriter({ kafka, logger, topics: history.topics, groupId });
   const cpuBefore = process.cpuUsage();
@@ -39,7 +39,7 @@ async function writerStartup(kafka: Kafka, logger: Logger, history: History, rep
 }
 
 async function measureSize(
-  kafka: Kafka,
+  kafka: KafkaClient,
   redis: Redis,
   logger: Logger,
   label: string,

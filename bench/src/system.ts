@@ -8,12 +8,12 @@ import { DEV_KEYS, issueKeys } from '@consult/admin';
 import type { Logger } from '@consult/config';
 import { allTopicSpecs, topicNames, type TopicNames } from '@consult/contracts';
 import { repositoryRoot } from '@consult/environment';
-import { BatchingProducer, createKafka, deleteTopics, ensureTopics, type Kafka } from '@consult/kafka';
+import { BatchingProducer, createKafka, deleteTopics, ensureTopics, type KafkaClient } from '@consult/kafka';
 import { createRedis, KeySpace, type Redis } from '@consult/redis';
 import { countLogLines, ServiceProcess, type LogCounts } from './processes.js';
 
 export interface SystemUnderTest {
-  kafka: Kafka;
+  kafka: KafkaClient;
   redis: Redis;
   topics: TopicNames;
   keyPrefix: string;

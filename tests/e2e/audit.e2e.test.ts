@@ -19,6 +19,7 @@ import {
   verifyTopics,
   type ReplayCommand,
 } from '@consult/replay';
+import { produceEach } from '@consult/kafka';
 import { consultationTagOf } from '@consult/read-models';
 import { KeySpace, scanKeys } from '@consult/redis';
 import { consultationInput, futureIso, Stack } from '../support/stack.js';
@@ -324,18 +325,11 @@ describe('audit replay: history, state as of a moment, rebuild, verification, ex
     const skipped = forge(head, { sequence: head.sequence + 2, previousHash: head.hash });
     const [otherHead] = (await consultationHistory({ kafka: stack.kafka, logger: stack.logger, topic: stack.topics.consultationEvents, consultation: others[1]! })).slice(-1);
     const wrongHash = forge(otherHead!, { sequence: otherHead!.sequence + 1, previousHash: otherHead!.hash }, 'a'.repeat(64));
-    const producer = stack.kafka.producer();
-    await producer.connect();
-    let positions: { partition: number; offset: string }[];
-    try {
-      positions = [];
-      for (const event of [skipped, wrongHash]) {
-        const [meta] = await producer.send({ topic: stack.topics.consultationEvents, acks: -1, messages: [{ key: event.key, value: JSON.stringify(event) }] });
-        positions.push({ partition: meta!.partition, offset: meta!.baseOffset! });
-      }
-    } finally {
-      await producer.disconnect();
-    }
+    const positions = await produceEach(
+      stack.kafka,
+      stack.topics.consultationEvents,
+      [skipped, wrongHash].map((event) => ({ key: event.key, value: JSON.stringify(event) })),
+    );
 
     const report = await verifyTopics({ kafka: stack.kafka, logger: stack.logger, topics: [stack.topics.consultationEvents] });
     expect(report.events).toBe(13);

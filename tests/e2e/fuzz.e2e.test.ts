@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { DEV_KEYS } from '@consult/admin';
 import { notificationTopicNames } from '@consult/contracts';
+import { topicOffsets } from '@consult/kafka';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consultationInput, futureIso, Stack } from '../support/stack.js';
@@ -83,7 +84,6 @@ describe('fuzzing every route', () => {
   let leadKey = '';
   const counts: Record<string, number> = {};
   const millis: Record<string, number> = {};
-  let admin: ReturnType<Stack['kafka']['admin']>;
   let allTopics: string[] = [];
   let stateTopics: string[] = [];
 
@@ -148,8 +148,6 @@ describe('fuzzing every route', () => {
     ids.delivery = randomUUID();
     expect(Object.entries(ids).every(([name, v]) => (name === 'digest' ? /^[0-9a-f]{64}$/ : /^[0-9a-f-]{36}$/).test(v)), JSON.stringify(ids)).toBe(true);
 
-    admin = stack.kafka.admin();
-    await admin.connect();
     const n = notificationTopicNames(stack.topics);
     const t = stack.topics;
     allTopics = [...Object.values(t), ...Object.values(n)];
@@ -157,7 +155,6 @@ describe('fuzzing every route', () => {
   });
 
   afterAll(async () => {
-    await admin?.disconnect();
     const table = Object.entries(counts)
       .map(([route, count]) => `  ${String(count).padStart(4)} cases ${String(millis[route] ?? 0).padStart(6)} ms  ${route}`)
       .join('\n');
@@ -170,8 +167,8 @@ describe('fuzzing every route', () => {
     const ends = new Map<string, number>();
     await Promise.all(
       allTopics.map(async (topic) => {
-        const offsets = await admin.fetchTopicOffsets(topic);
-        ends.set(topic, offsets.reduce((sum, o) => sum + Number(o.high), 0));
+        const offsets = await topicOffsets(stack.kafka, topic, stack.logger);
+        ends.set(topic, [...offsets.values()].reduce((sum, o) => sum + o.high, 0));
       }),
     );
     return ends;

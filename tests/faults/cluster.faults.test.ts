@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEV_KEYS, issueKeys } from '@consult/admin';
 import { createLogger } from '@consult/config';
 import { allTopicSpecs, topicNames } from '@consult/contracts';
-import { BatchingProducer, createKafka, ensureTopics, type Kafka } from '@consult/kafka';
+import { BatchingProducer, createKafka, ensureTopics, type KafkaClient } from '@consult/kafka';
 import { startKafkaCluster, type KafkaCluster } from '../support/kafka-cluster.js';
 import { commentKey, readFacts } from './support/facts.js';
 import { servicePidsFile } from './support/global-setup.js';
@@ -38,7 +38,7 @@ const TAKE_OVER_MS = 15_000;
 const SECRETARIAT = DEV_KEYS.secretariat.secret;
 
 let cluster: KafkaCluster | undefined;
-let kafka: Kafka;
+let kafka: KafkaClient;
 let services: Services | undefined;
 let load: LoadClient | undefined;
 const baseUrls = (): string[] => Object.keys(GATEWAY_PORTS).map((g) => services!.baseUrl(g));

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEV_KEYS, issueKeys } from '@consult/admin';
 import { createLogger } from '@consult/config';
 import { allTopicSpecs, canonicalJson, notificationTopicNames, sha256Hex, topicNames } from '@consult/contracts';
-import { BatchingProducer, createKafka, ensureTopics, type Kafka } from '@consult/kafka';
+import { BatchingProducer, createKafka, ensureTopics, type KafkaClient } from '@consult/kafka';
 import { createRedis, KeySpace, type Redis } from '@consult/redis';
 import { compareKeySpaces, rebuildPrefix, rebuildReadModels } from '@consult/replay';
 import { commentKey, readFacts, type KafkaFacts } from './support/facts.js';
@@ -43,7 +43,7 @@ const gatewayPort = Number(process.env.FAULTS_GATEWAY_PORT ?? 18180);
 const memberKeys: Record<string, string> = Object.fromEntries(STATES.map((s) => [s, DEV_KEYS[s].secret]));
 const SECRETARIAT = DEV_KEYS.secretariat.secret;
 
-let kafka: Kafka;
+let kafka: KafkaClient;
 let redis: Redis;
 let producer: BatchingProducer;
 let services: Services;

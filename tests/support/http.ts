@@ -1,4 +1,5 @@
 import { allTopicSpecs } from '@consult/contracts';
+import { topicOffsets } from '@consult/kafka';
 import type { Stack } from './stack.js';
 
 /**
@@ -41,16 +42,8 @@ export async function raw(baseUrl: string, request: RawRequest): Promise<RawAnsw
 
 /** The sum of the end offsets of every topic of a stack: unchanged means nothing was produced anywhere. */
 export async function producedSoFar(stack: Stack): Promise<number> {
-  const admin = stack.kafka.admin();
-  await admin.connect();
-  try {
-    let total = 0;
-    for (const spec of allTopicSpecs(stack.topics)) {
-      const offsets = await admin.fetchTopicOffsets(spec.name);
-      for (const o of offsets) total += Number(o.high);
-    }
-    return total;
-  } finally {
-    await admin.disconnect();
-  }
+  let total = 0;
+  for (const spec of allTopicSpecs(stack.topics))
+    for (const o of (await topicOffsets(stack.kafka, spec.name, stack.logger)).values()) total += o.high;
+  return total;
 }

@@ -6,7 +6,7 @@ import { allTopicSpecs, sha256Hex as sha, topicNames, type TopicNames } from '@c
 import { ConsultationWriter } from '@consult/consultation';
 import { DeadlineService } from '@consult/deadlines';
 import { createGateway, type Gateway, type GatewayOptions } from '@consult/gateway';
-import { BatchingProducer, createKafka, ensureTopics, type Kafka, type KafkaSecurity } from '@consult/kafka';
+import { BatchingProducer, createKafka, ensureTopics, type KafkaClient, type KafkaSecurity } from '@consult/kafka';
 import { Notifier, type DeliveryPolicy } from '@consult/notifier';
 import { Projector } from '@consult/projector';
 import { ConsultationReadModel } from '@consult/read-models';
@@ -44,7 +44,7 @@ export const NOTIFIER_TEST_POLICY: Partial<DeliveryPolicy> = { baseDelayMs: 100,
  */
 export class Stack {
   readonly logger: Logger;
-  readonly kafka: Kafka;
+  readonly kafka: KafkaClient;
   /** One Redis, or a Redis Cluster with `TEST_REDIS=cluster` (see the global setup). */
   readonly redis: RedisClient;
   readonly topics: TopicNames;

@@ -1,11 +1,13 @@
-import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
+import type { Producer } from 'kafkajs';
+import type { ProducedRecord, TopicRecords } from './records.js';
+import type { KafkaClient } from './client.js';
 import type { Logger } from 'pino';
-import { PRODUCER_DEFAULTS } from './client.js';
+import { kafkajsOf, PRODUCER_DEFAULTS } from './kafkajs-client.js';
 import { MAX_REQUEST_BYTES, messageBytes } from './sizing.js';
 
 interface Pending {
   topic: string;
-  messages: Message[];
+  messages: ProducedRecord[];
   bytes: number;
   resolve: () => void;
   reject: (error: unknown) => void;
@@ -41,11 +43,11 @@ export class BatchingProducer {
   private unconnected = false;
 
   constructor(
-    private readonly kafka: Kafka,
+    private readonly kafka: KafkaClient,
     private readonly logger: Logger,
     options: BatchingProducerOptions = {},
   ) {
-    this.producer = kafka.producer({ ...PRODUCER_DEFAULTS, idempotent: true, maxInFlightRequests: 1 });
+    this.producer = kafkajsOf(kafka).producer({ ...PRODUCER_DEFAULTS, idempotent: true, maxInFlightRequests: 1 });
     this.maxBatchMessages = options.maxBatchMessages ?? 10_000;
     this.lingerMs = options.lingerMs ?? 0;
   }
@@ -55,7 +57,7 @@ export class BatchingProducer {
     this.connected = true;
   }
 
-  send(topic: string, messages: Message[]): Promise<void> {
+  send(topic: string, messages: ProducedRecord[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error('producer is closed'));
     if (!this.connected) return Promise.reject(new Error('producer is not connected'));
     return new Promise<void>((resolve, reject) => {
@@ -88,13 +90,13 @@ export class BatchingProducer {
         count += next.messages.length;
         bytes += next.bytes;
       }
-      const byTopic = new Map<string, Message[]>();
+      const byTopic = new Map<string, ProducedRecord[]>();
       for (const p of taken) {
         const list = byTopic.get(p.topic);
         if (list) for (const m of p.messages) list.push(m);
         else byTopic.set(p.topic, [...p.messages]);
       }
-      const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+      const topicMessages: TopicRecords[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
       try {
         if (this.unconnected) {
           await this.producer.connect();
@@ -122,7 +124,7 @@ export class BatchingProducer {
    */
   private async replaceProducer(): Promise<void> {
     const failed = this.producer;
-    this.producer = this.kafka.producer({ ...PRODUCER_DEFAULTS, idempotent: true, maxInFlightRequests: 1 });
+    this.producer = kafkajsOf(this.kafka).producer({ ...PRODUCER_DEFAULTS, idempotent: true, maxInFlightRequests: 1 });
     this.unconnected = true;
     await failed.disconnect().catch(() => undefined);
   }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Kafka, KafkaMessage, Message, PartitionMetadata } from 'kafkajs';
-import { PRODUCER_DEFAULTS } from './client.js';
+import type { PartitionMetadata } from 'kafkajs';
+import type { ConsumedRecord, ProducedRecord } from './records.js';
+import type { KafkaClient } from './client.js';
+import { kafkajsOf, PRODUCER_DEFAULTS } from './kafkajs-client.js';
 import type { Logger } from 'pino';
 import { retryWhileFresh } from './retriable.js';
 
@@ -10,8 +12,8 @@ import { retryWhileFresh } from './retriable.js';
  */
 
 /** Per partition: [low, high) offsets. */
-export async function topicOffsets(kafka: Kafka, topic: string, logger: Logger): Promise<Map<number, { low: number; high: number }>> {
-  const admin = kafka.admin();
+export async function topicOffsets(kafka: KafkaClient, topic: string, logger: Logger): Promise<Map<number, { low: number; high: number }>> {
+  const admin = kafkajsOf(kafka).admin();
   await admin.connect();
   try {
     const offsets = await retryWhileFresh(() => admin.fetchTopicOffsets(topic), logger);
@@ -22,7 +24,7 @@ export async function topicOffsets(kafka: Kafka, topic: string, logger: Logger):
 }
 
 /** Messages (and transaction markers) stored in a topic: the sum of high minus low watermarks. */
-export async function countMessages(kafka: Kafka, topic: string, logger: Logger): Promise<number> {
+export async function countMessages(kafka: KafkaClient, topic: string, logger: Logger): Promise<number> {
   let total = 0;
   for (const { low, high } of (await topicOffsets(kafka, topic, logger)).values()) total += high - low;
   return total;
@@ -48,11 +50,11 @@ export interface BulkProduceOptions {
  * only kept by never having two of them for one partition. Each request is retried while the topic is fresh
  * (a single-partition request that failed wrote nothing). Returns the milliseconds taken.
  */
-export async function bulkProduce(kafka: Kafka, topic: string, messages: Iterable<Message>, options: BulkProduceOptions): Promise<number> {
+export async function bulkProduce(kafka: KafkaClient, topic: string, messages: Iterable<ProducedRecord>, options: BulkProduceOptions): Promise<number> {
   const { logger } = options;
   const batchSize = options.batchSize ?? 500;
   const maxInFlight = options.inFlight ?? 6;
-  const admin = kafka.admin();
+  const admin = kafkajsOf(kafka).admin();
   await admin.connect();
   let partitionMetadata: PartitionMetadata[];
   try {
@@ -61,10 +63,10 @@ export async function bulkProduce(kafka: Kafka, topic: string, messages: Iterabl
     await admin.disconnect();
   }
   const partitioner = PRODUCER_DEFAULTS.createPartitioner!();
-  const producer = kafka.producer({ ...PRODUCER_DEFAULTS, idempotent: false });
+  const producer = kafkajsOf(kafka).producer({ ...PRODUCER_DEFAULTS, idempotent: false });
   await producer.connect();
   const started = Date.now();
-  const buffers = new Map<number, Message[]>();
+  const buffers = new Map<number, ProducedRecord[]>();
   /** Per partition, the send that must finish before its next one starts. */
   const tails = new Map<number, Promise<void>>();
   const inFlight = new Set<Promise<void>>();
@@ -105,7 +107,7 @@ export interface ConsumeToEndOptions {
   topic: string;
   logger: Logger;
   /** Called for each fetched batch, as kafkajs hands it over (no filtering, no copies). */
-  onBatch?: (partition: number, messages: KafkaMessage[]) => void | Promise<void>;
+  onBatch?: (partition: number, messages: ConsumedRecord[]) => void | Promise<void>;
   groupIdPrefix?: string;
   timeoutMs?: number;
 }
@@ -121,7 +123,7 @@ export interface ConsumeToEndResult {
  * and does nothing else (a baseline for readers like `readToEnd`, which filter, heartbeat and await). The end
  * is found by offsets; the throw-away group is deleted afterwards.
  */
-export async function consumeToEnd(kafka: Kafka, options: ConsumeToEndOptions): Promise<ConsumeToEndResult> {
+export async function consumeToEnd(kafka: KafkaClient, options: ConsumeToEndOptions): Promise<ConsumeToEndResult> {
   const { topic, logger, onBatch } = options;
   const ends = new Map<number, number>();
   const remaining = new Set<number>();
@@ -131,7 +133,7 @@ export async function consumeToEnd(kafka: Kafka, options: ConsumeToEndOptions): 
   }
   if (remaining.size === 0) return { messages: 0, ms: 0 };
   const groupId = `${options.groupIdPrefix ?? `${topic}.consume`}-${randomUUID()}`;
-  const consumer = kafka.consumer({
+  const consumer = kafkajsOf(kafka).consumer({
     groupId,
     maxBytesPerPartition: 8 * 1024 * 1024,
     maxBytes: 32 * 1024 * 1024,
@@ -182,10 +184,21 @@ export async function consumeToEnd(kafka: Kafka, options: ConsumeToEndOptions): 
   }
 }
 
+/** The ids of every consumer group the cluster knows (clean-up: to find the groups a run created). */
+export async function listGroups(kafka: KafkaClient): Promise<string[]> {
+  const admin = kafkajsOf(kafka).admin();
+  try {
+    await admin.connect();
+    return (await admin.listGroups()).groups.map((g) => g.groupId);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
 /** Deletes consumer groups, ignoring ones that do not exist; failures are logged, not thrown (clean-up). */
-export async function deleteGroups(kafka: Kafka, groupIds: readonly string[], logger: Logger): Promise<void> {
+export async function deleteGroups(kafka: KafkaClient, groupIds: readonly string[], logger: Logger): Promise<void> {
   if (groupIds.length === 0) return;
-  const admin = kafka.admin();
+  const admin = kafkajsOf(kafka).admin();
   try {
     await admin.connect();
     await admin.deleteGroups([...groupIds]);
@@ -197,14 +210,58 @@ export async function deleteGroups(kafka: Kafka, groupIds: readonly string[], lo
 }
 
 /** Deletes topics (clean-up: failures are logged, not thrown). */
-export async function deleteTopics(kafka: Kafka, topics: readonly string[], logger: Logger): Promise<void> {
+export async function deleteTopics(kafka: KafkaClient, topics: readonly string[], logger: Logger): Promise<void> {
   if (topics.length === 0) return;
-  const admin = kafka.admin();
+  const admin = kafkajsOf(kafka).admin();
   try {
     await admin.connect();
     await admin.deleteTopics({ topics: [...topics] });
   } catch (error) {
     logger.warn({ err: error, topics }, 'deleting topics failed');
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/**
+ * Produces each record in a request of its own (idempotent, acks=all) and says where each landed: for tools
+ * and tests that write records by hand (a forged event) and then point at them.
+ */
+export async function produceEach(kafka: KafkaClient, topic: string, messages: readonly ProducedRecord[]): Promise<{ partition: number; offset: string }[]> {
+  const producer = kafkajsOf(kafka).producer({ ...PRODUCER_DEFAULTS, idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    const positions: { partition: number; offset: string }[] = [];
+    for (const message of messages) {
+      const [meta] = await producer.send({ topic, acks: -1, messages: [message] });
+      positions.push({ partition: meta!.partition, offset: meta!.baseOffset! });
+    }
+    return positions;
+  } finally {
+    await producer.disconnect().catch(() => undefined);
+  }
+}
+
+/**
+ * Creates topics exactly as given, replication factor included, without `ensureTopics`' checks: for tests
+ * that need a topic weaker than the project's (to see `ensureTopics` refuse it).
+ */
+export async function createTopicsAsGiven(
+  kafka: KafkaClient,
+  topics: readonly { name: string; partitions: number; replicationFactor: number; config: Readonly<Record<string, string>> }[],
+): Promise<void> {
+  const admin = kafkajsOf(kafka).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: topics.map((t) => ({
+        topic: t.name,
+        numPartitions: t.partitions,
+        replicationFactor: t.replicationFactor,
+        configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
+      })),
+    });
   } finally {
     await admin.disconnect().catch(() => undefined);
   }

@@ -1,4 +1,7 @@
-import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import { kafkajsOf } from './kafkajs-client.js';
+import type { Consumer } from 'kafkajs';
+import type { ConsumedRecord } from './records.js';
+import type { KafkaClient } from './client.js';
 import type { Logger } from 'pino';
 import { consumerSettings, ReplaceableConsumer } from './replaceable-consumer.js';
 import { RetriableError, heartbeatUntil } from './retriable.js';
@@ -9,7 +12,7 @@ export function offsetField(topic: string, partition: number): string {
 }
 
 export interface CheckpointedConsumerOptions {
-  kafka: Kafka;
+  kafka: KafkaClient;
   logger: Logger;
   groupId: string;
   topics: readonly string[];
@@ -27,7 +30,7 @@ export interface CheckpointedConsumerOptions {
   apply: (
     topic: string,
     partition: number,
-    messages: KafkaMessage[],
+    messages: ConsumedRecord[],
     expectedNext: bigint,
     isStale: () => boolean,
   ) => Promise<bigint | null>;
@@ -75,7 +78,7 @@ export class CheckpointedConsumer {
       logger: options.logger,
       ...(options.hungAfterMs ? { hungAfterMs: options.hungAfterMs } : {}),
       create: () =>
-        options.kafka.consumer(
+        kafkajsOf(options.kafka).consumer(
           consumerSettings(options.groupId, {
             maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
             sessionTimeout: options.sessionTimeoutMs ?? 6_000,

@@ -1,10 +1,27 @@
-import { Kafka, logLevel as KafkaLogLevel, Partitioners, type KafkaConfig, type logCreator, type ProducerConfig, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel as KafkaLogLevel, type KafkaConfig, type logCreator, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
+import { kafkajsOf, registerKafkajs } from './kafkajs-client.js';
 
-export type { Kafka } from 'kafkajs';
+/**
+ * A client of one Kafka cluster, made by `createKafka` and handed to this package's consumers, producers and
+ * admin helpers. It is opaque on purpose: kafkajs (its types, its consumers and admin) stays inside this
+ * package, so the rest of the project depends on what the package promises, not on kafkajs.
+ */
+export interface KafkaClient {
+  readonly kind: 'kafka-client';
+  readonly clientId: string;
+  readonly brokers: readonly string[];
+}
+
+/** How long a client tries before it gives up: a probe that must fail fast asks for less than the default. */
+export interface KafkaPatience {
+  connectionTimeoutMs: number;
+  retries: number;
+  maxRetryTimeMs: number;
+}
 
 /** kafkajs logs through pino so the whole system has one log format. */
-export function pinoLogCreator(logger: Logger): logCreator {
+function pinoLogCreator(logger: Logger): logCreator {
   return () =>
     ({ namespace, level, log }) => {
       const { message, timestamp: _t, logger: _l, ...extra } = log;
@@ -39,11 +56,11 @@ export interface KafkaClientOptions {
   clientId: string;
   logger: Logger;
   security?: KafkaSecurity;
-  overrides?: Partial<KafkaConfig>;
+  patience?: KafkaPatience;
 }
 
-export function createKafka({ brokers, clientId, logger, security, overrides }: KafkaClientOptions): Kafka {
-  return new Kafka({
+export function createKafka({ brokers, clientId, logger, security, patience }: KafkaClientOptions): KafkaClient {
+  const config: KafkaConfig = {
     ...(security?.ssl ? { ssl: security.ssl } : {}),
     // A union of mechanisms kafkajs types one by one: the three it supports, all with username and password.
     ...(security?.sasl ? { sasl: security.sasl as SASLOptions } : {}),
@@ -56,22 +73,20 @@ export function createKafka({ brokers, clientId, logger, security, overrides }: 
     // Retries at most 2 s apart (about 30 s in all, as before): after a broker restart every client is back
     // within 2 s of the broker, where 10 s apart left consumers idle for up to 10 s after it was serving.
     retry: { initialRetryTime: 200, retries: 18, maxRetryTime: 2_000 },
-    ...overrides,
-  });
+    ...(patience
+      ? {
+          connectionTimeout: patience.connectionTimeoutMs,
+          retry: { initialRetryTime: Math.min(200, patience.maxRetryTimeMs), retries: patience.retries, maxRetryTime: patience.maxRetryTimeMs },
+        }
+      : {}),
+  };
+  const client: KafkaClient = Object.freeze({ kind: 'kafka-client', clientId, brokers: Object.freeze([...brokers]) });
+  return registerKafkajs(client, new Kafka(config));
 }
 
-/**
- * Settings every producer of the project shares: kafkajs 2's default (Java-compatible murmur2) partitioner,
- * chosen explicitly, so a key lands on the same partition whichever client produced it.
- */
-export const PRODUCER_DEFAULTS: ProducerConfig = {
-  createPartitioner: Partitioners.DefaultPartitioner,
-  allowAutoTopicCreation: false,
-};
-
 /** The id of the Kafka cluster, which identifies the logs that derived state was built from. */
-export async function clusterIdOf(kafka: Kafka): Promise<string> {
-  const admin = kafka.admin();
+export async function clusterIdOf(kafka: KafkaClient): Promise<string> {
+  const admin = kafkajsOf(kafka).admin();
   await admin.connect();
   try {
     return (await admin.describeCluster()).clusterId;

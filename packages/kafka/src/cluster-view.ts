@@ -1,4 +1,5 @@
-import type { Kafka } from 'kafkajs';
+import { kafkajsOf } from './kafkajs-client.js';
+import type { KafkaClient } from './client.js';
 
 /** A partition's offsets: `high` is the end (the next offset to be written), `low` the earliest kept. */
 export interface PartitionEnds {
@@ -23,8 +24,8 @@ export interface ClusterView {
 }
 
 /** Connects an admin client, answers `ask` with it, and disconnects; a connect failure rejects before `ask`. */
-export async function withClusterView<T>(kafka: Kafka, ask: (view: ClusterView) => Promise<T>): Promise<T> {
-  const admin = kafka.admin();
+export async function withClusterView<T>(kafka: KafkaClient, ask: (view: ClusterView) => Promise<T>): Promise<T> {
+  const admin = kafkajsOf(kafka).admin();
   await admin.connect();
   try {
     return await ask({

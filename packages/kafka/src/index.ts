@@ -8,7 +8,7 @@ export * from './sizing.js';
 export * from './checkpointed-consumer.js';
 export * from './retriable.js';
 export * from './bulk.js';
-// The record shapes services read and write (kafkajs' own consumers and producers stay inside this package).
-export type { KafkaMessage, Message, TopicMessages } from 'kafkajs';
+// The record shapes services read and write: the package's own (kafkajs and its types stay inside it).
+export * from './records.js';
 export * from './watched-consumer.js';
 export * from './cluster-view.js';

@@ -1,5 +1,7 @@
+import { kafkajsOf } from './kafkajs-client.js';
 import { randomUUID } from 'node:crypto';
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { ConsumedRecord } from './records.js';
+import type { KafkaClient } from './client.js';
 import type { Logger } from 'pino';
 
 export interface ReadToEndOptions {
@@ -10,7 +12,7 @@ export interface ReadToEndOptions {
   from?: ReadonlyMap<number, number>;
   logger: Logger;
   /** Called in partition order for each fetched batch of the wanted partitions. */
-  onBatch: (partition: number, messages: KafkaMessage[]) => void | Promise<void>;
+  onBatch: (partition: number, messages: ConsumedRecord[]) => void | Promise<void>;
   /** How long to wait for the end before failing (an open transaction holds read_committed readers back). */
   timeoutMs?: number;
   groupIdPrefix?: string;
@@ -28,14 +30,14 @@ export interface ReadToEndResult {
  * done when the consumer has passed its high watermark, counting transaction markers, which kafkajs reports
  * in END_BATCH_PROCESS even when a fetch holds nothing but control records.
  */
-export async function readToEnd(kafka: Kafka, options: ReadToEndOptions): Promise<ReadToEndResult> {
+export async function readToEnd(kafka: KafkaClient, options: ReadToEndOptions): Promise<ReadToEndResult> {
   const { topic, logger } = options;
   const groupId = `${options.groupIdPrefix ?? 'reader'}-${randomUUID()}`;
   const ends = new Map<number, number>();
   const remaining = new Set<number>();
   /** Per partition, the next offset to hand over: anything below it was handed over already, or is not wanted. */
   const next = new Map<number, number>();
-  const admin = kafka.admin();
+  const admin = kafkajsOf(kafka).admin();
   await admin.connect();
   try {
     const offsets = await admin.fetchTopicOffsets(topic);
@@ -52,7 +54,7 @@ export async function readToEnd(kafka: Kafka, options: ReadToEndOptions): Promis
   }
   if (remaining.size === 0) return { messages: 0, ends };
 
-  const consumer = kafka.consumer({
+  const consumer = kafkajsOf(kafka).consumer({
     groupId,
     maxBytesPerPartition: 8 * 1024 * 1024,
     maxBytes: 32 * 1024 * 1024,
@@ -115,7 +117,7 @@ export async function readToEnd(kafka: Kafka, options: ReadToEndOptions): Promis
     if (failure) throw failure instanceof Error ? failure : new Error('the reader crashed');
   } finally {
     await consumer.disconnect().catch((error: unknown) => logger.warn({ err: error }, 'reader disconnect failed'));
-    const cleanup = kafka.admin();
+    const cleanup = kafkajsOf(kafka).admin();
     await cleanup
       .connect()
       .then(() => cleanup.deleteGroups([groupId]))

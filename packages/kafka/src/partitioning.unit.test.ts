@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { murmur2, partitionOfKey } from '@consult/contracts';
-import { PRODUCER_DEFAULTS } from './client.js';
+import { PRODUCER_DEFAULTS } from './kafkajs-client.js';
 
 /** Readers find a stream's derived state in Redis by its partition: it must be the one the producers chose. */
 describe('partitionOfKey', () => {

@@ -1,4 +1,4 @@
-import type { Message, TopicMessages } from 'kafkajs';
+import type { ProducedRecord, TopicRecords } from './records.js';
 
 /**
  * The broker refuses a record batch over `max.message.bytes` (1 MiB by default) and kafkajs sends each
@@ -7,7 +7,7 @@ import type { Message, TopicMessages } from 'kafkajs';
 export const MAX_REQUEST_BYTES = 768 * 1024;
 
 /** An upper estimate of a message's size in a record batch (value, key, headers and per-record overhead). */
-export function messageBytes(message: Message): number {
+export function messageBytes(message: ProducedRecord): number {
   let size = 32;
   size += message.value === null || message.value === undefined ? 0 : Buffer.byteLength(message.value);
   size += message.key === null || message.key === undefined ? 0 : Buffer.byteLength(message.key);
@@ -18,9 +18,9 @@ export function messageBytes(message: Message): number {
 }
 
 /** Cuts topic messages into requests of at most `maxBytes` each (a single larger message goes alone). */
-export function splitBySize(topicMessages: readonly TopicMessages[], maxBytes = MAX_REQUEST_BYTES): TopicMessages[][] {
-  const requests: TopicMessages[][] = [];
-  let current = new Map<string, Message[]>();
+export function splitBySize(topicMessages: readonly TopicRecords[], maxBytes = MAX_REQUEST_BYTES): TopicRecords[][] {
+  const requests: TopicRecords[][] = [];
+  let current = new Map<string, ProducedRecord[]>();
   let bytes = 0;
   const flush = (): void => {
     if (current.size > 0) requests.push([...current].map(([topic, messages]) => ({ topic, messages })));

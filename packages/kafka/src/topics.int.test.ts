@@ -1,3 +1,4 @@
+import { kafkajsOf } from './kafkajs-client.js';
 import { describe, expect, it } from 'vitest';
 import { ConfigResourceTypes } from 'kafkajs';
 import { testKafka, testLogger, uniqueName } from '../../../tests/support/kafka.js';
@@ -12,7 +13,7 @@ describe('ensureTopics', () => {
     const spec = { name, partitions: 4, config: { 'retention.ms': '-1', 'cleanup.policy': 'delete' } };
     await ensureTopics(kafka, [spec], testLogger);
     await ensureTopics(kafka, [spec], testLogger);
-    const admin = kafka.admin();
+    const admin = kafkajsOf(kafka).admin();
     await admin.connect();
     try {
       const metadata = await admin.fetchTopicMetadata({ topics: [name] });
@@ -33,7 +34,7 @@ describe('ensureTopics', () => {
 
   it('refuses a history topic that someone created with finite retention, saying topic, setting, found and wanted', async () => {
     const name = uniqueName('history');
-    const admin = kafka.admin();
+    const admin = kafkajsOf(kafka).admin();
     await admin.connect();
     try {
       // As a broker default or a hand-made topic would have it: everything right but a week's retention.

@@ -1,4 +1,6 @@
-import type { Admin, ConfigResourceTypes, Kafka } from 'kafkajs';
+import { kafkajsOf } from './kafkajs-client.js';
+import type { Admin, ConfigResourceTypes } from 'kafkajs';
+import type { KafkaClient } from './client.js';
 import type { Logger } from 'pino';
 import { retryWhileFresh } from './retriable.js';
 import {
@@ -74,8 +76,8 @@ async function observeTopics(
 }
 
 /** The topics as the cluster reports them (partitions, replication, the settings their specs name), by name. */
-export async function describeTopics(kafka: Kafka, specs: readonly TopicSpec[]): Promise<Map<string, ObservedTopic>> {
-  const admin = kafka.admin();
+export async function describeTopics(kafka: KafkaClient, specs: readonly TopicSpec[]): Promise<Map<string, ObservedTopic>> {
+  const admin = kafkajsOf(kafka).admin();
   await admin.connect();
   try {
     return (await observeTopics(admin, specs)).topics;
@@ -118,8 +120,8 @@ function verifyTopics(specs: readonly TopicSpec[], observed: ReadonlyMap<string,
  * checked against its spec and the cluster (`checkTopic`): a topic that would weaken a guarantee is refused
  * with a `TopicMismatchError` naming topic, setting, found and wanted; differences that weaken nothing are logged.
  */
-export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[], logger: Logger): Promise<void> {
-  const admin = kafka.admin();
+export async function ensureTopics(kafka: KafkaClient, specs: readonly TopicSpec[], logger: Logger): Promise<void> {
+  const admin = kafkajsOf(kafka).admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());

@@ -1,5 +1,6 @@
+import { kafkajsOf } from './kafkajs-client.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { KafkaMessage } from 'kafkajs';
+import type { ConsumedRecord } from './records.js';
 import { consumeAll, freshTopic, testKafka, testLogger, uniqueName } from '../../../tests/support/kafka.js';
 import { BatchingProducer } from './batching-producer.js';
 import { readToEnd } from './partition-reader.js';
@@ -26,7 +27,7 @@ describe('TransactionalProcessor', () => {
       groupId,
       inputTopic: input,
       transactionalIdPrefix: groupId,
-      process: (_partition: number, messages: KafkaMessage[]) => [
+      process: (_partition: number, messages: ConsumedRecord[]) => [
         { topic: output, messages: messages.map((m) => ({ key: m.key, value: m.value })) },
       ],
       ...extra,
@@ -61,7 +62,7 @@ describe('TransactionalProcessor', () => {
     await produce(input, Array.from({ length: 3_000 }, (_, i) => `big${i}`));
     const processor = echo(uniqueName('big'), input, output, {
       maxMessagesPerTransaction: 3_000,
-      process: (_p: number, messages: KafkaMessage[]) => [
+      process: (_p: number, messages: ConsumedRecord[]) => [
         { topic: output, messages: messages.map((m) => ({ key: m.key, value: `${m.value!.toString()}:${'x'.repeat(1_024)}` })) },
       ],
     });
@@ -142,7 +143,7 @@ describe('TransactionalProcessor', () => {
       heartbeatIntervalMs: 500,
       maxMessagesPerTransaction: 10,
       load: async () => void joins++,
-      process: async (_p: number, messages: KafkaMessage[]) => {
+      process: async (_p: number, messages: ConsumedRecord[]) => {
         await new Promise((r) => setTimeout(r, 1_000)); // 8 chunks × 1 s > the 6 s session timeout
         return [{ topic: output, messages: messages.map((m) => ({ key: m.key, value: m.value })) }];
       },
@@ -160,7 +161,7 @@ describe('TransactionalProcessor', () => {
     let loads = 0;
     let failures = 0;
     const groupId = uniqueName('reload');
-    const admin = kafka.admin();
+    const admin = kafkajsOf(kafka).admin();
     await admin.connect();
     running.push({ stop: () => admin.disconnect() });
     const members = async (): Promise<string[]> => (await admin.describeGroups([groupId])).groups[0]!.members.map((m) => m.memberId);
@@ -177,7 +178,7 @@ describe('TransactionalProcessor', () => {
           await new Promise((r) => setTimeout(r, 8_000));
         }
       },
-      process: (_p: number, messages: KafkaMessage[]) => {
+      process: (_p: number, messages: ConsumedRecord[]) => {
         const poison = failures++ === 0 ? [{ key: 'poison', value: Buffer.alloc(2 * 1024 * 1024) }] : [];
         return [{ topic: output, messages: [...messages.map((m) => ({ key: m.key, value: m.value })), ...poison] }];
       },
@@ -209,7 +210,7 @@ describe('TransactionalProcessor', () => {
         if (loads === 2 || loads === 3) throw new Error(`load ${loads} failed`);
         loaded = true;
       },
-      process: (_p: number, messages: KafkaMessage[]) => {
+      process: (_p: number, messages: ConsumedRecord[]) => {
         if (!loaded) decidedUnloaded++;
         const poison = failures++ === 0 ? [{ key: 'poison', value: Buffer.alloc(2 * 1024 * 1024) }] : [];
         return [{ topic: output, messages: [...messages.map((m) => ({ key: m.key, value: m.value })), ...poison] }];
@@ -232,7 +233,7 @@ describe('TransactionalProcessor', () => {
     // still land. If it lands while the writer reloads, the reload has read past it (read_committed stops at
     // the open transaction) and the state misses events the history then holds. The writer must end the
     // transaction (initialising its producer again, as a take-over does) before it reads.
-    const intruder = kafka.producer({ transactionalId: `${prefix}-p0`, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 60_000 });
+    const intruder = kafkajsOf(kafka).producer({ transactionalId: `${prefix}-p0`, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 60_000 });
     let open: Awaited<ReturnType<typeof intruder.transaction>> | undefined;
     let lateCommit: 'refused' | 'committed' | undefined;
     const processor = echo(uniqueName('open'), input, output, {
@@ -242,7 +243,7 @@ describe('TransactionalProcessor', () => {
         // The late commit lands just after the reload has read the history.
         if (open && !lateCommit) lateCommit = await open.commit().then(() => 'committed' as const, () => 'refused' as const);
       },
-      process: async (_p: number, messages: KafkaMessage[]) => {
+      process: async (_p: number, messages: ConsumedRecord[]) => {
         if (!open && messages.some((m) => m.value!.toString() === 'trap')) {
           // Fences the processor's producer, so this chunk aborts and the partition is reloaded.
           await intruder.connect();
@@ -276,7 +277,7 @@ describe('TransactionalProcessor', () => {
     const stale = echo(groupId, input, output, {
       sessionTimeoutMs: 6_000,
       heartbeatIntervalMs: 500,
-      process: async (_p: number, messages: KafkaMessage[]) => {
+      process: async (_p: number, messages: ConsumedRecord[]) => {
         staleStarted();
         await loadedByNewOwner;
         return [{ topic: output, messages: messages.map((m) => ({ key: m.key, value: m.value })) }];
@@ -295,7 +296,7 @@ describe('TransactionalProcessor', () => {
         // Give the stale writer time to try its commit before this owner decides anything.
         await new Promise((r) => setTimeout(r, 2_000));
       },
-      process: (_p: number, messages: KafkaMessage[]) => [
+      process: (_p: number, messages: ConsumedRecord[]) => [
         { topic: output, messages: messages.filter((m) => !seen.has(m.value!.toString())).map((m) => ({ key: m.key, value: m.value })) },
       ],
     });
@@ -315,7 +316,7 @@ describe('TransactionalProcessor', () => {
     // The first chunk never returns, as a kafkajs consumer stuck after a broker restart never does.
     const processor = echo(uniqueName('hung'), input, output, {
       hungAfterMs: 3_000,
-      process: async (_p: number, messages: KafkaMessage[]) => {
+      process: async (_p: number, messages: ConsumedRecord[]) => {
         calls += 1;
         if (calls === 1) await new Promise(() => undefined);
         return [{ topic: output, messages: messages.map((m) => ({ key: m.key, value: m.value })) }];
@@ -332,7 +333,7 @@ describe('TransactionalProcessor', () => {
 
   it('reads a transactional topic to its end, past commit markers and aborted transactions', async () => {
     const topic = await freshTopic(kafka, 2);
-    const producer = kafka.producer({ transactionalId: uniqueName('txn'), idempotent: true, maxInFlightRequests: 1 });
+    const producer = kafkajsOf(kafka).producer({ transactionalId: uniqueName('txn'), idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     for (let t = 0; t < 3; t++) {
       const txn = await producer.transaction();

@@ -1,12 +1,14 @@
-import type { Consumer, Kafka, KafkaMessage, Producer, TopicMessages } from 'kafkajs';
+import type { Consumer, Producer } from 'kafkajs';
+import type { ConsumedRecord, TopicRecords } from './records.js';
+import type { KafkaClient } from './client.js';
 import type { Logger } from 'pino';
-import { PRODUCER_DEFAULTS } from './client.js';
+import { kafkajsOf, PRODUCER_DEFAULTS } from './kafkajs-client.js';
 import { consumerSettings, ReplaceableConsumer } from './replaceable-consumer.js';
 import { heartbeatUntil, RetriableError } from './retriable.js';
 import { splitBySize } from './sizing.js';
 
 export interface TransactionalProcessorOptions {
-  kafka: Kafka;
+  kafka: KafkaClient;
   logger: Logger;
   groupId: string;
   inputTopic: string;
@@ -22,7 +24,7 @@ export interface TransactionalProcessorOptions {
    */
   load?: (partitions: number[]) => Promise<void>;
   /** Turns input messages into output messages; may keep state, which is reloaded after an abort. */
-  process: (partition: number, messages: KafkaMessage[]) => TopicMessages[] | Promise<TopicMessages[]>;
+  process: (partition: number, messages: ConsumedRecord[]) => TopicRecords[] | Promise<TopicRecords[]>;
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
   /** Silence after which the kafkajs consumer counts as hung and is replaced (ConsumerWatchdog). */
@@ -104,7 +106,7 @@ export class TransactionalProcessor {
       logger: options.logger,
       ...(options.hungAfterMs ? { hungAfterMs: options.hungAfterMs } : {}),
       create: () =>
-        options.kafka.consumer(
+        kafkajsOf(options.kafka).consumer(
           consumerSettings(options.groupId, {
             // Under load the broker gathers up to 64 KiB or 5 ms before answering: fewer, larger transactions
             // for at most 5 ms more latency when traffic is light.
@@ -231,7 +233,7 @@ export class TransactionalProcessor {
   private async producerFor(partition: number): Promise<Producer> {
     let producer = this.producers.get(partition);
     if (!producer) {
-      producer = this.options.kafka.producer({
+      producer = kafkajsOf(this.options.kafka).producer({
         ...PRODUCER_DEFAULTS,
         transactionalId: `${this.options.transactionalIdPrefix}-p${partition}`,
         idempotent: true,
@@ -247,7 +249,7 @@ export class TransactionalProcessor {
     return producer;
   }
 
-  private async commitChunk(partition: number, chunk: KafkaMessage[], lastOffset: string, heartbeat: () => Promise<void>): Promise<void> {
+  private async commitChunk(partition: number, chunk: ConsumedRecord[], lastOffset: string, heartbeat: () => Promise<void>): Promise<void> {
     const { options } = this;
     // kafkajs heartbeats only between batches: a reload, or a transaction retrying until a restarted broker
     // serves again, would otherwise outlast the session, and the group would take every partition away for a
@@ -269,7 +271,7 @@ export class TransactionalProcessor {
       throw new RetriableError(`partition ${partition}: loading state failed`, error);
     }
     const producer = await this.producerFor(partition);
-    let outputs: TopicMessages[];
+    let outputs: TopicRecords[];
     try {
       outputs = await options.process(partition, chunk);
     } catch (error) {

@@ -1,19 +1,22 @@
+import { kafkajsOf } from './kafkajs-client.js';
 import { randomUUID } from 'node:crypto';
-import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer } from 'kafkajs';
+import type { ConsumedRecord } from './records.js';
+import type { KafkaClient } from './client.js';
 import type { Logger } from 'pino';
 import { consumerSettings, ReplaceableConsumer } from './replaceable-consumer.js';
 
 /** One fetched batch of one partition, as a WatchedConsumer hands it over. */
 export interface ConsumedBatch {
   partition: number;
-  messages: KafkaMessage[];
+  messages: ConsumedRecord[];
   heartbeat: () => Promise<void>;
   /** True once a rebalance (or the consumer's replacement) took the partition away: stop applying. */
   isStale: () => boolean;
 }
 
 export interface WatchedConsumerOptions {
-  kafka: Kafka;
+  kafka: KafkaClient;
   logger: Logger;
   topic: string;
   /** A group of its own per process (`<prefix>-<uuid>`) when `ownGroupPrefix` is given instead. */
@@ -31,7 +34,7 @@ export interface WatchedConsumerOptions {
 /**
  * A plain consumer of one topic for services that keep no offsets of their own, under the ConsumerWatchdog:
  * kafkajs can leave a consumer hung for good after a broker restart, and this one is then replaced. Services
- * use it instead of calling `kafka.consumer()` themselves.
+ * use it instead of a kafkajs consumer of their own.
  */
 export class WatchedConsumer {
   private readonly consumer: ReplaceableConsumer;
@@ -48,7 +51,7 @@ export class WatchedConsumer {
       logger: options.logger,
       ...(options.hungAfterMs ? { hungAfterMs: options.hungAfterMs } : {}),
       create: () =>
-        options.kafka.consumer(
+        kafkajsOf(options.kafka).consumer(
           consumerSettings(options.groupId ?? `${options.ownGroupPrefix ?? options.topic}-${randomUUID()}`, {
             ...(options.maxWaitTimeInMs ? { maxWaitTimeInMs: options.maxWaitTimeInMs } : {}),
           }),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BatchingProducer, type Message } from '@consult/kafka';
+import { BatchingProducer, type ProducedRecord } from '@consult/kafka';
 import { freshTopic, testKafka, testLogger } from '../../../tests/support/kafka.js';
 import { ChainedStreams, type ChainedEvent, type CommandMeta } from './chained-streams.js';
 
@@ -30,7 +30,7 @@ describe('ChainedStreams', () => {
 
   /** Appends `count` events to `key`'s stream as its owner would, and commits them to the topic. */
   async function commit(topic: string, owner: ChainedStreams<number, CountEvent>, key: string, from: number, count: number): Promise<void> {
-    const messages: Message[] = [];
+    const messages: ProducedRecord[] = [];
     for (let i = from; i < from + count; i++)
       messages.push({ ...owner.append(0, command(key, i), 0, { type: 'counted', data: { n: i } }, new Date().toISOString()).message, partition: 0 });
     const producer = new BatchingProducer(kafka, testLogger);

@@ -1,6 +1,6 @@
 import { chainHash, commandOutcomeCodec, deterministicUuid, type Actor, type CommandOutcome } from '@consult/contracts';
 import type { Logger } from '@consult/config';
-import { readToEnd, type Kafka, type KafkaMessage, type Message } from '@consult/kafka';
+import { readToEnd, type KafkaClient, type ConsumedRecord, type ProducedRecord } from '@consult/kafka';
 import { isPoison } from './quarantine.js';
 
 /** What every event of a hash-chained stream carries. */
@@ -30,7 +30,7 @@ interface ChainHead {
 }
 
 export interface ChainedStreamsOptions<S, E extends ChainedEvent> {
-  kafka: Kafka;
+  kafka: KafkaClient;
   logger: Logger;
   /** The history topic the streams are rebuilt from. */
   topic: string;
@@ -127,7 +127,7 @@ export class ChainedStreams<S, E extends ChainedEvent> {
     return messages;
   }
 
-  private applyStored(partition: number, message: KafkaMessage): void {
+  private applyStored(partition: number, message: ConsumedRecord): void {
     let event: E;
     try {
       event = this.options.decode(message.value);
@@ -170,7 +170,7 @@ export class ChainedStreams<S, E extends ChainedEvent> {
     index: number,
     draft: { type: string; version?: number; data: unknown },
     decidedAt: string,
-  ): { event: E; message: Message } {
+  ): { event: E; message: ProducedRecord } {
     const head = this.heads.get(command.key);
     const unhashed = {
       id: deterministicUuid(`${command.id}:${index}`),
@@ -187,7 +187,7 @@ export class ChainedStreams<S, E extends ChainedEvent> {
       data: draft.data,
     };
     const event = { ...unhashed, hash: chainHash(unhashed, unhashed.previousHash) } as unknown as E;
-    const message: Message = { key: command.key, value: this.options.encode(event), headers: { 'event-type': event.type } };
+    const message: ProducedRecord = { key: command.key, value: this.options.encode(event), headers: { 'event-type': event.type } };
     this.positions.delete(partition);
     this.remember(partition, event);
     return { event, message };
@@ -195,7 +195,7 @@ export class ChainedStreams<S, E extends ChainedEvent> {
 }
 
 /** The outcome message of a command, keyed like it, for the gateway waiting on it and for the status URL. */
-export function outcomeMessage(command: CommandMeta, decidedAt: string, result: CommandOutcome['result']): Message {
+export function outcomeMessage(command: CommandMeta, decidedAt: string, result: CommandOutcome['result']): ProducedRecord {
   return {
     key: command.key,
     value: commandOutcomeCodec.encode({

@@ -1,5 +1,5 @@
 import { commandOutcomeCodec, MALFORMED_COMMAND, type CommandOutcome } from '@consult/contracts';
-import type { KafkaMessage, Message } from '@consult/kafka';
+import type { ConsumedRecord, ProducedRecord } from '@consult/kafka';
 import { quarantineMessage } from './quarantine.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -13,10 +13,10 @@ export function malformedCommandOutputs(
   consumer: string,
   topic: string,
   partition: number,
-  message: KafkaMessage,
+  message: ConsumedRecord,
   error: unknown,
   decidedAt: string,
-): { quarantine: Message; outcome: Message | null } {
+): { quarantine: ProducedRecord; outcome: ProducedRecord | null } {
   const quarantine = quarantineMessage(consumer, topic, partition, message, error, new Date(decidedAt));
   let parsed: Record<string, unknown> | null = null;
   try {

@@ -4,7 +4,7 @@ import {
   type QuarantinedRecord,
 } from '@consult/contracts';
 import type { Logger } from '@consult/config';
-import type { BatchingProducer, KafkaMessage, Message } from '@consult/kafka';
+import type { BatchingProducer, ConsumedRecord, ProducedRecord } from '@consult/kafka';
 
 /** A record fails to decode the same way every time: it is set aside, never retried. */
 export function isPoison(error: unknown): error is ContractViolation {
@@ -16,10 +16,10 @@ export function quarantineMessage(
   consumer: string,
   topic: string,
   partition: number,
-  message: KafkaMessage,
+  message: ConsumedRecord,
   error: unknown,
   at = new Date(),
-): Message {
+): ProducedRecord {
   const record: QuarantinedRecord = {
     type: 'quarantine.record',
     version: 1,
@@ -48,7 +48,7 @@ export class Quarantine {
     private readonly logger: Logger,
   ) {}
 
-  async put(topic: string, partition: number, items: { message: KafkaMessage; error: unknown }[]): Promise<void> {
+  async put(topic: string, partition: number, items: { message: ConsumedRecord; error: unknown }[]): Promise<void> {
     if (items.length === 0) return;
     const at = new Date();
     this.logger.error(

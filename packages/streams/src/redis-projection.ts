@@ -1,15 +1,15 @@
 import type { Logger } from '@consult/config';
-import { CheckpointedConsumer, type Kafka, type KafkaMessage } from '@consult/kafka';
+import { CheckpointedConsumer, type KafkaClient, type ConsumedRecord } from '@consult/kafka';
 import { CoalescingMulti, type ChainableCommander, type RedisClient, type RedisOffsetStore } from '@consult/redis';
 import { isPoison, type Quarantine } from './quarantine.js';
 
 export interface Decoded<T> {
-  message: KafkaMessage;
+  message: ConsumedRecord;
   value: T;
 }
 
 export interface RedisProjectionOptions<T> {
-  kafka: Kafka;
+  kafka: KafkaClient;
   redis: RedisClient;
   logger: Logger;
   groupId: string;
@@ -17,7 +17,7 @@ export interface RedisProjectionOptions<T> {
   offsets: RedisOffsetStore;
   quarantine: Quarantine;
   /** Decodes one record; a `ContractViolation` sends it to quarantine, any other error retries the batch. */
-  decode: (topic: string, message: KafkaMessage) => T;
+  decode: (topic: string, message: ConsumedRecord) => T;
   /**
    * Appends the effects of a partition's decoded records, in order, to `commands`. It may first read keys that
    * only this consumer writes (its own partitions' state). Every key must carry the hash tag `offsets` gives the
@@ -81,13 +81,13 @@ export class RedisProjection<T> {
   private async apply(
     topic: string,
     partition: number,
-    messages: KafkaMessage[],
+    messages: ConsumedRecord[],
     expectedNext: bigint,
     isStale: () => boolean,
   ): Promise<bigint | null> {
     const { options } = this;
     const records: Decoded<T>[] = [];
-    const poison: { message: KafkaMessage; error: unknown }[] = [];
+    const poison: { message: ConsumedRecord; error: unknown }[] = [];
     for (const message of messages) {
       try {
         records.push({ message, value: options.decode(topic, message) });

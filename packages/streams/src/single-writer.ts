@@ -1,5 +1,5 @@
 import type { Logger } from '@consult/config';
-import { TransactionalProcessor, type Kafka, type KafkaMessage, type Message, type TopicMessages } from '@consult/kafka';
+import { TransactionalProcessor, type KafkaClient, type ConsumedRecord, type ProducedRecord, type TopicRecords } from '@consult/kafka';
 import { ChainedStreams, outcomeMessage, outcomeOf, type ChainedEvent, type CommandMeta } from './chained-streams.js';
 import { malformedCommandOutputs } from './malformed-command.js';
 
@@ -11,7 +11,7 @@ export type WriterDecision<D> =
 /** Messages an appended event causes besides itself, committed in the same transaction. */
 export interface Consequence {
   topic: string;
-  message: Message;
+  message: ProducedRecord;
 }
 
 /**
@@ -34,7 +34,7 @@ export interface WriterDefinition<C extends CommandMeta, E extends ChainedEvent,
 }
 
 export interface SingleWriterOptions {
-  kafka: Kafka;
+  kafka: KafkaClient;
   logger: Logger;
   now?: () => Date;
 }
@@ -89,12 +89,12 @@ export class SingleWriter<C extends CommandMeta, E extends ChainedEvent, S, D ex
     await this.processor.stop();
   }
 
-  private process(partition: number, messages: KafkaMessage[]): TopicMessages[] {
+  private process(partition: number, messages: ConsumedRecord[]): TopicRecords[] {
     const { definition, options } = this;
-    const events: TopicMessages = { topic: definition.topics.events, messages: [] };
-    const outcomes: TopicMessages = { topic: definition.topics.outcomes, messages: [] };
-    const quarantine: TopicMessages = { topic: definition.topics.quarantine, messages: [] };
-    const others = new Map<string, TopicMessages>();
+    const events: TopicRecords = { topic: definition.topics.events, messages: [] };
+    const outcomes: TopicRecords = { topic: definition.topics.outcomes, messages: [] };
+    const quarantine: TopicRecords = { topic: definition.topics.quarantine, messages: [] };
+    const others = new Map<string, TopicRecords>();
     for (const message of messages) {
       let command: C;
       try {

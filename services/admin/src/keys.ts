@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { identityEventCodec, sha256Hex, type IdentityEvent, type PrincipalKind, type TopicNames } from '@consult/contracts';
 import type { Logger } from '@consult/config';
-import { readToEnd, type BatchingProducer, type Kafka } from '@consult/kafka';
+import { readToEnd, type BatchingProducer, type KafkaClient } from '@consult/kafka';
 
 export interface KeyRequest {
   kind: Exclude<PrincipalKind, 'system'>;
@@ -75,7 +75,7 @@ export interface KnownKey {
 }
 
 /** Every key the identity topic knows, by key id (read to its end). */
-export async function knownKeys(kafka: Kafka, topics: TopicNames, logger: Logger): Promise<Map<string, KnownKey>> {
+export async function knownKeys(kafka: KafkaClient, topics: TopicNames, logger: Logger): Promise<Map<string, KnownKey>> {
   const keys = new Map<string, KnownKey>();
   await readToEnd(kafka, {
     topic: topics.identityEvents,

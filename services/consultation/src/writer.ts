@@ -7,7 +7,7 @@ import {
   type TopicNames,
 } from '@consult/contracts';
 import { decide, evolve, type Consultation, type EventDraft } from '@consult/domain';
-import type { Kafka } from '@consult/kafka';
+import type { KafkaClient } from '@consult/kafka';
 import { SingleWriter, type WriterDefinition } from '@consult/streams';
 import type { Logger } from '@consult/config';
 
@@ -26,7 +26,7 @@ export function consultationWriterDefinition(topics: TopicNames, groupId = write
 }
 
 export interface ConsultationWriterOptions {
-  kafka: Kafka;
+  kafka: KafkaClient;
   logger: Logger;
   topics: TopicNames;
   /** Consumer group of the writers; one member owns each partition. */

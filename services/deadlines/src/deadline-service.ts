@@ -7,7 +7,7 @@ import {
   type TopicNames,
 } from '@consult/contracts';
 import { systemClock, type Clock, type Logger } from '@consult/config';
-import { BatchingProducer, type Kafka, type Message } from '@consult/kafka';
+import { BatchingProducer, type KafkaClient, type ProducedRecord } from '@consult/kafka';
 import { CONSULTATION_TAGS, consultationTagOf, deadlinesOffsetLayout, mergeRanges, withScores, type Ranked } from '@consult/read-models';
 import { KeySpace, RedisOffsetStore, type ChainableCommander, type RedisClient } from '@consult/redis';
 import { Quarantine, RedisProjection, type Decoded } from '@consult/streams';
@@ -54,7 +54,7 @@ export class ScheduleKeys {
 }
 
 export interface DeadlineServiceOptions {
-  kafka: Kafka;
+  kafka: KafkaClient;
   redis: RedisClient;
   logger: Logger;
   topics: TopicNames;
@@ -235,7 +235,7 @@ export class DeadlineService {
     );
     const due: Ranked[] = mergeRanges(parts, 'asc', 0, this.maxSendBatch);
     if (due.length === 0) return 0;
-    const messages: Message[] = [];
+    const messages: ProducedRecord[] = [];
     const jobs: { job: Job; dueAt: number }[] = [];
     const malformed: string[] = [];
     const sentByTag = new Map<string, string[]>();
@@ -286,7 +286,7 @@ export class DeadlineService {
     });
   }
 
-  private commandMessage(job: Job, now: Date): Message {
+  private commandMessage(job: Job, now: Date): ProducedRecord {
     const id = deterministicUuid(jobCommandName(job));
     const common = {
       id,

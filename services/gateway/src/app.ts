@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DirectoryStore, type AttachmentStore } from '@consult/attachments';
 import { DEVELOPMENT_WEBHOOK_SECRETS_KEY, notificationTopicNames, STREAM_PARTITIONS, type TopicNames } from '@consult/contracts';
 import type { Logger } from '@consult/config';
-import { BatchingProducer, type Kafka } from '@consult/kafka';
+import { BatchingProducer, type KafkaClient } from '@consult/kafka';
 import { ConsultationReadModel, CsoReadModel, NotificationReadModel, projectorOffsetLayout } from '@consult/read-models';
 import { KeySpace, RedisOffsetStore, type RedisClient as Redis } from '@consult/redis';
 import { createServer } from 'node:http';
@@ -47,7 +47,7 @@ import { reportRoutes } from './routes/reports.js';
 import { consolePlugin, isConsolePath } from './static-console.js';
 
 export interface GatewayOptions {
-  kafka: Kafka;
+  kafka: KafkaClient;
   redis: Redis;
   logger: Logger;
   topics: TopicNames;

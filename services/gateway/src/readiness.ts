@@ -1,5 +1,5 @@
 import { csoWriterGroupId, projectorGroupId, writerGroupId, type TopicNames } from '@consult/contracts';
-import { withClusterView, type Kafka } from '@consult/kafka';
+import { withClusterView, type KafkaClient } from '@consult/kafka';
 import { projectorOffsetLayout } from '@consult/read-models';
 import { KeySpace, RedisOffsetStore, type RedisClient as Redis } from '@consult/redis';
 import { ProgressWatch } from './progress-watch.js';
@@ -18,7 +18,7 @@ export interface Readiness {
 }
 
 /**
- * Ready means a request sent now can succeed: Kafka and Redis answer; both single writers and the projector
+ * Ready means a request sent now can succeed: KafkaClient and Redis answer; both single writers and the projector
  * have a live group member (a dead one holds its partitions until its session times out, and then nobody
  * does until it is back); they are caught up to within `maxLag` messages; and the API key directory is
  * complete (after a Redis flush every key is unknown until the identity topic is projected again); and none
@@ -34,7 +34,7 @@ export class ReadinessProbe {
   private readonly progress = new ProgressWatch();
 
   constructor(
-    private readonly kafka: Kafka,
+    private readonly kafka: KafkaClient,
     private readonly redis: Redis,
     private readonly topics: TopicNames,
     private readonly keyPrefix: string,

@@ -1,6 +1,6 @@
 import { subscriptionDataKeyCodec, unwrapDataKey } from '@consult/contracts';
 import type { Logger } from '@consult/config';
-import { WatchedConsumer, type Kafka } from '@consult/kafka';
+import { WatchedConsumer, type KafkaClient } from '@consult/kafka';
 
 /**
  * The data keys that open sealed webhook secrets, read from the compacted `subscription.keys` topic and
@@ -13,7 +13,7 @@ export class DataKeyStore {
   /** Every process reads the whole topic (a group of its own, no commits); a replaced consumer reads it again. */
   private readonly follower: WatchedConsumer;
 
-  constructor(options: { kafka: Kafka; logger: Logger; topic: string; operatorKey: Buffer }) {
+  constructor(options: { kafka: KafkaClient; logger: Logger; topic: string; operatorKey: Buffer }) {
     this.follower = new WatchedConsumer({
       kafka: options.kafka,
       logger: options.logger,

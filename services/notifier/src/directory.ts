@@ -1,6 +1,6 @@
 import { subscriptionEventCodec, type Recipient, type SealedSecret, type SubscriptionEvent } from '@consult/contracts';
 import type { Logger } from '@consult/config';
-import { readToEnd, WatchedConsumer, type Kafka, type KafkaMessage } from '@consult/kafka';
+import { readToEnd, WatchedConsumer, type KafkaClient, type ConsumedRecord } from '@consult/kafka';
 import type { KeyRevocations } from './key-revocations.js';
 import { withRetries } from './retry.js';
 
@@ -76,7 +76,7 @@ export class SubscriptionDirectory {
   private follower: WatchedConsumer | undefined;
 
   /** Follows the topic in this process (a group of its own) so that every instance sees every change. */
-  async follow(kafka: Kafka, topic: string, logger: Logger): Promise<void> {
+  async follow(kafka: KafkaClient, topic: string, logger: Logger): Promise<void> {
     this.follower = new WatchedConsumer({
       kafka,
       logger,
@@ -92,7 +92,7 @@ export class SubscriptionDirectory {
     await this.follower?.stop();
   }
 
-  private applyRecord(m: KafkaMessage, logger: Logger): void {
+  private applyRecord(m: ConsumedRecord, logger: Logger): void {
     if (BigInt(m.offset) <= this.lastOffset) return;
     try {
       this.apply(subscriptionEventCodec.decode(m.value), m.offset);
@@ -101,7 +101,7 @@ export class SubscriptionDirectory {
     }
   }
 
-  async load(kafka: Kafka, topic: string, logger: Logger): Promise<void> {
+  async load(kafka: KafkaClient, topic: string, logger: Logger): Promise<void> {
     await withRetries(() => readToEnd(kafka, {
       topic,
       logger,

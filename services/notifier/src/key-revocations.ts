@@ -1,6 +1,6 @@
 import { identityEventCodec } from '@consult/contracts';
 import type { Logger } from '@consult/config';
-import { WatchedConsumer, type Kafka } from '@consult/kafka';
+import { WatchedConsumer, type KafkaClient } from '@consult/kafka';
 
 /**
  * Which API keys were revoked, followed from `identity.events`: a subscription made with such a key gets no more
@@ -16,7 +16,7 @@ export class KeyRevocations {
   /** Every process reads the whole topic (a group of its own, no commits); a replaced consumer reads it again. */
   private readonly follower: WatchedConsumer;
 
-  constructor(options: { kafka: Kafka; logger: Logger; topic: string }) {
+  constructor(options: { kafka: KafkaClient; logger: Logger; topic: string }) {
     this.follower = new WatchedConsumer({
       kafka: options.kafka,
       logger: options.logger,

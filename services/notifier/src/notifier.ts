@@ -1,6 +1,6 @@
 import { DEVELOPMENT_WEBHOOK_SECRETS_KEY, notificationTopicNames, type NotificationTopicNames, type TopicNames } from '@consult/contracts';
 import type { Logger } from '@consult/config';
-import { BatchingProducer, type Kafka } from '@consult/kafka';
+import { BatchingProducer, type KafkaClient } from '@consult/kafka';
 import { ConsultationReadModel, CsoReadModel } from '@consult/read-models';
 import { KeySpace, type RedisClient as Redis } from '@consult/redis';
 import { DataKeyStore } from './data-keys.js';
@@ -12,7 +12,7 @@ import type { WebhookPost } from './webhook-post.js';
 import { DEFAULT_DELIVERY_POLICY, DeliveryWorker, type DeliveryPolicy } from './worker.js';
 
 export interface NotifierOptions {
-  kafka: Kafka;
+  kafka: KafkaClient;
   redis: Redis;
   logger: Logger;
   topics: TopicNames;

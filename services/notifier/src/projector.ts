@@ -15,7 +15,7 @@ import {
   type TopicNames,
 } from '@consult/contracts';
 import type { Logger } from '@consult/config';
-import type { BatchingProducer, Kafka } from '@consult/kafka';
+import type { BatchingProducer, KafkaClient } from '@consult/kafka';
 import { NotificationReadModel, notifierOffsetLayout } from '@consult/read-models';
 import { KeySpace, RedisOffsetStore, type ChainableCommander, type RedisClient } from '@consult/redis';
 import { Quarantine, RedisProjection, type Decoded } from '@consult/streams';
@@ -23,7 +23,7 @@ import type { SubscriptionDirectory } from './directory.js';
 import { coSignersOf, statementIdOf } from './router.js';
 
 export interface NotificationProjectorOptions {
-  kafka: Kafka;
+  kafka: KafkaClient;
   redis: RedisClient;
   logger: Logger;
   topics: TopicNames;

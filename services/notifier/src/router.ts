@@ -16,13 +16,13 @@ import {
   type TopicNames,
 } from '@consult/contracts';
 import type { Logger } from '@consult/config';
-import { readToEnd, TransactionalProcessor, type Kafka, type KafkaMessage, type Message, type TopicMessages } from '@consult/kafka';
+import { readToEnd, TransactionalProcessor, type KafkaClient, type ConsumedRecord, type ProducedRecord, type TopicRecords } from '@consult/kafka';
 import type { Subscription, SubscriptionDirectory } from './directory.js';
 import { isPoison, quarantineMessage } from '@consult/streams';
 import { withRetries } from './retry.js';
 
 export interface RouterOptions {
-  kafka: Kafka;
+  kafka: KafkaClient;
   logger: Logger;
   topics: TopicNames;
   notificationTopics: NotificationTopicNames;
@@ -163,7 +163,7 @@ export class NotificationRouter {
     if (coSigners && coSigners.length > 0 && statementId) this.coSigners.set(statementId, coSigners);
   }
 
-  private decodeStatement(message: KafkaMessage): CsoEvent | null {
+  private decodeStatement(message: ConsumedRecord): CsoEvent | null {
     try {
       return csoEventCodec.decode(message.value);
     } catch (error) {
@@ -172,9 +172,9 @@ export class NotificationRouter {
     }
   }
 
-  private processStatements(partition: number, messages: KafkaMessage[]): TopicMessages[] {
-    const out: Message[] = [];
-    const quarantined: Message[] = [];
+  private processStatements(partition: number, messages: ConsumedRecord[]): TopicRecords[] {
+    const out: ProducedRecord[] = [];
+    const quarantined: ProducedRecord[] = [];
     const requestedAt = this.now().toISOString();
     // The bytes this transaction copies: each embedded event counts once per subscription it goes to.
     let embedded = 0;
@@ -210,7 +210,7 @@ export class NotificationRouter {
    * many subscriptions to a large comment or statement cannot make a transaction of gigabytes. A request that
    * references a statement event is a v3 (v2 can only name a consultation's history); all else stays v2.
    */
-  private request(event: ConsultationEvent | CsoEvent, subscription: Subscription, requestedAt: string, statementId?: string, embed = true): Message {
+  private request(event: ConsultationEvent | CsoEvent, subscription: Subscription, requestedAt: string, statementId?: string, embed = true): ProducedRecord {
     const deliveryId = deliveryIdOf(event.id, subscription.id);
     const common = {
       id: deterministicUuid(`delivery.requested:${deliveryId}`),
@@ -256,7 +256,7 @@ export class NotificationRouter {
     }));
   }
 
-  private decode(message: KafkaMessage): ConsultationEvent | null {
+  private decode(message: ConsumedRecord): ConsultationEvent | null {
     try {
       return consultationEventCodec.decode(message.value);
     } catch (error) {
@@ -265,9 +265,9 @@ export class NotificationRouter {
     }
   }
 
-  private process(partition: number, messages: KafkaMessage[]): TopicMessages[] {
-    const out: Message[] = [];
-    const quarantined: Message[] = [];
+  private process(partition: number, messages: ConsumedRecord[]): TopicRecords[] {
+    const out: ProducedRecord[] = [];
+    const quarantined: ProducedRecord[] = [];
     const requestedAt = this.now().toISOString();
     // The bytes this transaction copies: each embedded event counts once per subscription it goes to.
     let embedded = 0;

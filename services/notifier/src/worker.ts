@@ -12,7 +12,7 @@ import {
   type TopicNames,
 } from '@consult/contracts';
 import type { Logger } from '@consult/config';
-import { readToEnd, WatchedConsumer, type BatchingProducer, type Kafka, type KafkaMessage } from '@consult/kafka';
+import { readToEnd, WatchedConsumer, type BatchingProducer, type KafkaClient, type ConsumedRecord } from '@consult/kafka';
 import { retryDelayMs, shouldRetry, type RetryPolicy } from './backoff.js';
 import type { StoredSecret, Subscription, SubscriptionDirectory } from './directory.js';
 import type { DataKeyStore } from './data-keys.js';
@@ -74,7 +74,7 @@ class Queue<T> {
 }
 
 export interface DeliveryWorkerOptions {
-  kafka: Kafka;
+  kafka: KafkaClient;
   logger: Logger;
   topics: TopicNames;
   notificationTopics: NotificationTopicNames;
@@ -190,7 +190,7 @@ export class DeliveryWorker {
     this.options.logger.info({ partitions: fresh, deliveries: this.states.size, pending }, 'deliveries loaded');
   }
 
-  private decode(message: KafkaMessage): DeliveryRecord | null {
+  private decode(message: ConsumedRecord): DeliveryRecord | null {
     try {
       return deliveryRecordCodec.decode(message.value);
     } catch (error) {
@@ -199,7 +199,7 @@ export class DeliveryWorker {
     }
   }
 
-  private consume(partition: number, message: KafkaMessage): void {
+  private consume(partition: number, message: ConsumedRecord): void {
     const state = this.fold(partition, this.decode(message));
     if (state?.status === 'pending' && !state.scheduled) this.schedule(state, 0);
   }

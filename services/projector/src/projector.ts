@@ -1,6 +1,6 @@
 import { projectorGroupId, type TopicNames } from '@consult/contracts';
 import type { Logger } from '@consult/config';
-import { BatchingProducer, type Kafka } from '@consult/kafka';
+import { BatchingProducer, type KafkaClient } from '@consult/kafka';
 import { ReadModelProjection, type ProjectedRecord } from '@consult/read-models';
 import { KeySpace, RedisOffsetStore, type RedisClient } from '@consult/redis';
 import { Quarantine, RedisProjection } from '@consult/streams';
@@ -8,7 +8,7 @@ import { Quarantine, RedisProjection } from '@consult/streams';
 export type { ProjectionNotice } from '@consult/read-models';
 
 export interface ProjectorOptions {
-  kafka: Kafka;
+  kafka: KafkaClient;
   redis: RedisClient;
   logger: Logger;
   topics: TopicNames;

@@ -1,6 +1,6 @@
 import type { Logger } from '@consult/config';
 import type { TopicNames } from '@consult/contracts';
-import type { Kafka } from '@consult/kafka';
+import type { KafkaClient } from '@consult/kafka';
 import { KeySpace, type RedisClient as Redis } from '@consult/redis';
 import { formatBrokenLink } from './chain.js';
 import { compareKeySpaces, formatDifference } from './compare.js';
@@ -14,7 +14,7 @@ import { AttachmentCollector, formatAttachmentProblem, verifyAttachments } from 
 import type { AttachmentStore } from '@consult/attachments';
 
 export interface ReplayDeps {
-  kafka: Kafka;
+  kafka: KafkaClient;
   redis: Redis;
   logger: Logger;
   topics: TopicNames;

@@ -1,10 +1,10 @@
 import type { Logger } from '@consult/config';
-import { readToEnd, type Kafka, type KafkaMessage } from '@consult/kafka';
+import { readToEnd, type KafkaClient, type ConsumedRecord } from '@consult/kafka';
 import type { ChainRecord } from './chain.js';
 import { silentProgress, type ProgressSink } from './progress.js';
 
 export interface ReadEventsOptions {
-  kafka: Kafka;
+  kafka: KafkaClient;
   logger: Logger;
   topic: string;
   progress?: ProgressSink;
@@ -20,7 +20,7 @@ export async function readEventRecords(options: ReadEventsOptions): Promise<numb
     topic: options.topic,
     logger: options.logger,
     groupIdPrefix: `${options.topic}.replay`,
-    onBatch: async (partition, batch: KafkaMessage[]) => {
+    onBatch: async (partition, batch: ConsumedRecord[]) => {
       progress.add(batch.length);
       const records: ChainRecord[] = [];
       for (const m of batch) {

@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import type { Logger } from '@consult/config';
 import type { TopicNames } from '@consult/contracts';
-import type { Kafka } from '@consult/kafka';
+import type { KafkaClient } from '@consult/kafka';
 import { readEventRecords } from './events.js';
 import type { ProgressSink } from './progress.js';
 
@@ -17,7 +17,7 @@ export interface ExportSource {
 }
 
 export interface ExportOptions {
-  kafka: Kafka;
+  kafka: KafkaClient;
   logger: Logger;
   /** One topic (its stream named after the topic, e.g. `consultation.events`); or `sources`. */
   topic?: string;

@@ -1,12 +1,12 @@
 import type { Logger } from '@consult/config';
 import { consultationEventCodec, type ConsultationEvent } from '@consult/contracts';
 import { consultationAsOf, localizeView, type ConsultationView } from '@consult/domain';
-import type { Kafka } from '@consult/kafka';
+import type { KafkaClient } from '@consult/kafka';
 import { readEventRecords } from './events.js';
 import type { ProgressSink } from './progress.js';
 
 export interface HistoryOptions {
-  kafka: Kafka;
+  kafka: KafkaClient;
   logger: Logger;
   topic: string;
   consultation: string;

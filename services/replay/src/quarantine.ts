@@ -1,13 +1,13 @@
 import type { Logger } from '@consult/config';
 import { quarantinedRecordCodec, type QuarantinedRecord } from '@consult/contracts';
-import { readToEnd, type Kafka } from '@consult/kafka';
+import { readToEnd, type KafkaClient } from '@consult/kafka';
 
 /**
  * The records consumers set aside because they could not decode them, once each (a consumer that rebuilt its
  * state may have quarantined the same record again; records are keyed by topic, partition and offset, and
  * several consumers of one topic each report it).
  */
-export async function quarantinedRecords(kafka: Kafka, logger: Logger, topic: string): Promise<QuarantinedRecord[]> {
+export async function quarantinedRecords(kafka: KafkaClient, logger: Logger, topic: string): Promise<QuarantinedRecord[]> {
   const byPosition = new Map<string, QuarantinedRecord>();
   await readToEnd(kafka, {
     topic,

@@ -1,6 +1,6 @@
 import type { Logger } from '@consult/config';
 import type { TopicNames } from '@consult/contracts';
-import { readToEnd, withClusterView, type Kafka, type KafkaMessage } from '@consult/kafka';
+import { readToEnd, withClusterView, type KafkaClient, type ConsumedRecord } from '@consult/kafka';
 import { ReadModelProjection } from '@consult/read-models';
 import { isPoison } from '@consult/streams';
 import { applyCommands, CoalescingMulti, globEscape, hashTagOf, KeySpace, RedisOffsetStore, scanKeys, type ChainableCommander, type RedisClient as Redis } from '@consult/redis';
@@ -8,7 +8,7 @@ import { applyCommands, CoalescingMulti, globEscape, hashTagOf, KeySpace, RedisO
 import { silentProgress, type ProgressSink } from './progress.js';
 
 export interface RebuildOptions {
-  kafka: Kafka;
+  kafka: KafkaClient;
   redis: Redis;
   logger: Logger;
   topics: TopicNames;
@@ -42,7 +42,7 @@ export function rebuildPrefix(livePrefix: string, now = new Date()): string {
   return `${livePrefix}-rebuild-${now.toISOString().replace(/[-:.]/g, '').toLowerCase()}`;
 }
 
-type Applier = (multi: ChainableCommander, partition: number, message: KafkaMessage) => void;
+type Applier = (multi: ChainableCommander, partition: number, message: ConsumedRecord) => void;
 
 /**
  * Replays every topic the projector reads from its beginning into a fresh key space with the projector's own

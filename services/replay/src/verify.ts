@@ -1,11 +1,11 @@
 import type { Logger } from '@consult/config';
-import type { Kafka } from '@consult/kafka';
+import type { KafkaClient } from '@consult/kafka';
 import { ChainVerifier, type ChainRecord, type ChainReport } from './chain.js';
 import { readEventRecords } from './events.js';
 import type { ProgressSink } from './progress.js';
 
 export interface VerifyOptions {
-  kafka: Kafka;
+  kafka: KafkaClient;
   logger: Logger;
   /** The hash-chained history topics to check (consultation events, and any other chained stream). */
   topics: readonly string[];

@@ -10,7 +10,7 @@ import {
   type TopicNames,
 } from '@consult/contracts';
 import { decideCso, evolveCso, type Cso, type CsoEventDraft } from '@consult/domain';
-import type { Kafka } from '@consult/kafka';
+import type { KafkaClient } from '@consult/kafka';
 import { SingleWriter, type Consequence, type WriterDefinition } from '@consult/streams';
 import type { Logger } from '@consult/config';
 import { followUpOf } from './co-signing.js';
@@ -80,7 +80,7 @@ function identityFor(command: CsoCommand, event: CsoEvent, state: Cso | null, de
 }
 
 export interface CsoWriterOptions {
-  kafka: Kafka;
+  kafka: KafkaClient;
   logger: Logger;
   topics: TopicNames;
   /** Consumer group of the writers; one member owns each partition. */

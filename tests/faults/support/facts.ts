@@ -1,6 +1,6 @@
 import type { Logger } from '@consult/config';
 import { consultationEventCodec, type TopicNames } from '@consult/contracts';
-import { readToEnd, type Kafka, type KafkaMessage } from '@consult/kafka';
+import { readToEnd, type KafkaClient, type ConsumedRecord } from '@consult/kafka';
 
 /**
  * What Kafka, the system of record, says happened: read straight from the topics (never through the services
@@ -27,7 +27,7 @@ export interface KafkaFacts {
 export const commentKey = (consultationId: string, memberState: string, idempotencyKey: string): string =>
   `${consultationId}|${memberState}|${idempotencyKey}`;
 
-function parse(message: KafkaMessage): Record<string, unknown> | undefined {
+function parse(message: ConsumedRecord): Record<string, unknown> | undefined {
   try {
     const value = JSON.parse(message.value?.toString('utf8') ?? '') as unknown;
     return value && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
@@ -36,7 +36,7 @@ function parse(message: KafkaMessage): Record<string, unknown> | undefined {
   }
 }
 
-async function readAll(kafka: Kafka, logger: Logger, topic: string): Promise<Record<string, unknown>[]> {
+async function readAll(kafka: KafkaClient, logger: Logger, topic: string): Promise<Record<string, unknown>[]> {
   const out: Record<string, unknown>[] = [];
   await readToEnd(kafka, {
     topic,
@@ -64,7 +64,7 @@ function decodes(event: Record<string, unknown>): boolean {
   }
 }
 
-export async function readFacts(kafka: Kafka, logger: Logger, topics: TopicNames): Promise<KafkaFacts> {
+export async function readFacts(kafka: KafkaClient, logger: Logger, topics: TopicNames): Promise<KafkaFacts> {
   const [events, commands, consultationOutcomes, csoOutcomes] = await Promise.all([
     readAll(kafka, logger, topics.consultationEvents),
     readAll(kafka, logger, topics.consultationCommands),
