@@ -254,7 +254,7 @@ export class TransactionalProcessor {
     // kafkajs heartbeats only between batches: a reload, or a transaction retrying until a restarted broker
     // serves again, would otherwise outlast the session, and the group would take every partition away for a
     // full take-over just as the broker is back. Bounded, so work that truly hangs still looks hung.
-    const alive = <T>(work: Promise<T>): Promise<T> => heartbeatUntil(work, heartbeat, 1_000, HEARTBEAT_THROUGH_MS).then(() => work);
+    const alive = (work: Promise<void>): Promise<void> => heartbeatUntil(work, heartbeat, 1_000, HEARTBEAT_THROUGH_MS);
     try {
       // Never decide against partial state: after an abort (or a failed load) the partition is loaded again
       // first, and if that fails the chunk is retried later rather than decided. An abort that could not reach
