@@ -10,7 +10,7 @@ import { testLogger } from './support/kafka.js';
  * launcher's `up --sasl`, on ports of this file's own), the whole system runs with the credentials from
  * configuration, and a client without credentials or with a wrong password is refused.
  */
-const PORT = Number(process.env.KAFKA_SASL_TEST_PORT ?? 42296);
+const PORT = Number(process.env.KAFKA_SASL_TEST_PORT ?? 22296);
 
 /** The refusals are expected (and asserted): kafkajs need not log them as errors. */
 const quiet = testLogger.child({}, { level: 'fatal' });

@@ -39,7 +39,7 @@ describe('finding infrastructure', () => {
     const attempt = provideInfrastructure({
       logger,
       tryDocker: false,
-      env: { PATH: pathWithout(), KAFKA_PORT: '39092', KAFKA_STATE_DIR: mkdtempSync(join(tmpdir(), 'kafka-state-')) },
+      env: { PATH: pathWithout(), KAFKA_PORT: '22092', KAFKA_STATE_DIR: mkdtempSync(join(tmpdir(), 'kafka-state-')) },
     });
     await expect(attempt).rejects.toBeInstanceOf(InfrastructureUnavailable);
     await expect(attempt).rejects.toThrow(/Java 17\+ \(java\) is required.*KAFKA_BROKERS/);
