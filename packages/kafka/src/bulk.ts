@@ -5,6 +5,7 @@ import type { KafkaClient } from './client.js';
 import { kafkajsOf, PRODUCER_DEFAULTS } from './kafkajs-client.js';
 import type { Logger } from 'pino';
 import { retryWhileFresh } from './retriable.js';
+import { deadlineOf, toEndConsumer, watchToEnd } from './to-end.js';
 
 /**
  * Plain tools for benchmarks and maintenance, so that nothing outside this package calls kafkajs: a bulk
@@ -133,34 +134,12 @@ export async function consumeToEnd(kafka: KafkaClient, options: ConsumeToEndOpti
   }
   if (remaining.size === 0) return { messages: 0, ms: 0 };
   const groupId = `${options.groupIdPrefix ?? `${topic}.consume`}-${randomUUID()}`;
-  const consumer = kafkajsOf(kafka).consumer({
-    groupId,
-    maxBytesPerPartition: 8 * 1024 * 1024,
-    maxBytes: 32 * 1024 * 1024,
-    maxWaitTimeInMs: 100,
-    allowAutoTopicCreation: false,
-  });
+  const consumer = toEndConsumer(kafka, groupId);
   let count = 0;
-  let failure: unknown;
-  let finish!: () => void;
-  const finished = new Promise<void>((resolve) => (finish = resolve));
-  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-    const end = ends.get(payload.partition);
-    if (payload.topic === topic && end !== undefined && Number(payload.lastOffset) >= end - 1) {
-      remaining.delete(payload.partition);
-      if (remaining.size === 0) finish();
-    }
-  });
-  consumer.on(consumer.events.CRASH, ({ payload }) => {
-    // kafkajs restarts itself after a retriable crash (a coordinator still loading on a new broker), harmless
-    // before the first batch; later it would read from the beginning again, so that ends the read instead.
-    if (payload.restart && count === 0) return logger.info({ err: payload.error, topic }, 'consumer restarting before its first batch');
-    failure = payload.error;
-    finish();
-  });
+  const watch = watchToEnd(consumer, topic, ends, remaining, () => count, logger);
   const started = Date.now();
   await consumer.connect();
-  let timer: NodeJS.Timeout | undefined;
+  let deadline: { clear: () => void } | undefined;
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
@@ -171,14 +150,14 @@ export async function consumeToEnd(kafka: KafkaClient, options: ConsumeToEndOpti
       },
     });
     const timeoutMs = options.timeoutMs ?? 10 * 60_000;
-    const timedOut = new Promise<void>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`consuming ${topic} to its end took over ${timeoutMs} ms`)), timeoutMs);
-    });
-    await Promise.race([finished, timedOut]);
+    const limit = deadlineOf(timeoutMs, () => `consuming ${topic} to its end took over ${timeoutMs} ms`);
+    deadline = limit;
+    await Promise.race([watch.finished, limit.expired]);
+    const failure = watch.failure();
     if (failure) throw failure instanceof Error ? failure : new Error('the consumer crashed');
     return { messages: count, ms: Date.now() - started };
   } finally {
-    clearTimeout(timer);
+    deadline?.clear();
     await consumer.disconnect().catch((error: unknown) => logger.warn({ err: error }, 'consumer disconnect failed'));
     await deleteGroups(kafka, [groupId], logger);
   }

@@ -1,8 +1,9 @@
-import { kafkajsOf } from './kafkajs-client.js';
 import { randomUUID } from 'node:crypto';
 import type { ConsumedRecord } from './records.js';
 import type { KafkaClient } from './client.js';
 import type { Logger } from 'pino';
+import { deleteGroups, topicOffsets } from './bulk.js';
+import { deadlineOf, toEndConsumer, watchToEnd } from './to-end.js';
 
 export interface ReadToEndOptions {
   topic: string;
@@ -37,51 +38,20 @@ export async function readToEnd(kafka: KafkaClient, options: ReadToEndOptions): 
   const remaining = new Set<number>();
   /** Per partition, the next offset to hand over: anything below it was handed over already, or is not wanted. */
   const next = new Map<number, number>();
-  const admin = kafkajsOf(kafka).admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    const wanted = new Set(options.partitions ?? offsets.map((o) => o.partition));
-    for (const o of offsets) {
-      if (!wanted.has(o.partition)) continue;
-      ends.set(o.partition, Number(o.high));
-      const start = Math.max(Number(o.low), options.from?.get(o.partition) ?? 0);
-      next.set(o.partition, start);
-      if (Number(o.high) > start) remaining.add(o.partition);
-    }
-  } finally {
-    await admin.disconnect();
+  const offsets = await topicOffsets(kafka, topic, logger);
+  const wanted = new Set(options.partitions ?? offsets.keys());
+  for (const [partition, { low, high }] of offsets) {
+    if (!wanted.has(partition)) continue;
+    ends.set(partition, high);
+    const start = Math.max(low, options.from?.get(partition) ?? 0);
+    next.set(partition, start);
+    if (high > start) remaining.add(partition);
   }
   if (remaining.size === 0) return { messages: 0, ends };
 
-  const consumer = kafkajsOf(kafka).consumer({
-    groupId,
-    maxBytesPerPartition: 8 * 1024 * 1024,
-    maxBytes: 32 * 1024 * 1024,
-    maxWaitTimeInMs: 100,
-    allowAutoTopicCreation: false,
-    readUncommitted: false,
-  });
+  const consumer = toEndConsumer(kafka, groupId);
   let count = 0;
-  let failure: unknown;
-  let finish!: () => void;
-  const finished = new Promise<void>((resolve) => (finish = resolve));
-  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-    const end = ends.get(payload.partition);
-    if (payload.topic === topic && end !== undefined && Number(payload.lastOffset) >= end - 1) {
-      remaining.delete(payload.partition);
-      if (remaining.size === 0) finish();
-    }
-  });
-  consumer.on(consumer.events.CRASH, ({ payload }) => {
-    // On a brand-new broker the first join can meet a group coordinator still loading its offsets
-    // (COORDINATOR_LOAD_IN_PROGRESS): kafkajs restarts the consumer, which is harmless while nothing has been
-    // handed over yet. After that a restart would read from the beginning again (no offsets are committed),
-    // handing messages over twice, so it ends the read instead.
-    if (payload.restart && count === 0) return logger.info({ err: payload.error, topic }, 'reader restarting before its first batch');
-    failure = payload.error;
-    finish();
-  });
+  const watch = watchToEnd(consumer, topic, ends, remaining, () => count, logger);
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -106,23 +76,13 @@ export async function readToEnd(kafka: KafkaClient, options: ReadToEndOptions): 
     // kafkajs takes seeks only once the consumer runs; they apply when each partition's fetching starts.
     for (const [partition, offset] of next) if (remaining.has(partition) && offset > 0) consumer.seek({ topic, partition, offset: String(offset) });
     const timeoutMs = options.timeoutMs ?? 120_000;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<void>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`reading ${topic} to its end took over ${timeoutMs} ms (partitions ${[...remaining].join(',')})`)),
-        timeoutMs,
-      );
-    });
-    await Promise.race([finished, timedOut]).finally(() => clearTimeout(timer));
+    const deadline = deadlineOf(timeoutMs, () => `reading ${topic} to its end took over ${timeoutMs} ms (partitions ${[...remaining].join(',')})`);
+    await Promise.race([watch.finished, deadline.expired]).finally(deadline.clear);
+    const failure = watch.failure();
     if (failure) throw failure instanceof Error ? failure : new Error('the reader crashed');
   } finally {
     await consumer.disconnect().catch((error: unknown) => logger.warn({ err: error }, 'reader disconnect failed'));
-    const cleanup = kafkajsOf(kafka).admin();
-    await cleanup
-      .connect()
-      .then(() => cleanup.deleteGroups([groupId]))
-      .catch(() => undefined)
-      .finally(() => void cleanup.disconnect());
+    await deleteGroups(kafka, [groupId], logger);
   }
   return { messages: count, ends };
 }
