@@ -177,6 +177,9 @@ export function errorHandler(
   reply: FastifyReply,
 ): FastifyReply {
   const problem = problemFromError(error);
-  if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+  // A 503 is the system saying "not now" (Kafka unreachable, a key directory being rebuilt): worth a warning,
+  // without a stack per request during an outage. Any other 5xx is a defect, logged as an error.
+  if (problem.status === 503) request.log.warn({ code: problem.code, detail: problem.detail }, 'request refused: service unavailable');
+  else if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
   return sendProblem(reply, problem, request.url);
 }

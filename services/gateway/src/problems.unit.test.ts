@@ -1,6 +1,6 @@
-import type { FastifyReply } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { HttpProblem, sendProblem } from './problems.js';
+import { errorHandler, HttpProblem, sendProblem } from './problems.js';
 
 /** Records what a reply was given (sendProblem only sets status, headers, type and body). */
 function recordingReply() {
@@ -29,5 +29,19 @@ describe('problem answers', () => {
     const invalid = recordingReply();
     sendProblem(invalid.reply, new HttpProblem('validation-failed'));
     expect(invalid.headers.has('retry-after')).toBe(false);
+  });
+
+  it('log a 503 (the system saying "not now") as a warning, and any other 5xx as an error', () => {
+    const logged: [string, string][] = [];
+    const log = { warn: (_: unknown, msg: string) => logged.push(['warn', msg]), error: (_: unknown, msg: string) => logged.push(['error', msg]) };
+    const request = { log, url: '/v1/consultations' } as unknown as FastifyRequest;
+    const answer = (error: Error) => errorHandler.call(undefined, error as FastifyError, request, recordingReply().reply);
+    answer(new HttpProblem('service-unavailable', 'the API key directory is being rebuilt from Kafka; retry shortly'));
+    answer(new Error('a defect'));
+    answer(new HttpProblem('validation-failed'));
+    expect(logged).toEqual([
+      ['warn', 'request refused: service unavailable'],
+      ['error', 'request failed'],
+    ]);
   });
 });
