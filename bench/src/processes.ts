@@ -79,11 +79,17 @@ export class ServiceProcess {
 export interface LogCounts {
   warnings: number;
   errors: number;
-  /** Lines naming CONCURRENT_TRANSACTIONS (a transaction started before the previous one's markers were written). */
+  /**
+   * Requests the broker refused with CONCURRENT_TRANSACTIONS (a transaction started before the previous one's
+   * markers were written): kafkajs logs each answer with the error's description, not its name.
+   */
   concurrentTransactions: number;
   /** Lines saying a transaction was aborted. */
   abortedTransactions: number;
 }
+
+/** The error's name, or its description as kafkajs logs a broker's answer (its producer then logs the retry too). */
+const CONCURRENT_TRANSACTIONS = /CONCURRENT_TRANSACTIONS|another concurrent operation on the same transaction/;
 
 /** Counts pino lines by level (40 warn, 50 error and above) and the transaction troubles a run should own up to. */
 export function countLogLines(file: string): LogCounts {
@@ -99,7 +105,7 @@ export function countLogLines(file: string): LogCounts {
     const level = Number(/"level":(\d+)/.exec(line)?.[1] ?? 0);
     if (level >= 50) counts.errors += 1;
     else if (level === 40) counts.warnings += 1;
-    if (line.includes('CONCURRENT_TRANSACTIONS')) counts.concurrentTransactions += 1;
+    if (CONCURRENT_TRANSACTIONS.test(line) && !line.includes('"namespace":"Producer"')) counts.concurrentTransactions += 1;
     if (/transaction failed: aborting|aborted transaction/i.test(line)) counts.abortedTransactions += 1;
   }
   return counts;
