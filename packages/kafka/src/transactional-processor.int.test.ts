@@ -223,6 +223,40 @@ describe('TransactionalProcessor', () => {
     expect(decidedUnloaded).toBe(0);
   }, 90_000);
 
+  it('reloads partitions whose transactions aborted together in one read, not one after another', async () => {
+    const input = await freshTopic(kafka, 3);
+    const output = await freshTopic(kafka, 3);
+    const producer = new BatchingProducer(kafka, testLogger);
+    await producer.connect();
+    await producer.send(input, [0, 1, 2].flatMap((partition) => Array.from({ length: 5 }, (_, i) => ({ partition, key: `p${partition}-${i}`, value: `p${partition}-${i}` }))));
+    await producer.close();
+    const loads: number[][] = [];
+    const aborted = new Set<number>();
+    const processor = echo(uniqueName('merge'), input, output, {
+      // A reload takes a while, as reading a partition's history does: the other partitions' retries queue up.
+      load: async (partitions) => {
+        loads.push(partitions);
+        if (loads.length > 1) await new Promise((resolve) => setTimeout(resolve, 1_500));
+      },
+      // Every partition's first transaction aborts, as all of them do when the broker goes away.
+      process: (partition: number, messages: ConsumedRecord[]) => {
+        if (!aborted.has(partition)) {
+          aborted.add(partition);
+          throw new Error(`partition ${partition}: the broker went away`);
+        }
+        return [{ topic: output, messages: messages.map((m) => ({ key: m.key, value: m.value })) }];
+      },
+    });
+    await processor.start();
+    const out = await consumeAll(kafka, output, 15, 60_000);
+    expect(out).toHaveLength(15);
+    const [takeOver, ...reloads] = loads;
+    expect(takeOver).toEqual([0, 1, 2]);
+    expect(reloads.flat().sort()).toEqual([0, 1, 2]);
+    // The first reload may start before the others' aborts; everything aborted meanwhile is read together.
+    expect(reloads.length, JSON.stringify(loads)).toBeLessThanOrEqual(2);
+  }, 90_000);
+
   it('ends a transaction left open under its transactional id before reloading after an abort', async () => {
     const input = await freshTopic(kafka, 1);
     const output = await freshTopic(kafka, 1);

@@ -96,6 +96,12 @@ export class TransactionalProcessor {
   private generation = 0;
   /** Loads run one at a time: two reads of one partition at once would apply its events twice. */
   private loading: Promise<unknown> = Promise.resolve();
+  /**
+   * Partitions waiting for a load, with the assignment they were asked for under. The next load takes all of
+   * the current assignment's at once: after a broker restart every partition's transaction aborts, and one read
+   * of them all costs about what a read of one does, where reading them one after another cost seconds each.
+   */
+  private readonly awaitingLoad = new Map<number, number>();
   private stopped = false;
   private markAssigned!: () => void;
   /** Resolves once partitions were first assigned and their state loaded. */
@@ -175,6 +181,7 @@ export class TransactionalProcessor {
     for (const partition of [...this.producers.keys()])
       if (!partitions.includes(partition)) await this.dropProducer(partition);
     for (const partition of [...this.loaded]) if (!partitions.includes(partition)) this.loaded.delete(partition);
+    for (const [partition, asked] of this.awaitingLoad) if (asked !== generation) this.awaitingLoad.delete(partition);
     // Partitions kept through the rebalance still have their producer (and may be mid-transaction): nobody
     // else owned them meanwhile, so only newly assigned ones are fenced.
     if (generation !== this.generation) return;
@@ -195,10 +202,16 @@ export class TransactionalProcessor {
    */
   private async ensureLoaded(partitions: number[], generation: number): Promise<void> {
     if (partitions.every((p) => this.loaded.has(p))) return;
+    for (const p of partitions) if (!this.loaded.has(p)) this.awaitingLoad.set(p, generation);
     const load = this.loading.then(async () => {
-      const missing = partitions.filter((p) => !this.loaded.has(p));
-      if (missing.length === 0 || generation !== this.generation) return;
-      await this.options.load?.(missing);
+      if (generation !== this.generation) return;
+      // Its own partitions, and every other one awaiting a load under this same assignment (a partition asked
+      // for under an older one may no longer be ours: it is never loaded, nor marked, on that request).
+      const missing = new Set(partitions.filter((p) => !this.loaded.has(p)));
+      for (const [p, asked] of this.awaitingLoad) if (asked === generation && !this.loaded.has(p)) missing.add(p);
+      for (const p of missing) this.awaitingLoad.delete(p);
+      if (missing.size === 0) return;
+      await this.options.load?.([...missing].sort((x, y) => x - y));
       if (generation === this.generation) for (const p of missing) this.loaded.add(p);
     });
     this.loading = load.catch(() => undefined);
