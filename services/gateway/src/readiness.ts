@@ -18,7 +18,7 @@ export interface Readiness {
 }
 
 /**
- * Ready means a request sent now can succeed: KafkaClient and Redis answer; both single writers and the projector
+ * Ready means a request sent now can succeed: Kafka and Redis answer; both single writers and the projector
  * have a live group member (a dead one holds its partitions until its session times out, and then nobody
  * does until it is back); they are caught up to within `maxLag` messages; and the API key directory is
  * complete (after a Redis flush every key is unknown until the identity topic is projected again); and none
